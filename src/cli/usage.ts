@@ -1,0 +1,25 @@
+/** A mistake in how the command was called: exit code 2 and the usage text. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+export const USAGE = `Usage: lookalike <command> [options]
+
+Commands:
+  index  --db DIR [--collection NAME] [--force] PATH...   index every image under the files/folders
+  search --db DIR [--collection NAME] [--k N] [--json] IMAGE...   top-k look-alikes per query
+  check  --db DIR [--collection NAME] [--json] IMAGE...   repost verdict per query
+  info   --db DIR                                          collections and their sizes
+  drop   --db DIR --collection NAME                        delete a collection
+
+Options for every command:
+  --from FILE          read more paths from FILE, one per line ("-" reads stdin)
+  --models-dir DIR     model cache (default $LOOKALIKE_MODELS_DIR or data/models)
+  --model ID           model (default mobilenetv2-int8)
+  --pooling NAME       spoc | mac | gem | rmac | crow (must match the collection's)
+  --threads N          inference threads (default: all cores)
+  --no-download        fail instead of downloading a missing model
+  -h, --help           this text
+
+Output: results go to stdout (one JSON line per query with --json); progress and warnings to stderr.
+Exit status: 0 when the run completed (unreadable queries are reported per line), 2 on usage errors, 1 on fatal errors.`;

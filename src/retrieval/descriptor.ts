@@ -1,0 +1,30 @@
+/**
+ * A descriptor turns a conv feature map into the vector that is stored and compared. Its name is
+ * recorded with each collection, because vectors from different descriptors cannot be compared.
+ */
+import { pool, type FeatureMap, type PoolingName, POOLING_NAMES } from "./pooling.ts";
+import { LookalikeError } from "./errors.ts";
+
+export interface Descriptor {
+  readonly name: string;
+  readonly dimension: number;
+  describe(map: FeatureMap): Float32Array;
+}
+
+/** The shipped default, chosen by measurement (bench/RESULTS.md). */
+export const DEFAULT_POOLING: PoolingName = "gem";
+
+export function poolingDescriptor(pooling: PoolingName, channels: number): Descriptor {
+  if (!POOLING_NAMES.includes(pooling)) {
+    throw new LookalikeError("internal", `Unknown pooling "${pooling}". Known: ${POOLING_NAMES.join(", ")}.`);
+  }
+  return { name: pooling, dimension: channels, describe: (map) => pool(pooling, map) };
+}
+
+export function parsePooling(value: string): PoolingName {
+  const name = value.toLowerCase() as PoolingName;
+  if (!POOLING_NAMES.includes(name)) {
+    throw new LookalikeError("internal", `Unknown pooling "${value}". Choose one of: ${POOLING_NAMES.join(", ")}.`);
+  }
+  return name;
+}

@@ -1,0 +1,78 @@
+/** Main-thread handle on the inference worker: one request at a time in flight, results by id. */
+import { Worker } from "node:worker_threads";
+import { LookalikeError } from "../errors.ts";
+import type { ModelDescription } from "../models.ts";
+import type { RunRequest, WorkerInit, WorkerReply } from "./protocol.ts";
+
+const BOOTSTRAP = new URL("./bootstrap.mjs", import.meta.url);
+const ENTRY = new URL("./worker.ts", import.meta.url).href;
+
+interface Pending {
+  resolve(features: Float32Array): void;
+  reject(error: Error): void;
+}
+
+export class InferenceWorker {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private failure: Error | undefined;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on("message", (message: WorkerReply) => this.onMessage(message));
+    worker.on("error", (error) => this.fail(error));
+    worker.on("exit", (code) => this.fail(new Error(`inference worker exited with code ${code}`)));
+  }
+
+  static async start(modelPath: string, model: ModelDescription, threads: number): Promise<InferenceWorker> {
+    const init: WorkerInit = { entry: ENTRY, modelPath, model, threads };
+    const worker = new Worker(BOOTSTRAP, { workerData: init });
+    await new Promise<void>((resolve, reject) => {
+      const onMessage = (message: WorkerReply) => {
+        if (message.type === "ready") resolve();
+        else if (message.type === "init-error") reject(new Error(message.message));
+      };
+      worker.once("message", onMessage);
+      worker.once("error", reject);
+      worker.once("exit", (code) => reject(new Error(`inference worker exited with code ${code} while loading`)));
+    }).catch(async (error: Error) => {
+      await worker.terminate();
+      throw new LookalikeError("model_load_failed", `Could not load model ${model.id}: ${error.message}`, {
+        model: model.id,
+        path: modelPath,
+      });
+    });
+    worker.removeAllListeners();
+    return new InferenceWorker(worker);
+  }
+
+  /** Runs the model on a [count,3,S,S] tensor (transferred: `input` is unusable afterwards). */
+  run(input: Float32Array, count: number): Promise<Float32Array> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    const request: RunRequest = { id, input, count };
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage(request, [input.buffer as ArrayBuffer]);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.failure ??= new LookalikeError("aborted", "The embedder was closed.");
+    await this.worker.terminate();
+  }
+
+  private onMessage(message: WorkerReply): void {
+    if (message.type !== "result" && message.type !== "error") return;
+    const pending = this.pending.get(message.id);
+    if (!pending) return;
+    this.pending.delete(message.id);
+    if (message.type === "result") pending.resolve(message.features);
+    else pending.reject(new LookalikeError("internal", `Inference failed: ${message.message}`));
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= new LookalikeError("internal", `The inference worker stopped: ${error.message}`, {}, { cause: error });
+    for (const pending of this.pending.values()) pending.reject(this.failure);
+    this.pending.clear();
+  }
+}

@@ -1,0 +1,22 @@
+/** Messages between the embedder (main thread) and its inference worker. */
+import type { ModelDescription } from "../models.ts";
+
+export interface WorkerInit {
+  readonly entry: string;
+  readonly modelPath: string;
+  readonly model: ModelDescription;
+  readonly threads: number;
+}
+
+export interface RunRequest {
+  readonly id: number;
+  /** [n, 3, size, size] float32, transferred. */
+  readonly input: Float32Array;
+  readonly count: number;
+}
+
+export type WorkerReply =
+  | { readonly type: "ready" }
+  | { readonly type: "init-error"; readonly message: string }
+  | { readonly type: "result"; readonly id: number; readonly features: Float32Array }
+  | { readonly type: "error"; readonly id: number; readonly message: string };

@@ -1,0 +1,70 @@
+/**
+ * Inference worker. The ONNX session lives here, never on the main thread, because
+ * `session.run()` blocks its thread for hundreds of milliseconds on a batch, and because
+ * onnxruntime-node 1.30 segfaults when it creates a session on the main thread of a process
+ * with a long command line (see STACK-NOTES).
+ */
+import { createRequire } from "node:module";
+import { readFile } from "node:fs/promises";
+import { parentPort, workerData } from "node:worker_threads";
+import ort from "onnxruntime-node";
+import type { ModelDescription } from "../models.ts";
+import type { RunRequest, WorkerInit, WorkerReply } from "./protocol.ts";
+
+const port = parentPort!;
+const init = workerData as WorkerInit;
+
+function reply(message: WorkerReply, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(message, transfer);
+}
+
+/** Exposes an intermediate tensor (the conv feature map) as an extra graph output. */
+function withFeatureOutput(bytes: Uint8Array, model: ModelDescription): Uint8Array {
+  if (!model.features.addToGraphOutputs) return bytes;
+  // onnx-proto is CommonJS; a require keeps its namespace object intact.
+  const { onnx } = createRequire(import.meta.url)("onnx-proto") as typeof import("onnx-proto");
+  const proto = onnx.ModelProto.decode(bytes);
+  const outputs = (proto.graph!.output ??= []);
+  if (!outputs.some((o) => o.name === model.features.tensor)) {
+    outputs.push(onnx.ValueInfoProto.create({ name: model.features.tensor }));
+  }
+  return onnx.ModelProto.encode(proto).finish();
+}
+
+async function createSession(): Promise<ort.InferenceSession> {
+  const bytes = withFeatureOutput(await readFile(init.modelPath), init.model);
+  return ort.InferenceSession.create(bytes, {
+    intraOpNumThreads: init.threads,
+    interOpNumThreads: 1,
+    // The arena keeps the peak of the largest batch forever; batches are modest and the
+    // allocation cost is small next to the convolutions.
+    enableCpuMemArena: false,
+    graphOptimizationLevel: "all",
+  });
+}
+
+async function main(): Promise<void> {
+  let session: ort.InferenceSession;
+  try {
+    session = await createSession();
+  } catch (error) {
+    reply({ type: "init-error", message: error instanceof Error ? error.message : String(error) });
+    return;
+  }
+  const { input, features } = init.model;
+  port.on("message", async (request: RunRequest) => {
+    try {
+      const tensor = new ort.Tensor("float32", request.input, [request.count, 3, input.size, input.size]);
+      const outputs = await session.run({ [input.name]: tensor }, [features.tensor]);
+      const data = outputs[features.tensor]!.data as Float32Array;
+      // Copy out of ORT's buffer so the result can be transferred without a second copy.
+      const result = new Float32Array(data);
+      reply({ type: "result", id: request.id, features: result }, [result.buffer as ArrayBuffer]);
+    } catch (error) {
+      reply({ type: "error", id: request.id, message: error instanceof Error ? error.message : String(error) });
+    }
+  });
+  reply({ type: "ready" });
+}
+
+await main();

@@ -1,0 +1,156 @@
+/**
+ * The retrieval engine: the one object the CLI, the bot and the benchmark use. It coordinates
+ * intake, fingerprinting and the store; each of those does its own job.
+ */
+import { DEFAULT_POOLING, poolingDescriptor, type Descriptor } from "./descriptor.ts";
+import { Embedder } from "./embedder.ts";
+import { Fingerprinter, type Fingerprint } from "./fingerprint.ts";
+import { decodeImage, makeThumbnail, type ImageLimits } from "./image.ts";
+import { DEFAULT_MODEL_ID, defaultModelsDir, getModel, type DownloadProgress, type ModelDescription } from "./models.ts";
+import type { PoolingName } from "./pooling.ts";
+import type { RowFilter } from "./filters.ts";
+import { judge, type RepostThresholds, type RepostVerdict } from "./reposts.ts";
+import { DEFAULT_REPOST_THRESHOLDS } from "./thresholds.ts";
+import { DEFAULT_INDEX_POLICY, ImageStore, cosine, type CollectionTable, type ImageRecord, type IndexPolicy, type Match, type VectorSpace } from "./store.ts";
+
+export interface EngineOptions {
+  readonly dbDir: string;
+  readonly modelsDir?: string;
+  readonly modelId?: string;
+  readonly pooling?: PoolingName;
+  readonly threads?: number;
+  /** Download a missing model (default true; tests and CI pass false). */
+  readonly download?: boolean;
+  readonly onDownloadProgress?: (progress: DownloadProgress) => void;
+  readonly limits?: Partial<ImageLimits>;
+  readonly indexPolicy?: IndexPolicy;
+}
+
+export interface AnalyzedImage extends Fingerprint {
+  /** Small WebP for contact sheets, when asked for. */
+  readonly thumbnail?: Buffer;
+}
+
+export interface AnalyzeOptions {
+  readonly signal?: AbortSignal;
+  readonly thumbnail?: boolean;
+  /** Also embed the mirror image, so flipped copies are found (queries, not stored images). */
+  readonly flipped?: boolean;
+}
+
+/** Where an image came from; everything but `id` and `source` is optional (the CLI has no channels). */
+export type ImageMeta = Omit<ImageRecord, "vector" | "phash" | "dhash" | "width" | "height" | "thumbnail">;
+
+export interface QueryOptions {
+  readonly collection: string;
+  readonly filter?: RowFilter;
+  /** Stored ids never returned (the query's own id: an image never matches itself). */
+  readonly excludeIds?: readonly string[];
+  readonly signal?: AbortSignal;
+}
+
+function configuration(options: Pick<EngineOptions, "modelId" | "pooling">): { model: ModelDescription; descriptor: Descriptor } {
+  const model = getModel(options.modelId ?? DEFAULT_MODEL_ID);
+  return { model, descriptor: poolingDescriptor(options.pooling ?? DEFAULT_POOLING, model.features.channels) };
+}
+
+/** The vector space a configuration produces, known without loading the model. */
+export function vectorSpace(options: Pick<EngineOptions, "modelId" | "pooling">): VectorSpace {
+  const { model, descriptor } = configuration(options);
+  return { model: model.id, descriptor: descriptor.name, dimension: descriptor.dimension };
+}
+
+export class LookalikeEngine {
+  private constructor(
+    readonly store: ImageStore,
+    readonly fingerprinter: Fingerprinter,
+    private readonly limits: Partial<ImageLimits> | undefined,
+  ) {}
+
+  static async open(options: EngineOptions): Promise<LookalikeEngine> {
+    const { model, descriptor } = configuration(options);
+    const embedder = await Embedder.create({
+      model,
+      modelsDir: options.modelsDir ?? defaultModelsDir(),
+      download: options.download,
+      onProgress: options.onDownloadProgress,
+      threads: options.threads,
+    });
+    const store = await ImageStore.open(options.dbDir, vectorSpace(options), options.indexPolicy ?? DEFAULT_INDEX_POLICY);
+    return new LookalikeEngine(store, new Fingerprinter(embedder, descriptor), options.limits);
+  }
+
+  collection(name: string): Promise<CollectionTable> {
+    return this.store.collection(name);
+  }
+
+  /** Decodes (with every guard) and fingerprints one image. Throws a typed LookalikeError on bad input. */
+  async analyze(input: Buffer | string, options: AnalyzeOptions = {}): Promise<AnalyzedImage> {
+    const image = await decodeImage(input, { limits: this.limits, signal: options.signal });
+    const [fingerprint, thumbnail] = await Promise.all([
+      this.fingerprinter.fingerprint(image, { flipped: options.flipped, signal: options.signal }),
+      options.thumbnail ? makeThumbnail(image) : undefined,
+    ]);
+    return { ...fingerprint, thumbnail };
+  }
+
+  /** Stores analysed images (idempotent by id). */
+  async add(collection: string, items: readonly { image: AnalyzedImage; meta: ImageMeta }[]): Promise<void> {
+    const table = await this.store.collection(collection);
+    await table.upsert(
+      items.map(({ image, meta }) => ({
+        ...meta,
+        vector: image.vector,
+        phash: image.phash,
+        dhash: image.dhash,
+        width: image.width,
+        height: image.height,
+        thumbnail: image.thumbnail ?? null,
+      })),
+    );
+  }
+
+  /** Ranked look-alikes by cosine; with a mirrored vector, a flipped copy counts as close as the original. */
+  async findSimilar(query: AnalyzedImage, options: QueryOptions & { readonly k: number }): Promise<Match[]> {
+    const candidates = await this.candidates(query, options.k, options);
+    return candidates
+      .map(({ vector, ...match }) => ({
+        ...match,
+        score: query.flippedVector && vector ? Math.max(match.score, cosine(query.flippedVector, vector)) : match.score,
+      }))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, options.k);
+  }
+
+  /** The repost verdict for `query` against the collection (see reposts.ts for the fusion rules). */
+  async checkRepost(
+    query: AnalyzedImage,
+    options: QueryOptions & { readonly thresholds?: RepostThresholds; readonly candidates?: number },
+  ): Promise<RepostVerdict> {
+    const candidates = await this.candidates(query, options.candidates ?? 10, options);
+    return judge(query, candidates, options.thresholds ?? DEFAULT_REPOST_THRESHOLDS);
+  }
+
+  async close(): Promise<void> {
+    await this.fingerprinter.embedder.close();
+    this.store.close();
+  }
+
+  /**
+   * Nearest stored images to the query and, when present, to its mirror image, merged by id.
+   * Each match's `score` is its cosine with the query as given; its vector comes along for the caller.
+   */
+  private async candidates(query: AnalyzedImage, k: number, options: QueryOptions): Promise<Match[]> {
+    const table = await this.store.collection(options.collection);
+    const search = { k, filter: options.filter, excludeIds: options.excludeIds, withVectors: true };
+    const [direct, mirrored] = await Promise.all([
+      table.search(query.vector, search),
+      query.flippedVector ? table.search(query.flippedVector, search) : [],
+    ]);
+    const byId = new Map<string, Match>(direct.map((match) => [match.id, match]));
+    for (const match of mirrored) {
+      if (!byId.has(match.id)) byId.set(match.id, { ...match, score: cosine(query.vector, match.vector!) });
+    }
+    return [...byId.values()];
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The only place that writes LanceDB `where` clauses. Values are validated against strict shapes
+ * (snowflake digits, finite dates) before they are spelled into SQL; free text never is: filters on
+ * arbitrary strings (such as CLI file paths) are applied to results instead.
+ */
+import { LookalikeError } from "./errors.ts";
+
+const SNOWFLAKE = /^\d{1,20}$/;
+
+export interface RowFilter {
+  /** Only rows from these channels (an empty list matches nothing). */
+  readonly channelIds?: readonly string[];
+  readonly excludeChannelIds?: readonly string[];
+  readonly authorIds?: readonly string[];
+  readonly excludeAuthorIds?: readonly string[];
+  readonly messageIds?: readonly string[];
+  readonly excludeMessageIds?: readonly string[];
+  readonly createdAfter?: Date;
+  readonly createdBefore?: Date;
+}
+
+export function assertSnowflake(value: string, what: string): string {
+  if (!SNOWFLAKE.test(value)) {
+    throw new LookalikeError("invalid_filter", `${what} must be a Discord ID (digits), got ${JSON.stringify(value)}.`, {
+      what,
+    });
+  }
+  return value;
+}
+
+function idList(column: string, ids: readonly string[], negate: boolean): string {
+  if (ids.length === 0) return negate ? "TRUE" : "FALSE";
+  const quoted = ids.map((id) => `'${assertSnowflake(id, column)}'`).join(", ");
+  return `${column} ${negate ? "NOT IN" : "IN"} (${quoted})`;
+}
+
+function timestamp(date: Date, what: string): string {
+  if (!Number.isFinite(date.getTime())) {
+    throw new LookalikeError("invalid_filter", `${what} is not a valid date.`, { what });
+  }
+  return `CAST('${date.toISOString().replace("Z", "")}' AS TIMESTAMP)`;
+}
+
+/** Builds a `where` clause, or undefined when nothing is filtered. */
+export function buildWhere(filter: RowFilter = {}): string | undefined {
+  const clauses: string[] = [];
+  const lists: [keyof RowFilter, string, boolean][] = [
+    ["channelIds", "channel_id", false],
+    ["excludeChannelIds", "channel_id", true],
+    ["authorIds", "author_id", false],
+    ["excludeAuthorIds", "author_id", true],
+    ["messageIds", "message_id", false],
+    ["excludeMessageIds", "message_id", true],
+  ];
+  for (const [key, column, negate] of lists) {
+    const ids = filter[key] as readonly string[] | undefined;
+    if (ids) clauses.push(negate && ids.length > 0 ? `(${column} IS NULL OR ${idList(column, ids, true)})` : idList(column, ids, negate));
+  }
+  if (filter.createdAfter) clauses.push(`created_at >= ${timestamp(filter.createdAfter, "createdAfter")}`);
+  if (filter.createdBefore) clauses.push(`created_at < ${timestamp(filter.createdBefore, "createdBefore")}`);
+  const meaningful = clauses.filter((clause) => clause !== "TRUE");
+  return meaningful.length > 0 ? meaningful.join(" AND ") : undefined;
+}
