@@ -61,6 +61,9 @@ export interface IndexPolicy {
 
 export const DEFAULT_INDEX_POLICY: IndexPolicy = { minRowsForIndex: 20_000, reindexAfterRows: 5_000, refineFactor: 4, ef: 64 };
 
+// Opt in to Lance's coming default now; otherwise every index-stats call logs a warning to stderr.
+process.env.LANCE_INCLUDE_VECTOR_CENTROIDS ??= "false";
+
 const COLLECTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const TABLE_PREFIX = "images_";
 const META = { model: "lookalike.model", descriptor: "lookalike.descriptor", dimension: "lookalike.dimension" } as const;

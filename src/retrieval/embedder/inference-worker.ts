@@ -26,22 +26,28 @@ export class InferenceWorker {
   static async start(modelPath: string, model: ModelDescription, threads: number): Promise<InferenceWorker> {
     const init: WorkerInit = { entry: ENTRY, modelPath, model, threads };
     const worker = new Worker(BOOTSTRAP, { workerData: init });
+    // Only our own listeners are removed afterwards: Worker keeps internal ones (removeAllListeners
+    // would stop message delivery).
+    let onMessage!: (message: WorkerReply) => void;
+    let onError!: (error: Error) => void;
+    let onExit!: (code: number) => void;
     await new Promise<void>((resolve, reject) => {
-      const onMessage = (message: WorkerReply) => {
+      onMessage = (message) => {
         if (message.type === "ready") resolve();
         else if (message.type === "init-error") reject(new Error(message.message));
       };
-      worker.once("message", onMessage);
-      worker.once("error", reject);
-      worker.once("exit", (code) => reject(new Error(`inference worker exited with code ${code} while loading`)));
-    }).catch(async (error: Error) => {
-      await worker.terminate();
-      throw new LookalikeError("model_load_failed", `Could not load model ${model.id}: ${error.message}`, {
-        model: model.id,
-        path: modelPath,
-      });
-    });
-    worker.removeAllListeners();
+      onError = reject;
+      onExit = (code) => reject(new Error(`inference worker exited with code ${code} while loading`));
+      worker.on("message", onMessage).on("error", onError).on("exit", onExit);
+    })
+      .catch(async (error: Error) => {
+        await worker.terminate();
+        throw new LookalikeError("model_load_failed", `Could not load model ${model.id}: ${error.message}`, {
+          model: model.id,
+          path: modelPath,
+        });
+      })
+      .finally(() => worker.off("message", onMessage).off("error", onError).off("exit", onExit));
     return new InferenceWorker(worker);
   }
 
