@@ -1,7 +1,7 @@
 /**
- * Turns decoded images into conv feature maps. Callers may call `featureMaps` concurrently:
- * requests are coalesced into batches for the worker, so the bot's per-message calls and the
- * CLI's bulk calls both keep the model busy with full batches while the next images decode.
+ * Turns decoded images into conv feature maps. Callers may call `featureMap` concurrently:
+ * requests are coalesced into batches for a small pool of inference workers, so the bot's
+ * per-message calls and the CLI's bulk calls both keep the model busy while the next images decode.
  */
 import os from "node:os";
 import { LookalikeError, throwIfAborted } from "./errors.ts";
@@ -10,11 +10,23 @@ import { writeModelInput, type DecodedImage } from "./image.ts";
 import { ensureModelFile, type EnsureModelOptions, type ModelDescription } from "./models.ts";
 import type { FeatureMap } from "./pooling.ts";
 
+/**
+ * Defaults chosen by `npm run bench -- --only speed` (bench/speed/ingest.ts; numbers in
+ * bench/RESULTS.md). On 2 cores, two single-threaded sessions beat one session with two threads:
+ * ORT's intra-op threads synchronise on every layer of a small int8 network, while two independent
+ * sessions never wait for each other and leave the decoder's threads a core to use in between.
+ * Small batches win for the same reason: MobileNetV2 int8 gains nothing from batching on the CPU.
+ */
+export const DEFAULT_EMBEDDER_WORKERS = 2;
+export const DEFAULT_MAX_BATCH = 4;
+
 export interface EmbedderOptions extends EnsureModelOptions {
   readonly model: ModelDescription;
-  /** Threads for the model (default: all cores). */
+  /** Threads for the model in total, shared by the workers (default: all cores). */
   readonly threads?: number;
-  /** Largest batch sent to the model (default 16: larger batches gain little here and grow memory). */
+  /** Inference workers, each with its own session (default: DEFAULT_EMBEDDER_WORKERS, at most `threads`). */
+  readonly workers?: number;
+  /** Largest batch sent to one worker (default DEFAULT_MAX_BATCH). */
   readonly maxBatch?: number;
 }
 
@@ -26,19 +38,30 @@ interface Job {
 
 export class Embedder {
   private readonly queue: Job[] = [];
-  private running = false;
+  private readonly idle: InferenceWorker[];
 
   private constructor(
     readonly model: ModelDescription,
-    private readonly worker: InferenceWorker,
+    private readonly workers: readonly InferenceWorker[],
     private readonly maxBatch: number,
-  ) {}
+  ) {
+    this.idle = [...workers];
+  }
 
   static async create(options: EmbedderOptions): Promise<Embedder> {
     const modelPath = await ensureModelFile(options.model, options);
-    const threads = options.threads ?? os.availableParallelism();
-    const worker = await InferenceWorker.start(modelPath, options.model, threads);
-    return new Embedder(options.model, worker, options.maxBatch ?? 16);
+    const threads = Math.max(1, options.threads ?? os.availableParallelism());
+    const count = Math.max(1, Math.min(options.workers ?? DEFAULT_EMBEDDER_WORKERS, threads));
+    // Spread the threads over the workers; the first ones take any remainder.
+    const perWorker = Array.from({ length: count }, (_, i) => Math.floor(threads / count) + (i < threads % count ? 1 : 0));
+    const started = await Promise.allSettled(perWorker.map((n) => InferenceWorker.start(modelPath, options.model, n)));
+    const workers = started.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
+    const failed = started.find((result): result is PromiseRejectedResult => result.status === "rejected");
+    if (failed) {
+      await Promise.all(workers.map((worker) => worker.close()));
+      throw failed.reason;
+    }
+    return new Embedder(options.model, workers, Math.max(1, options.maxBatch ?? DEFAULT_MAX_BATCH));
   }
 
   get inputSize(): number {
@@ -57,34 +80,33 @@ export class Embedder {
     throwIfAborted(signal);
     return new Promise<FeatureMap>((resolve, reject) => {
       this.queue.push({ input, resolve, reject });
-      void this.drain();
+      this.dispatch();
     });
   }
 
   async close(): Promise<void> {
-    await this.worker.close();
+    await Promise.all(this.workers.map((worker) => worker.close()));
     for (const job of this.queue.splice(0)) job.reject(new LookalikeError("aborted", "The embedder was closed."));
   }
 
-  private async drain(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      while (this.queue.length > 0) {
-        const jobs = this.queue.splice(0, this.maxBatch);
-        await this.runBatch(jobs);
-      }
-    } finally {
-      this.running = false;
+  /** Hands queued jobs to idle workers, one batch each; a worker that finishes comes back for more. */
+  private dispatch(): void {
+    while (this.queue.length > 0 && this.idle.length > 0) {
+      const worker = this.idle.pop()!;
+      const jobs = this.queue.splice(0, this.maxBatch);
+      void this.runBatch(worker, jobs).finally(() => {
+        this.idle.push(worker);
+        this.dispatch();
+      });
     }
   }
 
-  private async runBatch(jobs: readonly Job[]): Promise<void> {
+  private async runBatch(worker: InferenceWorker, jobs: readonly Job[]): Promise<void> {
     const perImage = jobs[0]!.input.length;
     const batch = new Float32Array(perImage * jobs.length);
     jobs.forEach((job, i) => batch.set(job.input, i * perImage));
     try {
-      const data = await this.worker.run(batch, jobs.length);
+      const data = await worker.run(batch, jobs.length);
       const { channels, height, width } = this.model.features;
       const stride = channels * height * width;
       jobs.forEach((job, i) =>

@@ -76,7 +76,13 @@ export class LookalikeEngine {
       onProgress: options.onDownloadProgress,
       threads: options.threads,
     });
-    const store = await ImageStore.open(options.dbDir, vectorSpace(options), options.indexPolicy ?? DEFAULT_INDEX_POLICY);
+    // The embedder's worker keeps the process alive: close it if the store cannot be opened.
+    const store = await ImageStore.open(options.dbDir, vectorSpace(options), options.indexPolicy ?? DEFAULT_INDEX_POLICY).catch(
+      async (error: unknown) => {
+        await embedder.close();
+        throw error;
+      },
+    );
     return new LookalikeEngine(store, new Fingerprinter(embedder, descriptor), options.limits);
   }
 

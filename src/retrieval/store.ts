@@ -2,6 +2,7 @@
  * The image index: one LanceDB database folder, one table per collection (a Discord server, or a
  * CLI `--collection`). This class is the only code that talks to LanceDB.
  */
+import path from "node:path";
 import * as lancedb from "@lancedb/lancedb";
 import type { Schema } from "apache-arrow";
 import { arrow } from "./arrow.ts";
@@ -121,7 +122,8 @@ export class ImageStore {
   ) {}
 
   static async open(directory: string, space: VectorSpace, policy: IndexPolicy = DEFAULT_INDEX_POLICY): Promise<ImageStore> {
-    return new ImageStore(await lancedb.connect(directory), space, policy);
+    // An absolute path: LanceDB reads some relative strings as remote URIs.
+    return new ImageStore(await lancedb.connect(path.resolve(directory)), space, policy);
   }
 
   async collections(): Promise<string[]> {

@@ -1,11 +1,18 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { rmSync } from "node:fs";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { after } from "node:test";
 
-/** A fresh temp directory, removed when the current test file's suite ends. */
+const created: string[] = [];
+// Removed when the test process exits, not by a node:test hook: an `after` registered from
+// inside a `before` hook runs as soon as that hook ends, deleting the directory mid-suite.
+process.once("exit", () => {
+  for (const dir of created) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temp directory, removed when the test process exits. */
 export async function tempDir(prefix = "lookalike-"): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), prefix));
-  after(() => rm(dir, { recursive: true, force: true }));
+  created.push(dir);
   return dir;
 }

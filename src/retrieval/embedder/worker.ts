@@ -40,6 +40,10 @@ async function createSession(): Promise<ort.InferenceSession> {
     // allocation cost is small next to the convolutions.
     enableCpuMemArena: false,
     graphOptimizationLevel: "all",
+    // ORT's pool threads spin-wait between operators by default, burning a core the JPEG decoder
+    // needs: with spinning off, ingest ran ~15% faster on 2 cores (bench/speed/ingest.ts).
+    // LOOKALIKE_ORT_SPIN=1 turns it back on, so the benchmark can show the difference.
+    extra: { session: { intra_op: { allow_spinning: process.env.LOOKALIKE_ORT_SPIN === "1" ? "1" : "0" } } },
   });
 }
 

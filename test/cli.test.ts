@@ -1,0 +1,113 @@
+import assert from "node:assert/strict";
+import { copyFile, mkdir, readdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { before, describe, it } from "node:test";
+import { pngBomb, pseudoRandomBytes } from "./support/bad-images.ts";
+import { runCli } from "./support/cli.ts";
+import { datasetsDir } from "./support/paths.ts";
+import { tempDir } from "./support/temp.ts";
+import { centreCrop, reencode } from "./support/transforms.ts";
+
+const photos = path.join(datasetsDir, "photo-pool-cc", "images");
+
+/**
+ * The CLI contract other tools parse: JSON lines on stdout, progress and warnings on stderr,
+ * exit 0 / 1 / 2. Run from a temp working directory with relative paths, as users do.
+ */
+describe("lookalike CLI", () => {
+  let work: string;
+  let names: string[];
+  const db = "db";
+
+  before(async () => {
+    work = await tempDir();
+    names = (await readdir(photos)).sort().slice(0, 8);
+    await mkdir(path.join(work, "imgs", "nested"), { recursive: true });
+    for (const [i, name] of names.entries()) {
+      await copyFile(path.join(photos, name), path.join(work, "imgs", i < 4 ? "" : "nested", name));
+    }
+    await writeFile(path.join(work, "imgs", "broken.jpg"), pseudoRandomBytes(2048));
+    await writeFile(path.join(work, "imgs", "notes.txt"), "not an image, and not named like one");
+    await mkdir(path.join(work, "queries"));
+    await writeFile(path.join(work, "queries", "recompressed.jpg"), await reencode(path.join(photos, names[1]!)));
+    await writeFile(path.join(work, "queries", "cropped.jpg"), await centreCrop(path.join(photos, names[5]!)));
+    await writeFile(path.join(work, "queries", "bomb.png"), pngBomb());
+    await copyFile(path.join(photos, (await readdir(photos)).sort()[30]!), path.join(work, "queries", "unseen.jpg"));
+  });
+
+  const cli = (args: string[], stdin?: string) => runCli(args, { cwd: work, stdin });
+
+  it("indexes folders recursively with ids as given, skipping a bad file with one warning", async () => {
+    const run = await cli(["index", "--db", db, "--json", "imgs"]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.lines, [
+      { indexed: 8, skipped: 1, alreadyIndexed: 0, seconds: run.lines[0]!.seconds, imagesPerSecond: run.lines[0]!.imagesPerSecond },
+    ]);
+    const warnings = run.stderr.split("\n").filter((line) => line.startsWith("warning:"));
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /imgs\/broken\.jpg.*\(corrupt\)/);
+    assert.match(run.stderr, /indexing .*9\/9/, "progress goes to stderr");
+  });
+
+  it("re-indexing is idempotent, with or without --force", async () => {
+    const again = await cli(["index", "--db", db, "--json", "imgs"]);
+    assert.equal(again.lines[0]!.alreadyIndexed, 8);
+    assert.equal(again.lines[0]!.indexed, 0);
+    const forced = await cli(["index", "--db", db, "--json", "--force", "imgs/nested"]);
+    assert.equal(forced.lines[0]!.indexed, 4);
+    const info = await cli(["info", "--db", db, "--json"]);
+    assert.deepEqual(info.lines.map((l) => [l.collection, l.rows]), [["default", 8]]);
+  });
+
+  it("search --json: one line per query in input order, best match first, errors inline", async () => {
+    const run = await cli(["search", "--db", db, "--json", "--k", "3", "queries/recompressed.jpg", "queries/bomb.png", "queries/cropped.jpg"]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.lines.map((l) => l.query), ["queries/recompressed.jpg", "queries/bomb.png", "queries/cropped.jpg"]);
+    const [recompressed, bomb, cropped] = run.lines as { matches?: { id: string; score: number }[]; error?: { code: string } }[];
+    assert.equal(recompressed!.matches!.length, 3);
+    assert.equal(recompressed!.matches![0]!.id, `imgs/${names[1]}`);
+    assert.ok(recompressed!.matches![0]!.score > 0.95);
+    assert.equal(bomb!.error!.code, "too_many_pixels");
+    assert.equal(cropped!.matches![0]!.id, `imgs/nested/${names[5]}`);
+  });
+
+  it("check --json gives verdicts; an indexed path is compared with everything else", async () => {
+    const paths = ["queries/recompressed.jpg", "queries/cropped.jpg", "queries/unseen.jpg", `imgs/${names[0]}`].join("\n");
+    const run = await cli(["check", "--db", db, "--json", "--from", "-"], paths);
+    assert.equal(run.code, 0, run.stderr);
+    const verdicts = run.lines as { query: string; verdict: string; match: { id: string; score: number; hamming: number } | null }[];
+    assert.equal(verdicts[0]!.verdict, "exact");
+    assert.equal(verdicts[0]!.match!.id, `imgs/${names[1]}`);
+    assert.ok(verdicts[0]!.match!.hamming <= 6);
+    assert.ok(["exact", "near-duplicate"].includes(verdicts[1]!.verdict));
+    assert.equal(verdicts[2]!.verdict, "new");
+    assert.notEqual(verdicts[3]!.match?.id, `imgs/${names[0]}`, "never matches itself");
+  });
+
+  it("takes 900 query paths on one command line (long command lines are handed to a child process)", async () => {
+    const queries = Array.from({ length: 900 }, () => "queries/recompressed.jpg");
+    const run = await cli(["search", "--db", db, "--json", "--k", "1", ...queries]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.lines.length, 900);
+    assert.ok(run.lines.every((l) => (l.matches as { id: string }[])[0]!.id === `imgs/${names[1]}`));
+  });
+
+  it("exits 2 on usage errors and 1 on fatal errors, saying why", async () => {
+    const noDb = await cli(["search", "x.jpg"]);
+    assert.equal(noDb.code, 2);
+    assert.match(noDb.stderr, /needs --db/);
+    const badK = await cli(["search", "--db", db, "--k", "zero", "x.jpg"]);
+    assert.equal(badK.code, 2);
+    const mismatch = await cli(["search", "--db", db, "--pooling", "mac", "queries/unseen.jpg"]);
+    assert.equal(mismatch.code, 1);
+    assert.match(mismatch.stderr, /model_mismatch/);
+  });
+
+  it("drop removes a collection", async () => {
+    await cli(["index", "--db", db, "--collection", "scratch", `imgs/${names[0]}`]);
+    const dropped = await cli(["drop", "--db", db, "--collection", "scratch"]);
+    assert.equal(dropped.code, 0);
+    const info = await cli(["info", "--db", db, "--json"]);
+    assert.deepEqual(info.lines.map((l) => l.collection), ["default"]);
+  });
+});

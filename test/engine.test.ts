@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import { readdir } from "node:fs/promises";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { Embedder } from "../src/retrieval/embedder.ts";
+import type { LookalikeEngine } from "../src/retrieval/engine.ts";
+import { isLookalikeError } from "../src/retrieval/errors.ts";
+import { decodeImage } from "../src/retrieval/image.ts";
+import { getModel } from "../src/retrieval/models.ts";
+import { POOLING_NAMES, dot, pool } from "../src/retrieval/pooling.ts";
+import { openTestEngine } from "./support/engine.ts";
+import { datasetsDir, modelsDir } from "./support/paths.ts";
+import { tempDir } from "./support/temp.ts";
+import { centreCrop, downscale, mirror, reencode } from "./support/transforms.ts";
+
+const photos = path.join(datasetsDir, "photo-pool-cc", "images");
+
+describe("embedding with the real MobileNetV2 model", () => {
+  let embedder: Embedder;
+  before(async () => {
+    embedder = await Embedder.create({ model: getModel("mobilenetv2-int8"), modelsDir, download: false, threads: 2 });
+  });
+  after(() => embedder.close());
+
+  it("gives every pooling a finite unit vector of the model's channel count", async () => {
+    const [first] = await readdir(photos);
+    const map = await embedder.featureMap(await decodeImage(path.join(photos, first!)));
+    assert.deepEqual([map.channels, map.height, map.width], [1280, 7, 7]);
+    assert.ok(map.data.some((x) => x > 0), "a real photo activates the feature map");
+    for (const name of POOLING_NAMES) {
+      const v = pool(name, map);
+      assert.equal(v.length, 1280, name);
+      assert.ok(v.every(Number.isFinite), name);
+      assert.ok(Math.abs(dot(v, v) - 1) < 1e-4, `${name} is L2-normalised`);
+    }
+  });
+
+  it("scores a re-encoded, resized copy far above an unrelated photo for every pooling", async () => {
+    const [a, b] = (await readdir(photos)).slice(0, 2).map((f) => path.join(photos, f));
+    const maps = await embedder.featureMaps([
+      await decodeImage(a!),
+      await decodeImage(await reencode(await downscale(a!, 0.4), 30)),
+      await decodeImage(b!),
+    ]);
+    for (const name of POOLING_NAMES) {
+      const [original, copy, other] = maps.map((m) => pool(name, m));
+      const same = dot(original!, copy!);
+      const different = dot(original!, other!);
+      assert.ok(same > 0.9, `${name}: copy scores ${same.toFixed(3)}`);
+      assert.ok(same - different > 0.15, `${name}: copy ${same.toFixed(3)} vs unrelated ${different.toFixed(3)}`);
+    }
+  });
+});
+
+describe("LookalikeEngine: findSimilar and checkRepost on a real LanceDB", () => {
+  let engine: LookalikeEngine;
+  let files: string[];
+  before(async () => {
+    engine = await openTestEngine(await tempDir(), { threads: 2 });
+    files = (await readdir(photos)).sort().slice(0, 12).map((f) => path.join(photos, f));
+    const items = await Promise.all(
+      files.map(async (file) => ({ image: await engine.analyze(file, { thumbnail: true }), meta: { id: file, source: file } })),
+    );
+    await engine.add("photos", items);
+  });
+  after(() => engine.close());
+
+  it("indexes with thumbnails and finds each original first for an edited copy", async () => {
+    const stored = await (await engine.collection("photos")).get([files[0]!], true);
+    const thumbnail = stored.get(files[0]!)?.thumbnail;
+    assert.ok(thumbnail && thumbnail.subarray(8, 12).toString("latin1") === "WEBP", "a WebP thumbnail is stored");
+    for (const [i, edit] of [[1, reencode], [2, downscale], [3, centreCrop], [4, mirror]] as const) {
+      const query = await engine.analyze(await edit(files[i]!), { flipped: true });
+      const [best, second] = await engine.findSimilar(query, { collection: "photos", k: 3 });
+      assert.equal(best!.id, files[i], `${edit.name} copy of photo ${i}`);
+      assert.ok(best!.score > second!.score + 0.05, `${edit.name}: clear margin`);
+    }
+  });
+
+  it("calls a re-encode exact, a crop or mirror a near-duplicate, and an unseen photo new", async () => {
+    const verdict = async (bytes: Buffer | string, excludeIds: string[] = []) =>
+      engine.checkRepost(await engine.analyze(bytes, { flipped: true }), { collection: "photos", excludeIds });
+    const exact = await verdict(await reencode(files[5]!));
+    assert.equal(exact.verdict, "exact");
+    assert.equal(exact.match?.id, files[5]);
+    assert.ok(exact.match!.hamming <= 6);
+    const cropped = await verdict(await centreCrop(files[6]!));
+    assert.ok(["exact", "near-duplicate"].includes(cropped.verdict), `crop: ${cropped.verdict}`);
+    assert.equal(cropped.match?.id, files[6]);
+    const mirrored = await verdict(await mirror(files[7]!));
+    assert.equal(mirrored.verdict, "near-duplicate");
+    assert.equal(mirrored.match?.flipped, true);
+    const unseen = (await readdir(photos)).sort()[30]!;
+    assert.equal((await verdict(path.join(photos, unseen))).verdict, "new");
+    // An indexed image is compared with everything else, never with itself.
+    const self = await verdict(files[8]!, [files[8]!]);
+    assert.notEqual(self.match?.id, files[8]);
+  });
+
+  it("refuses hostile input with a typed error and keeps working", async () => {
+    await assert.rejects(engine.analyze(Buffer.from("<svg xmlns='http://www.w3.org/2000/svg'/>")), (error) =>
+      isLookalikeError(error, "unsupported_format"),
+    );
+    const query = await engine.analyze(files[0]!);
+    assert.equal((await engine.findSimilar(query, { collection: "photos", k: 1 }))[0]!.id, files[0]);
+  });
+
+  it("refuses to mix vectors: the same collection opened with another pooling", async () => {
+    const dir = await tempDir();
+    const gem = await openTestEngine(dir, { pooling: "gem" });
+    await gem.add("c", [{ image: await gem.analyze(files[0]!), meta: { id: "x", source: "x" } }]);
+    await gem.close();
+    const mac = await openTestEngine(dir, { pooling: "mac" });
+    await assert.rejects(mac.collection("c"), (error) => isLookalikeError(error, "model_mismatch"));
+    await mac.close();
+  });
+});

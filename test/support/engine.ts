@@ -1,0 +1,7 @@
+/** Opens the real engine on the real model from ../shared, never downloading. */
+import { LookalikeEngine, type EngineOptions } from "../../src/retrieval/engine.ts";
+import { modelsDir } from "./paths.ts";
+
+export function openTestEngine(dbDir: string, options: Partial<EngineOptions> = {}): Promise<LookalikeEngine> {
+  return LookalikeEngine.open({ dbDir, modelsDir, download: false, ...options });
+}
