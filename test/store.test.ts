@@ -59,13 +59,16 @@ describe("ImageStore on a real LanceDB in a temp dir", () => {
       record("1", v, { channelId: "100", authorId: "7", createdAt: new Date("2026-01-01") }),
       record("2", v, { channelId: "200", authorId: "8", createdAt: new Date("2026-06-01") }),
       record("3", v, { channelId: "300", authorId: "7", createdAt: new Date("2026-09-01") }),
+      record("4", v, { channelId: "400", parentId: "100", authorId: "9", createdAt: new Date("2026-10-01") }),
     ]);
     const ids = async (filter: Parameters<typeof table.search>[1]["filter"]) =>
       (await table.search(v, { k: 10, filter })).map((m) => m.id).sort();
     assert.deepEqual(await ids({ channelIds: ["100", "300"] }), ["1", "3"]);
+    assert.deepEqual(await ids({ visibleChannelIds: ["100"] }), ["1", "4"], "a thread follows its parent");
+    assert.deepEqual(await ids({ visibleChannelIds: [] }), []);
     assert.deepEqual(await ids({ channelIds: [] }), []);
-    assert.deepEqual(await ids({ excludeAuthorIds: ["7"] }), ["2"]);
-    assert.deepEqual(await ids({ createdAfter: new Date("2026-05-01") }), ["2", "3"]);
+    assert.deepEqual(await ids({ excludeAuthorIds: ["7"] }), ["2", "4"]);
+    assert.deepEqual(await ids({ createdAfter: new Date("2026-05-01") }), ["2", "3", "4"]);
     assert.deepEqual(await ids({ createdBefore: new Date("2026-05-01") }), ["1"]);
     await assert.rejects(ids({ channelIds: ["1' OR '1'='1"] }), (error) => isLookalikeError(error, "invalid_filter"));
     store.close();

@@ -10,6 +10,8 @@ const SNOWFLAKE = /^\d{1,20}$/;
 export interface RowFilter {
   /** Only rows from these channels (an empty list matches nothing). */
   readonly channelIds?: readonly string[];
+  /** Only rows whose channel, or whose thread's parent channel, is one of these (visibility). */
+  readonly visibleChannelIds?: readonly string[];
   readonly excludeChannelIds?: readonly string[];
   readonly authorIds?: readonly string[];
   readonly excludeAuthorIds?: readonly string[];
@@ -55,6 +57,10 @@ export function buildWhere(filter: RowFilter = {}): string | undefined {
   for (const [key, column, negate] of lists) {
     const ids = filter[key] as readonly string[] | undefined;
     if (ids) clauses.push(negate && ids.length > 0 ? `(${column} IS NULL OR ${idList(column, ids, true)})` : idList(column, ids, negate));
+  }
+  if (filter.visibleChannelIds) {
+    const ids = filter.visibleChannelIds;
+    clauses.push(ids.length === 0 ? "FALSE" : `(${idList("channel_id", ids, false)} OR ${idList("parent_id", ids, false)})`);
   }
   if (filter.createdAfter) clauses.push(`created_at >= ${timestamp(filter.createdAfter, "createdAfter")}`);
   if (filter.createdBefore) clauses.push(`created_at < ${timestamp(filter.createdBefore, "createdBefore")}`);

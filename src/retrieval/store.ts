@@ -20,6 +20,8 @@ export interface VectorSpace {
 export interface ImageRecord {
   readonly id: string;
   readonly channelId?: string | null;
+  /** The channel a thread belongs to, so a thread's images follow its parent's visibility. */
+  readonly parentId?: string | null;
   readonly messageId?: string | null;
   readonly authorId?: string | null;
   readonly createdAt?: Date | null;
@@ -69,7 +71,7 @@ const COLLECTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const TABLE_PREFIX = "images_";
 const META = { model: "lookalike.model", descriptor: "lookalike.descriptor", dimension: "lookalike.dimension" } as const;
 const RESULT_COLUMNS = [
-  "id", "collection", "channel_id", "message_id", "author_id", "created_at", "source",
+  "id", "collection", "channel_id", "parent_id", "message_id", "author_id", "created_at", "source",
   "width", "height", "phash", "dhash", "spoiler",
 ] as const;
 
@@ -91,6 +93,7 @@ function imageSchema(space: VectorSpace): Schema {
       new Field("id", new Utf8(), false),
       new Field("collection", new Utf8(), false),
       new Field("channel_id", new Utf8(), true),
+      new Field("parent_id", new Utf8(), true),
       new Field("message_id", new Utf8(), true),
       new Field("author_id", new Utf8(), true),
       new Field("created_at", new TimestampMillisecond(), true),
@@ -318,6 +321,7 @@ export class CollectionTable {
       id: record.id,
       collection: this.name,
       channel_id: record.channelId ?? null,
+      parent_id: record.parentId ?? null,
       message_id: record.messageId ?? null,
       author_id: record.authorId ?? null,
       created_at: record.createdAt ?? null,
@@ -337,6 +341,7 @@ export class CollectionTable {
       id: String(row.id),
       collection: String(row.collection),
       channelId: (row.channel_id as string | null) ?? null,
+      parentId: (row.parent_id as string | null) ?? null,
       messageId: (row.message_id as string | null) ?? null,
       authorId: (row.author_id as string | null) ?? null,
       createdAt: row.created_at == null ? null : new Date(Number(row.created_at)),
