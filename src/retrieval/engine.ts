@@ -131,10 +131,16 @@ export class LookalikeEngine {
   /** The repost verdict for `query` against the collection (see reposts.ts for the fusion rules). */
   async checkRepost(
     query: AnalyzedImage,
-    options: QueryOptions & { readonly thresholds?: RepostThresholds; readonly candidates?: number },
+    options: QueryOptions & {
+      readonly thresholds?: RepostThresholds;
+      readonly candidates?: number;
+      /** Drops candidates the caller rules out (e.g. pairs a moderator marked "not a repost"). */
+      readonly accept?: (match: Match) => boolean;
+    },
   ): Promise<RepostVerdict> {
     const candidates = await this.candidates(query, options.candidates ?? 10, options);
-    return judge(query, candidates, options.thresholds ?? DEFAULT_REPOST_THRESHOLDS);
+    const accepted = options.accept ? candidates.filter(options.accept) : candidates;
+    return judge(query, accepted, options.thresholds ?? DEFAULT_REPOST_THRESHOLDS);
   }
 
   async close(): Promise<void> {

@@ -13,6 +13,8 @@ export interface RowFilter {
   /** Only rows whose channel, or whose thread's parent channel, is one of these (visibility). */
   readonly visibleChannelIds?: readonly string[];
   readonly excludeChannelIds?: readonly string[];
+  /** Only rows from threads of these channels. */
+  readonly parentIds?: readonly string[];
   readonly authorIds?: readonly string[];
   readonly excludeAuthorIds?: readonly string[];
   readonly messageIds?: readonly string[];
@@ -49,6 +51,7 @@ export function buildWhere(filter: RowFilter = {}): string | undefined {
   const lists: [keyof RowFilter, string, boolean][] = [
     ["channelIds", "channel_id", false],
     ["excludeChannelIds", "channel_id", true],
+    ["parentIds", "parent_id", false],
     ["authorIds", "author_id", false],
     ["excludeAuthorIds", "author_id", true],
     ["messageIds", "message_id", false],

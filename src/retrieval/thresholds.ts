@@ -13,3 +13,12 @@ export const DEFAULT_REPOST_THRESHOLDS: RepostThresholds = {
   hashNearMinCosine: 0.6,
   similarMinCosine: 0.6,
 };
+
+export type Sensitivity = "strict" | "balanced" | "loose";
+
+/** Named operating points for the bot's `/repost settings sensitivity` (balanced = the default). */
+export const SENSITIVITY_LEVELS: Record<Sensitivity, RepostThresholds> = {
+  strict: { ...DEFAULT_REPOST_THRESHOLDS, nearMinCosine: DEFAULT_REPOST_THRESHOLDS.nearMinCosine + 0.05 },
+  balanced: DEFAULT_REPOST_THRESHOLDS,
+  loose: { ...DEFAULT_REPOST_THRESHOLDS, nearMinCosine: DEFAULT_REPOST_THRESHOLDS.nearMinCosine - 0.05 },
+};

@@ -1,0 +1,39 @@
+/**
+ * The one place that turns an error into what a Discord user reads. Library errors carry codes;
+ * anything unexpected becomes a generic apology (and is logged with its stack by the caller).
+ */
+import { LookalikeError, type ErrorCode } from "../retrieval/errors.ts";
+import { QueueFullError } from "./work-queue.ts";
+
+/** An error whose message is written for the user (bad option, missing permission, ...). */
+export class UserFacingError extends Error {
+  override readonly name = "UserFacingError";
+}
+
+const MESSAGES: Partial<Record<ErrorCode, string>> = {
+  too_large: "That image is too large for me to look at.",
+  unsupported_format: "I can only read JPEG, PNG, WebP, GIF, AVIF and TIFF images.",
+  corrupt: "I could not read that image; the file looks damaged, or its link has expired.",
+  too_many_pixels: "That image has too many pixels for me to decode safely.",
+  timeout: "That image took too long to download or decode.",
+  aborted: "That was cancelled.",
+};
+
+export function errorCode(error: unknown): string {
+  if (error instanceof LookalikeError) return error.code;
+  if (error instanceof QueueFullError) return "busy";
+  return "internal";
+}
+
+/** What to tell the user; `expected` is false when the error should be logged as a bug. */
+export function userMessage(error: unknown): { text: string; expected: boolean } {
+  if (error instanceof UserFacingError) return { text: error.message, expected: true };
+  if (error instanceof QueueFullError) return { text: "I'm very busy right now; please try again in a minute.", expected: true };
+  if (error instanceof LookalikeError) {
+    const known = MESSAGES[error.code];
+    // A library message may name a download link; prefer the generic sentence where one exists.
+    if (known) return { text: known, expected: true };
+    if (error.code === "model_mismatch") return { text: "This server's index was built with another model; a moderator needs to re-index.", expected: false };
+  }
+  return { text: "Something went wrong on my side. The error was logged.", expected: false };
+}

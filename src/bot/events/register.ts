@@ -1,0 +1,27 @@
+/** Wires Discord events to their handlers; a failing handler is logged, never crashes the bot. */
+import { Events } from "discord.js";
+import type { BotContext } from "../context.ts";
+import { onChannelDelete, onGuildDelete, onMessageDelete, onMessageDeleteBulk } from "./deletions.ts";
+import { onInteractionCreate } from "./interaction-create.ts";
+import { onMessageCreate } from "./message-create.ts";
+import { onMessageUpdate } from "./message-update.ts";
+
+export function registerEvents(context: BotContext): void {
+  const { client, logger } = context;
+  const guard =
+    <A extends unknown[]>(event: string, handler: (...args: [...A, BotContext]) => Promise<void>) =>
+    (...args: A) => {
+      handler(...args, context).catch((error: unknown) => logger.error({ err: error, event }, "event handler failed"));
+    };
+  client.on(Events.MessageCreate, guard(Events.MessageCreate, onMessageCreate));
+  client.on(Events.MessageUpdate, guard(Events.MessageUpdate, onMessageUpdate));
+  client.on(Events.MessageDelete, guard(Events.MessageDelete, onMessageDelete));
+  client.on(Events.MessageBulkDelete, guard(Events.MessageBulkDelete, onMessageDeleteBulk));
+  client.on(Events.ChannelDelete, guard(Events.ChannelDelete, onChannelDelete));
+  client.on(Events.ThreadDelete, guard(Events.ThreadDelete, onChannelDelete));
+  client.on(Events.GuildDelete, guard(Events.GuildDelete, onGuildDelete));
+  client.on(Events.InteractionCreate, guard(Events.InteractionCreate, onInteractionCreate));
+  client.on(Events.Error, (error) => logger.error({ err: error }, "discord client error"));
+  client.on(Events.Warn, (message) => logger.warn(message));
+  client.on(Events.ShardDisconnect, () => logger.warn("gateway disconnected; discord.js reconnects"));
+}

@@ -1,0 +1,87 @@
+/**
+ * Tells the server about a repost the way its moderators chose: a reply under the repost, a ♻️
+ * reaction, or a post in a log channel. Replies and log posts carry a "Not a repost" button.
+ */
+import {
+  ActionRowBuilder,
+  ButtonBuilder,
+  ButtonStyle,
+  EmbedBuilder,
+  time,
+  TimestampStyles,
+  userMention,
+  type Message,
+} from "discord.js";
+import type { Logger } from "pino";
+import type { RepostVerdict } from "../../retrieval/reposts.ts";
+import type { RepostSettings } from "../guild-state.ts";
+import { jumpLink } from "../jump-link.ts";
+
+export interface RepostFinding {
+  readonly imageId: string;
+  readonly verdict: "exact" | "near-duplicate";
+  readonly original: NonNullable<RepostVerdict["match"]>;
+}
+
+export const NOT_A_REPOST_PREFIX = "nr";
+
+/** `nr:<new image id>:<original image id>:<poster id>`, within Discord's 100-character limit. */
+export function notARepostCustomId(finding: RepostFinding, posterId: string): string {
+  return [NOT_A_REPOST_PREFIX, finding.imageId, finding.original.id, posterId].join(":");
+}
+
+export function parseNotARepostCustomId(customId: string): { imageId: string; originalId: string; posterId: string } | null {
+  const [prefix, imageId, originalId, posterId, ...rest] = customId.split(":");
+  if (prefix !== NOT_A_REPOST_PREFIX || !imageId || !originalId || !posterId || rest.length > 0) return null;
+  return { imageId, originalId, posterId };
+}
+
+export function alertEmbed(guildId: string, finding: RepostFinding, repost?: Message<true>): EmbedBuilder {
+  const { original } = finding;
+  const link = jumpLink(guildId, original.channelId, original.messageId);
+  const when = original.createdAt ? time(original.createdAt, TimestampStyles.RelativeTime) : "earlier";
+  const lines = [
+    `${finding.verdict === "exact" ? "Exact copy" : "Near-duplicate"} of ${link ? `[this post](${link})` : "an earlier post"}` +
+      `${original.authorId ? ` by ${userMention(original.authorId)}` : ""}, ${when}.`,
+    `Similarity ${(original.score * 100).toFixed(1)} %, hash distance ${original.hamming}/64${original.flipped ? " (mirrored)" : ""}.`,
+  ];
+  if (repost) lines.push(`Repost: ${repost.url} by ${userMention(repost.author.id)}`);
+  return new EmbedBuilder().setColor(0xf0b232).setTitle("♻️ Possible repost").setDescription(lines.join("\n"));
+}
+
+function notARepostButton(finding: RepostFinding, posterId: string): ActionRowBuilder<ButtonBuilder> {
+  return new ActionRowBuilder<ButtonBuilder>().addComponents(
+    new ButtonBuilder().setCustomId(notARepostCustomId(finding, posterId)).setLabel("Not a repost").setStyle(ButtonStyle.Secondary),
+  );
+}
+
+export class RepostAlerts {
+  constructor(private readonly logger: Logger) {}
+
+  async announce(message: Message<true>, findings: readonly RepostFinding[], settings: RepostSettings): Promise<void> {
+    if (findings.length === 0) return;
+    // One alert per message: the strongest finding speaks for the rest.
+    const finding = [...findings].sort((a, b) => b.original.score - a.original.score)[0]!;
+    try {
+      if (settings.action === "react") {
+        await message.react("♻️");
+      } else if (settings.action === "log" && settings.logChannelId) {
+        const channel = await message.guild.channels.fetch(settings.logChannelId).catch(() => null);
+        if (!channel?.isSendable()) throw new Error(`log channel ${settings.logChannelId} is not available`);
+        await channel.send({
+          embeds: [alertEmbed(message.guildId, finding, message)],
+          components: [notARepostButton(finding, message.author.id)],
+          allowedMentions: { parse: [] },
+        });
+      } else {
+        await message.reply({
+          embeds: [alertEmbed(message.guildId, finding)],
+          components: [notARepostButton(finding, message.author.id)],
+          allowedMentions: { parse: [], repliedUser: false },
+        });
+      }
+    } catch (error) {
+      this.logger.warn({ err: error, messageId: message.id, action: settings.action }, "could not post repost alert");
+    }
+  }
+}

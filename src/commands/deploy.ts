@@ -1,0 +1,34 @@
+/**
+ * `npm run deploy-commands`: registers the slash and context-menu commands, in one server when
+ * DISCORD_DEV_GUILD_ID is set (instant, for development) or globally (may take up to an hour).
+ */
+import { REST, Routes } from "discord.js";
+import { ConfigError, loadConfig } from "../bot/config.ts";
+import { commandDefinitions } from "./registry.ts";
+
+async function deploy(): Promise<number> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  if (!config.token || !config.applicationId) {
+    process.stderr.write("Set DISCORD_TOKEN and DISCORD_APPLICATION_ID (and DISCORD_DEV_GUILD_ID for one test server).\n");
+    return 2;
+  }
+  const rest = new REST(config.apiUrl ? { api: config.apiUrl } : {}).setToken(config.token);
+  const route = config.devGuildId
+    ? Routes.applicationGuildCommands(config.applicationId, config.devGuildId)
+    : Routes.applicationCommands(config.applicationId);
+  const registered = (await rest.put(route, { body: commandDefinitions })) as { name: string }[];
+  const where = config.devGuildId ? `server ${config.devGuildId}` : "all servers (global; can take up to an hour to appear)";
+  process.stdout.write(`Registered ${registered.length} commands in ${where}: ${registered.map((c) => c.name).join(", ")}\n`);
+  return 0;
+}
+
+process.exitCode = await deploy();

@@ -1,0 +1,67 @@
+/** `/lookalike forget-me | remember-me | stats`: a member's opt-out, and what the index holds. */
+import {
+  ApplicationCommandOptionType,
+  ApplicationCommandType,
+  ApplicationIntegrationType,
+  EmbedBuilder,
+  InteractionContextType,
+  MessageFlags,
+  time,
+  TimestampStyles,
+  type RESTPostAPIChatInputApplicationCommandsJSONBody,
+} from "discord.js";
+import type { SlashCommand } from "./types.ts";
+
+const data = {
+  type: ApplicationCommandType.ChatInput,
+  name: "lookalike",
+  description: "Your images in Lookalike's index, and what it knows about this server",
+  contexts: [InteractionContextType.Guild],
+  integration_types: [ApplicationIntegrationType.GuildInstall],
+  options: [
+    { type: ApplicationCommandOptionType.Subcommand, name: "forget-me", description: "Remove all your images from this server's index and stop indexing them" },
+    { type: ApplicationCommandOptionType.Subcommand, name: "remember-me", description: "Index your images again from now on" },
+    { type: ApplicationCommandOptionType.Subcommand, name: "stats", description: "Images indexed, channels covered, last backfill, queue" },
+  ],
+} as const satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
+
+export const lookalike: SlashCommand = {
+  data,
+  async execute(interaction, { engine, state, pipeline, config }) {
+    const guildId = interaction.guildId;
+    const userId = interaction.user.id;
+    const subcommand = interaction.options.getSubcommand(true);
+    await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+    if (subcommand === "forget-me") {
+      // Opt out first, so nothing indexed while the delete runs slips through.
+      await state.update(guildId, (guild) => {
+        if (!guild.optedOutUserIds.includes(userId)) guild.optedOutUserIds.push(userId);
+      });
+      const removed = await (await engine.collection(guildId)).delete({ authorIds: [userId] });
+      await interaction.editReply(
+        `Done: ${removed} of your image${removed === 1 ? "" : "s"} removed from this server's index, and new ones will not be indexed. ` +
+          "Use `/lookalike remember-me` to change your mind.",
+      );
+    } else if (subcommand === "remember-me") {
+      await state.update(guildId, (guild) => {
+        guild.optedOutUserIds = guild.optedOutUserIds.filter((id) => id !== userId);
+      });
+      await interaction.editReply("Your new images will be indexed again. (Earlier ones can be added back by a moderator's `/index`.)");
+    } else {
+      const table = await engine.collection(guildId);
+      const [total, perChannel, guildState] = await Promise.all([table.count(), table.countByChannel(), state.get(guildId)]);
+      const { lastStartedAt, lastFinishedAt } = guildState.backfill;
+      const queue = pipeline.queueStats;
+      const when = (iso: string | null) => (iso ? time(new Date(iso), TimestampStyles.RelativeTime) : "never");
+      const embed = new EmbedBuilder().setTitle("Lookalike in this server").addFields(
+        { name: "Images indexed", value: String(total), inline: true },
+        { name: "Channels covered", value: String([...perChannel.keys()].filter(Boolean).length), inline: true },
+        { name: "Last backfill", value: `started ${when(lastStartedAt)}, finished ${when(lastFinishedAt)}`, inline: false },
+        { name: "Work queue", value: `${queue.depth} waiting or running (limit ${queue.limit})`, inline: true },
+        { name: "Model", value: `${config.modelId} · ${engine.store.space.descriptor}`, inline: true },
+        { name: "Repost detection", value: guildState.settings.enabled ? `on (${guildState.settings.action}, ${guildState.settings.sensitivity})` : "off", inline: true },
+      );
+      await interaction.editReply({ embeds: [embed] });
+    }
+  },
+};

@@ -1,0 +1,82 @@
+/**
+ * Starts the real bot — the same `startBot` composition root `npm start` uses — against the fake
+ * Discord on loopback, with a temp data directory and the real model. `spawnBotProcess` runs
+ * `src/bot/main.ts` as a child process instead, for kill-and-restart tests.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { pino } from "pino";
+import { startBot, type RunningBot } from "../../src/bot/app.ts";
+import { loadConfig } from "../../src/bot/config.ts";
+import { FakeDiscord } from "./fake-discord/index.ts";
+import { modelsDir } from "./paths.ts";
+import { tempDir } from "./temp.ts";
+
+export interface BotEnvironment {
+  readonly DISCORD_TOKEN: string;
+  readonly DISCORD_API_URL: string;
+  readonly LOOKALIKE_DATA_DIR: string;
+  readonly LOOKALIKE_MODELS_DIR: string;
+  readonly LOG_LEVEL: string;
+}
+
+export async function botEnvironment(fake: FakeDiscord, dataDir?: string): Promise<BotEnvironment> {
+  return {
+    DISCORD_TOKEN: "fake-bot-token",
+    DISCORD_API_URL: fake.apiUrl,
+    LOOKALIKE_DATA_DIR: dataDir ?? (await tempDir("lookalike-bot-")),
+    LOOKALIKE_MODELS_DIR: modelsDir,
+    LOG_LEVEL: process.env.LOOKALIKE_TEST_LOG_LEVEL ?? "silent",
+  };
+}
+
+/** The bot in this process; `stop()` it before `fake.close()`. */
+export async function startTestBot(env: BotEnvironment): Promise<RunningBot> {
+  const config = loadConfig({ ...env });
+  const logger = pino({ level: env.LOG_LEVEL });
+  return startBot({ ...config, token: env.DISCORD_TOKEN }, logger);
+}
+
+export interface Harness {
+  readonly fake: FakeDiscord;
+  readonly env: BotEnvironment;
+  bot: RunningBot;
+  /** Stops the bot and starts a new one on the same data directory (a clean restart). */
+  restart(): Promise<RunningBot>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(setup?: (fake: FakeDiscord) => void | Promise<void>): Promise<Harness> {
+  const fake = await FakeDiscord.start();
+  await setup?.(fake);
+  const env = await botEnvironment(fake);
+  const harness: Harness = {
+    fake,
+    env,
+    bot: await startTestBot(env),
+    async restart() {
+      await harness.bot.stop();
+      harness.bot = await startTestBot(env);
+      return harness.bot;
+    },
+    async close() {
+      await harness.bot.stop();
+      await fake.close();
+    },
+  };
+  return harness;
+}
+
+const MAIN = fileURLToPath(new URL("../../src/bot/main.ts", import.meta.url));
+
+/** `node --import tsx src/bot/main.ts` with the given environment; stderr/stdout are collected. */
+export function spawnBotProcess(env: BotEnvironment): ChildProcess & { output: () => string } {
+  const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
+    env: { ...process.env, ...env, LOG_LEVEL: env.LOG_LEVEL === "silent" ? "info" : env.LOG_LEVEL },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (chunk) => (output += chunk));
+  child.stderr!.on("data", (chunk) => (output += chunk));
+  return Object.assign(child, { output: () => output });
+}
