@@ -178,9 +178,9 @@ describe("Lookalike bot end to end", () => {
     const redirected = h.fake.attachment({ filename: "elsewhere.jpg", bytes: photos[0]!, served: { redirectTo: "http://198.51.100.7/x.jpg" } });
     const handle2 = await h.fake.invokeCommand({ name: "similar", channelId: art.channel("general").id, options: [{ name: "image", attachment: redirected }] });
     assert.match((await handle2.waitForReply(undefined, { timeoutMs: 20_000 })).message?.content ?? "", /not hosted on Discord/);
-    // Still working afterwards.
+    // Still working afterwards (the original, or its repost posted by an earlier test, comes first).
     const reply = await similar(art, "general", await recompress(photos[0]!));
-    assert.equal(firstLink(embedText(reply))?.[1], posted.sunset!.id);
+    assert.ok([posted.sunset!.id, posted.repost1!.id].includes(firstLink(embedText(reply))![1]!));
   });
 
   it("removes deleted messages, bulk deletes and deleted channels from the index", async () => {
@@ -191,20 +191,22 @@ describe("Lookalike bot end to end", () => {
     const memes = h.fake.messages(art.channel("memes").id).filter((m) => m.attachments.length > 0 && m.author.id !== h.fake.botUser.id);
     await h.fake.bulkDeleteMessages(art.channel("memes").id, memes.map((m) => m.id));
     await eventually(async () => (await table.count({ channelIds: [art.channel("memes").id] })) === 0, "bulk delete");
-    await h.fake.deleteChannel(art.channel("after-dark").id);
-    await eventually(async () => (await table.count({ channelIds: [art.channel("after-dark")?.id ?? "0"] })) === 0, "channel delete");
+    const afterDark = art.channel("after-dark").id;
+    assert.equal(await table.count({ channelIds: [afterDark] }), 1);
+    await h.fake.deleteChannel(afterDark);
+    await eventually(async () => (await table.count({ channelIds: [afterDark] })) === 0, "channel delete");
   });
 
   it("forgets a member who asks, and forgets a server that removes the bot", async () => {
     const table = await h.bot.context.engine.collection(art.id);
-    await post(art, "general", "mine", photos[6]!, visitor);
-    await eventually(async () => (await table.count({ authorIds: [visitor.id] })) > 0, "visitor's image indexed");
+    const mine = await post(art, "general", "mine", photos[6]!, visitor);
+    // Forget-me races the indexing of "mine" on purpose: whichever wins, nothing of the visitor stays.
     const forget = await h.fake.invokeCommand({ name: "lookalike", channelId: art.channel("general").id, user: visitor, options: [{ name: "forget-me", subcommand: [] }] });
     assert.match((await forget.waitForReply()).message?.content ?? "", /removed/);
     assert.equal(await table.count({ authorIds: [visitor.id] }), 0);
     await post(art, "general", "mine2", photos[7]!, visitor);
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    assert.equal(await table.count({ authorIds: [visitor.id] }), 0, "opted-out members are not indexed");
+    assert.equal(await table.count({ authorIds: [visitor.id] }), 0, `opted-out members are not indexed (${mine.id} and later)`);
 
     await post(other, "general", "o1", photos[0]!);
     await eventually(async () => (await indexed(other.id)) === 1, "other server indexed");

@@ -4,6 +4,7 @@
  * hand and only to allowed hosts; the body is capped while it streams; every wait has a timeout.
  */
 import { LookalikeError } from "../retrieval/errors.ts";
+import { UserFacingError } from "./errors.ts";
 
 export const DISCORD_CDN_HOSTS = ["cdn.discordapp.com", "media.discordapp.net"] as const;
 
@@ -39,11 +40,7 @@ export class AttachmentFetcher {
     let current = url;
     try {
       for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-        if (!this.isAllowed(current)) {
-          throw new LookalikeError("unsupported_format", "That image is not hosted on Discord, so I did not download it.", {
-            url: current,
-          });
-        }
+        if (!this.isAllowed(current)) throw new UserFacingError("That image is not hosted on Discord, so I did not download it.");
         const response = await (this.options.fetch ?? fetch)(current, { redirect: "manual", signal: combined });
         if (response.status >= 300 && response.status < 400) {
           const location = response.headers.get("location");
@@ -65,7 +62,7 @@ export class AttachmentFetcher {
     } catch (error) {
       if (timeout.aborted) throw new LookalikeError("timeout", "Downloading the image took too long.", { url }, { cause: error });
       if (signal?.aborted) throw new LookalikeError("aborted", "The download was cancelled.", { url }, { cause: error });
-      if (error instanceof LookalikeError) throw error;
+      if (error instanceof LookalikeError || error instanceof UserFacingError) throw error;
       throw new LookalikeError("corrupt", "Could not download the image.", { url }, { cause: error });
     }
   }

@@ -27,17 +27,13 @@ const data = {
 
 export const lookalike: SlashCommand = {
   data,
-  async execute(interaction, { engine, state, pipeline, config }) {
+  async execute(interaction, { engine, state, pipeline, config, indexer }) {
     const guildId = interaction.guildId;
     const userId = interaction.user.id;
     const subcommand = interaction.options.getSubcommand(true);
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     if (subcommand === "forget-me") {
-      // Opt out first, so nothing indexed while the delete runs slips through.
-      await state.update(guildId, (guild) => {
-        if (!guild.optedOutUserIds.includes(userId)) guild.optedOutUserIds.push(userId);
-      });
-      const removed = await (await engine.collection(guildId)).delete({ authorIds: [userId] });
+      const removed = await indexer.forgetAuthor(guildId, userId);
       await interaction.editReply(
         `Done: ${removed} of your image${removed === 1 ? "" : "s"} removed from this server's index, and new ones will not be indexed. ` +
           "Use `/lookalike remember-me` to change your mind.",

@@ -14,6 +14,7 @@ import { visibleChannels } from "../permissions.ts";
 import type { RepostFinding } from "./repost-alerts.ts";
 import type { ImagePipeline } from "./image-pipeline.ts";
 import { thresholdsFor } from "../sensitivity.ts";
+import { KeyedLock } from "../keyed-lock.ts";
 
 export interface IndexOutcome {
   readonly indexed: number;
@@ -42,6 +43,8 @@ export class MessageIndexer {
     private readonly state: GuildStateStore,
     private readonly logger: Logger,
   ) {}
+
+  private readonly writes = new KeyedLock();
 
   /** Whether a message's images belong in the index at all. */
   static indexable(message: Message | PartialMessage, botUserId: string | undefined): boolean {
@@ -91,9 +94,32 @@ export class MessageIndexer {
         if (finding) reposts.push(finding);
       }
     }
-    await engine.add(
-      guildId,
-      ok.map(({ ref, image }) => ({
+    // Re-check the opt-out under the server's lock: `/lookalike forget-me` may have run while these
+    // images were downloading, and its delete must not be undone by this write.
+    const written = await this.writes.run(guildId, async () => {
+      if ((await this.state.get(guildId)).optedOutUserIds.includes(message.author.id)) return false;
+      await engine.add(guildId, this.records(message, ok));
+      return true;
+    });
+    if (!written) {
+      skip("opted_out", ok.length);
+      return { indexed: 0, skipped, reposts: [] };
+    }
+    return { indexed: ok.length, skipped, reposts };
+  }
+
+  /** Serialises, per server, index writes with opt-outs (see `forgetAuthor`). */
+  async forgetAuthor(guildId: string, userId: string): Promise<number> {
+    return this.writes.run(guildId, async () => {
+      await this.state.update(guildId, (guild) => {
+        if (!guild.optedOutUserIds.includes(userId)) guild.optedOutUserIds.push(userId);
+      });
+      return (await this.pipeline.engine.collection(guildId)).delete({ authorIds: [userId] });
+    });
+  }
+
+  private records(message: Message<true>, items: readonly { ref: ImageRef; image: AnalyzedImage }[]) {
+    return items.map(({ ref, image }) => ({
         image,
         meta: {
           id: ref.id,
@@ -105,9 +131,7 @@ export class MessageIndexer {
           createdAt: message.createdAt,
           spoiler: ref.spoiler,
         },
-      })),
-    );
-    return { indexed: ok.length, skipped, reposts };
+      }));
   }
 
   private ignored(message: Message<true>, settings: RepostSettings): boolean {
