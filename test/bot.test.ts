@@ -9,7 +9,7 @@ import { ApplicationCommandType, PermissionFlagsBits, type APIEmbed, type APIMes
 import { pngBomb, pseudoRandomBytes } from "./support/bad-images.ts";
 import { crop, eventually, recompress, samplePhotos } from "./support/bot-fixtures.ts";
 import { startHarness, type Harness } from "./support/bot-harness.ts";
-import type { GuildHandle, InteractionHandle } from "./support/fake-discord/index.ts";
+import { forwardOf, type GuildHandle, type InteractionHandle } from "./support/fake-discord/index.ts";
 
 describe("Lookalike bot end to end", () => {
   let h: Harness;
@@ -112,6 +112,24 @@ describe("Lookalike bot end to end", () => {
     assert.equal(reply.ephemeral, true);
     assert.equal(firstLink(embedText(reply))?.[1], posted.forest!.id);
     assert.ok(!embedText(reply).includes(target.id), "the message itself is not its own match");
+  });
+
+  it('"Find similar images" reads the images inside a forwarded message', async () => {
+    const forward = await h.fake.postMessage(art.channel("memes").id, { author: mod, ...forwardOf(posted.sunset!, art.id) });
+    const handle = await h.fake.invokeCommand({ name: "Find similar images", type: ApplicationCommandType.Message, channelId: art.channel("memes").id, targetMessage: forward });
+    const reply = await handle.waitForReply(undefined, { timeoutMs: 20_000 });
+    assert.equal(firstLink(embedText(reply))?.[1], posted.sunset!.id);
+  });
+
+  it("indexes an image link when Discord unfurls it later (MESSAGE_UPDATE with an embed)", async () => {
+    const url = h.fake.cdnAsset("external/linked.jpg", { bytes: photos[6]!, contentType: "image/jpeg" });
+    const message = await h.fake.postMessage(art.channel("general").id, { author: mod, content: url });
+    await h.fake.editMessage(art.channel("general").id, message.id, {
+      embeds: [{ type: "image" as never, url, thumbnail: { url, proxy_url: url, width: 384, height: 256 } }],
+    });
+    const table = await h.bot.context.engine.collection(art.id);
+    await eventually(async () => (await table.get([`${message.id}-e0`])).size === 1, "unfurled image indexed");
+    await table.delete({ messageIds: [message.id] });
   });
 
   it("flags a re-encoded and a cropped repost with a link to the original, not an unrelated image", async () => {

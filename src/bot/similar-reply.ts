@@ -8,21 +8,16 @@ import {
   time,
   TimestampStyles,
   userMention,
-  type Guild,
-  type GuildMember,
-  type GuildTextBasedChannel,
 } from "discord.js";
 import type { AnalyzedImage, LookalikeEngine } from "../retrieval/engine.ts";
 import type { RowFilter } from "../retrieval/filters.ts";
 import type { Match } from "../retrieval/store.ts";
 import { contactSheet } from "./contact-sheet.ts";
 import { jumpLink } from "./jump-link.ts";
-import { visibleChannels } from "./permissions.ts";
+import { baseChannelId, visibleChannelIds, type Asker } from "./permissions.ts";
 
-export interface SimilarQuery {
-  readonly guild: Guild;
-  readonly member: GuildMember;
-  readonly channel: GuildTextBasedChannel;
+export interface SimilarQuery extends Asker {
+  readonly guildId: string;
   readonly image: AnalyzedImage;
   readonly count: number;
   readonly scope: "server" | "channel";
@@ -38,19 +33,19 @@ export interface SimilarReply {
 }
 
 export async function findVisibleMatches(engine: LookalikeEngine, query: SimilarQuery): Promise<Match[]> {
-  const visible = visibleChannels(query.guild, query.member, query.channel).channelIds;
-  const here = query.channel.isThread() ? query.channel.parentId : query.channel.id;
+  const visible = visibleChannelIds(query);
+  const here = baseChannelId(query.guild, query.channelId);
   const filter: RowFilter = {
     visibleChannelIds: query.scope === "channel" ? visible.filter((id) => id === here) : visible,
     authorIds: query.authorId ? [query.authorId] : undefined,
     excludeMessageIds: query.excludeMessageIds?.length ? query.excludeMessageIds : undefined,
   };
-  return engine.findSimilar(query.image, { collection: query.guild.id, k: query.count, filter });
+  return engine.findSimilar(query.image, { collection: query.guildId, k: query.count, filter });
 }
 
 export async function buildSimilarReply(engine: LookalikeEngine, query: SimilarQuery, fileName: string): Promise<SimilarReply> {
   const matches = await findVisibleMatches(engine, query);
-  const table = await engine.collection(query.guild.id);
+  const table = await engine.collection(query.guildId);
   if (matches.length === 0) {
     const total = await table.count();
     return {
@@ -65,11 +60,11 @@ export async function buildSimilarReply(engine: LookalikeEngine, query: SimilarQ
     matches.map((match) => ({
       thumbnail: stored.get(match.id)?.thumbnail ?? null,
       // A spoilered image stays hidden unless it is shown in the channel it was posted in.
-      blur: Boolean(match.spoiler) && match.channelId !== query.channel.id,
+      blur: Boolean(match.spoiler) && match.channelId !== query.channelId,
     })),
   );
   const lines = matches.map((match, index) => {
-    const link = jumpLink(query.guild.id, match.channelId, match.messageId);
+    const link = jumpLink(query.guildId, match.channelId, match.messageId);
     const author = match.authorId ? userMention(match.authorId) : "unknown";
     const when = match.createdAt ? time(match.createdAt, TimestampStyles.ShortDate) : "";
     return `**${index + 1}.** ${(match.score * 100).toFixed(1)} % · ${author} · ${when}${link ? ` · [jump](${link})` : ""}`;

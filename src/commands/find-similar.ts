@@ -37,9 +37,10 @@ export const findSimilar: MessageMenuCommand = {
           await buildSimilarReply(
             engine,
             {
+              guildId: interaction.guildId,
               guild: interaction.guild,
-              member: interaction.member,
-              channel: interaction.channel!,
+              member: interaction.inCachedGuild() ? interaction.member : null,
+              channelId: interaction.channelId,
               image,
               count: 5,
               scope: "server",

@@ -49,9 +49,10 @@ export const similar: SlashCommand = {
     const reply = await buildSimilarReply(
       engine,
       {
+        guildId: interaction.guildId,
         guild: interaction.guild,
-        member: interaction.member,
-        channel: interaction.channel!,
+        member: interaction.inCachedGuild() ? interaction.member : null,
+        channelId: interaction.channelId,
         image,
         count: interaction.options.getInteger("count") ?? 5,
         scope: interaction.options.getString("scope") === "channel" ? "channel" : "server",

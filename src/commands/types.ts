@@ -8,18 +8,24 @@ import type {
 } from "discord.js";
 import type { BotContext } from "../bot/context.ts";
 
+/**
+ * Handlers run in servers whose guild may not be cached (a partial gateway, a REST proxy):
+ * "raw" interactions carry the ids and the member's permissions but no Guild object.
+ */
+export type InGuild = "cached" | "raw";
+
 export interface SlashCommand {
   readonly data: RESTPostAPIChatInputApplicationCommandsJSONBody;
-  execute(interaction: ChatInputCommandInteraction<"cached">, context: BotContext): Promise<void>;
+  execute(interaction: ChatInputCommandInteraction<InGuild>, context: BotContext): Promise<void>;
 }
 
 export interface MessageMenuCommand {
   readonly data: RESTPostAPIContextMenuApplicationCommandsJSONBody;
-  execute(interaction: MessageContextMenuCommandInteraction<"cached">, context: BotContext): Promise<void>;
+  execute(interaction: MessageContextMenuCommandInteraction<InGuild>, context: BotContext): Promise<void>;
 }
 
 export interface ButtonHandler {
   /** The custom id's prefix before the first ":". */
   readonly prefix: string;
-  execute(interaction: ButtonInteraction<"cached">, context: BotContext): Promise<void>;
+  execute(interaction: ButtonInteraction<InGuild>, context: BotContext): Promise<void>;
 }

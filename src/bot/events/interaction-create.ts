@@ -8,7 +8,7 @@ import type { BotContext } from "../context.ts";
 import { userMessage } from "../errors.ts";
 
 export async function onInteractionCreate(interaction: Interaction, context: BotContext): Promise<void> {
-  if (!interaction.inCachedGuild()) {
+  if (!interaction.inGuild()) {
     if (interaction.isRepliable()) await interaction.reply({ content: "Lookalike works inside servers.", flags: MessageFlags.Ephemeral });
     return;
   }

@@ -10,7 +10,7 @@ import { errorCode } from "../errors.ts";
 import type { GuildState, GuildStateStore, RepostSettings } from "../guild-state.ts";
 import { hamming, hexToHash } from "../../retrieval/hashes.ts";
 import { imagesInMessage, type ImageRef } from "../message-images.ts";
-import { visibleChannels } from "../permissions.ts";
+import { visibleChannelIds } from "../permissions.ts";
 import type { RepostFinding } from "./repost-alerts.ts";
 import type { ImagePipeline } from "./image-pipeline.ts";
 import { thresholdsFor } from "../sensitivity.ts";
@@ -50,7 +50,7 @@ export class MessageIndexer {
   static indexable(message: Message | PartialMessage, botUserId: string | undefined): boolean {
     if (!message.inGuild() || message.author?.id === botUserId) return false;
     // Private threads are only for their members; their images are never indexed.
-    return message.channel.type !== ChannelType.PrivateThread;
+    return message.channel?.type !== ChannelType.PrivateThread;
   }
 
   async indexMessage(message: Message<true>, options: IndexMessageOptions): Promise<IndexOutcome> {
@@ -125,7 +125,7 @@ export class MessageIndexer {
           id: ref.id,
           source: ref.url,
           channelId: message.channelId,
-          parentId: message.channel.isThread() ? message.channel.parentId : null,
+          parentId: message.channel?.isThread() ? message.channel.parentId : null,
           messageId: message.id,
           authorId: message.author.id,
           createdAt: message.createdAt,
@@ -135,7 +135,7 @@ export class MessageIndexer {
   }
 
   private ignored(message: Message<true>, settings: RepostSettings): boolean {
-    const parentId = message.channel.isThread() ? message.channel.parentId : null;
+    const parentId = message.channel?.isThread() ? message.channel.parentId : null;
     return settings.ignoredChannelIds.some((id) => id === message.channelId || id === parentId);
   }
 
@@ -146,10 +146,10 @@ export class MessageIndexer {
     settings: RepostSettings,
     notReposts: GuildState["notReposts"],
   ): Promise<RepostFinding | null> {
-    const member = message.member ?? (await message.guild.members.fetch(message.author.id).catch(() => null));
-    if (!member) return null;
+    const guild = message.guild ?? null;
+    const member = message.member ?? (await guild?.members.fetch(message.author.id).catch(() => null)) ?? null;
     const posted = message.createdTimestamp;
-    const { channelIds } = visibleChannels(message.guild, member, message.channel);
+    const channelIds = visibleChannelIds({ guild, member, channelId: message.channelId });
     const sameAuthorWindow = settings.sameAuthorWindowHours * HOUR;
     const verdict = await this.pipeline.engine.checkRepost(image, {
       collection: message.guildId,
