@@ -134,11 +134,14 @@ describe("Lookalike bot end to end", () => {
 
   it("flags a re-encoded and a cropped repost with a link to the original, not an unrelated image", async () => {
     const cursor = h.fake.requestCursor();
+    // Discord answers the alert with 429 twice; discord.js waits and retries by itself.
+    h.fake.injectRateLimit({ method: "POST", path: "/channels/:id/messages", times: 2 });
     const reencoded = await post(art, "memes", "repost1", await recompress(photos[0]!), visitor);
     const alert1 = await h.fake.waitForRequest(
-      (r) => r.method === "POST" && r.path === `/channels/${art.channel("memes").id}/messages` && (r.json as { message_reference?: { message_id?: string } })?.message_reference?.message_id === reencoded.id,
+      (r) => r.method === "POST" && r.status === 200 && r.path === `/channels/${art.channel("memes").id}/messages` && (r.json as { message_reference?: { message_id?: string } })?.message_reference?.message_id === reencoded.id,
       { since: cursor, timeoutMs: 20_000 },
     );
+    assert.equal(h.fake.findRequests((r) => r.index >= cursor && r.rateLimited).length, 2, "the 429s were served");
     const alertText = JSON.stringify(alert1.json);
     assert.ok(alertText.includes(posted.sunset!.id), "the alert links the original message");
     assert.match(alertText, /Not a repost/);
@@ -162,7 +165,7 @@ describe("Lookalike bot end to end", () => {
     const bytes = await recompress(photos[4]!);
     const first = await post(art, "general", "lookalike1", bytes, mod);
     const alertRequest = await h.fake.waitForRequest(
-      (r) => r.method === "POST" && (r.json as { message_reference?: { message_id?: string } })?.message_reference?.message_id === first.id,
+      (r) => r.method === "POST" && r.status === 200 && (r.json as { message_reference?: { message_id?: string } })?.message_reference?.message_id === first.id,
       { since: cursor, timeoutMs: 20_000 },
     );
     const alertMessage = h.fake.messages(art.channel("general").id).find((m) => m.message_reference?.message_id === first.id && m.author.id === h.fake.botUser.id)!;

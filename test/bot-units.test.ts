@@ -1,0 +1,143 @@
+/** Unit tests for the bot's small parts that need no Discord: queue, state file, config, fetcher, sheet. */
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { describe, it } from "node:test";
+import sharp from "sharp";
+import { AttachmentFetcher } from "../src/bot/attachment-fetcher.ts";
+import { ConfigError, loadConfig } from "../src/bot/config.ts";
+import { contactSheet } from "../src/bot/contact-sheet.ts";
+import { GuildStateStore } from "../src/bot/guild-state.ts";
+import { QueueFullError, WorkQueue } from "../src/bot/work-queue.ts";
+import { isLookalikeError } from "../src/retrieval/errors.ts";
+import { samplePhotos } from "./support/bot-fixtures.ts";
+import { tempDir } from "./support/temp.ts";
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+describe("WorkQueue", () => {
+  it("runs at most `concurrency` tasks, refuses live work when full, and makes backfill wait", async () => {
+    const queue = new WorkQueue(2, 4);
+    let running = 0;
+    let peak = 0;
+    const release: (() => void)[] = [];
+    const task = () =>
+      new Promise<void>((resolve) => {
+        running++;
+        peak = Math.max(peak, running);
+        release.push(() => {
+          running--;
+          resolve();
+        });
+      });
+    const live = [queue.offer(task), queue.offer(task), queue.offer(task), queue.offer(task)];
+    await tick();
+    assert.equal(queue.depth, 4);
+    await assert.rejects(queue.offer(task), QueueFullError);
+    let backfillStarted = false;
+    const backfill = queue.submit(async () => {
+      backfillStarted = true;
+    });
+    await tick();
+    assert.equal(backfillStarted, false, "backfill waits while the queue is past three quarters");
+    while (release.length > 0 || running > 0) {
+      release.shift()?.();
+      await tick();
+    }
+    await Promise.all([...live, backfill]);
+    assert.equal(backfillStarted, true);
+    assert.equal(peak, 2);
+    assert.equal(queue.depth, 0);
+  });
+});
+
+describe("GuildStateStore", () => {
+  it("persists atomically, applies defaults, and forgets a server", async () => {
+    const dir = await tempDir();
+    const store = new GuildStateStore(dir);
+    assert.equal((await store.get("123")).settings.enabled, true);
+    await store.update("123", (s) => {
+      s.settings.action = "react";
+      s.optedOutUserIds.push("42");
+    });
+    // A crash mid-write leaves a temp file behind; the real file is still whole.
+    await writeFile(path.join(dir, "123.json.999.tmp"), "{ half a fil");
+    const reopened = new GuildStateStore(dir);
+    const state = await reopened.get("123");
+    assert.equal(state.settings.action, "react");
+    assert.deepEqual(state.optedOutUserIds, ["42"]);
+    assert.match(await readFile(path.join(dir, "123.json"), "utf8"), /"react"/);
+    await reopened.remove("123");
+    assert.equal((await reopened.get("123")).settings.action, "reply");
+    await assert.rejects(reopened.get("../etc"), (error) => isLookalikeError(error, "invalid_filter"));
+  });
+});
+
+describe("config", () => {
+  it("reports every invalid setting at once", () => {
+    assert.throws(
+      () => loadConfig({ DISCORD_API_URL: "ftp://example", LOG_LEVEL: "loud", LOOKALIKE_MAX_IMAGE_MB: "0" }),
+      (error) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, /DISCORD_API_URL/);
+        assert.match(error.message, /LOG_LEVEL/);
+        assert.match(error.message, /LOOKALIKE_MAX_IMAGE_MB/);
+        return true;
+      },
+    );
+    const config = loadConfig({ DISCORD_TOKEN: " t ", LOOKALIKE_DATA_DIR: "/tmp/x" });
+    assert.equal(config.token, "t");
+    assert.equal(config.dbDir, "/tmp/x/lancedb");
+    assert.equal(config.maxImageBytes, 25 * 1024 * 1024);
+  });
+});
+
+describe("AttachmentFetcher against a loopback server", () => {
+  it("follows redirects only to allowed hosts and caps the body while it streams", async () => {
+    const server = createServer((req, res) => {
+      if (req.url === "/ok") res.end(Buffer.alloc(1000, 1));
+      else if (req.url === "/hop") res.writeHead(302, { location: "/ok" }).end();
+      else if (req.url === "/away") res.writeHead(302, { location: "http://203.0.113.9/x" }).end();
+      else if (req.url === "/endless") {
+        res.writeHead(200);
+        const timer = setInterval(() => res.write(Buffer.alloc(64 * 1024)), 1);
+        res.on("close", () => clearInterval(timer));
+      } else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const host = `127.0.0.1:${(server.address() as { port: number }).port}`;
+    const fetcher = new AttachmentFetcher({ maxBytes: 100_000, extraHosts: [host], timeoutMs: 5_000 });
+    try {
+      assert.equal((await fetcher.fetch(`http://${host}/hop`)).length, 1000);
+      await assert.rejects(fetcher.fetch(`http://${host}/away`), /not hosted on Discord/);
+      await assert.rejects(fetcher.fetch(`http://${host}/endless`), (error) => isLookalikeError(error, "too_large"));
+      await assert.rejects(fetcher.fetch(`http://${host}/gone`), (error) => isLookalikeError(error, "corrupt"));
+      await assert.rejects(fetcher.fetch("http://example.com/a.png"), /not hosted on Discord/);
+      assert.equal(fetcher.isAllowed("https://cdn.discordapp.com/attachments/1/2/a.png"), true);
+      assert.equal(fetcher.isAllowed("https://cdn.discordapp.com.evil.example/a.png"), false);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
+
+describe("contact sheet", () => {
+  it("lays out tiles with badges and blurs spoilered ones", async () => {
+    const [a, b] = await samplePhotos(2);
+    const thumb = (bytes: Buffer) => sharp(bytes).resize(160, 160, { fit: "inside" }).webp().toBuffer();
+    const sharpness = async (sheet: Buffer, left: number) => {
+      const { data } = await sharp(sheet).extract({ left, top: 40, width: 120, height: 120 }).greyscale().raw().toBuffer({ resolveWithObject: true });
+      let energy = 0;
+      for (let i = 1; i < data.length; i++) energy += Math.abs(data[i]! - data[i - 1]!);
+      return energy / data.length;
+    };
+    const clear = await contactSheet([{ thumbnail: await thumb(a!), blur: false }, { thumbnail: await thumb(b!), blur: false }, { thumbnail: null, blur: false }]);
+    const hidden = await contactSheet([{ thumbnail: await thumb(a!), blur: false }, { thumbnail: await thumb(b!), blur: true }, { thumbnail: null, blur: false }]);
+    const meta = await sharp(clear).metadata();
+    assert.equal(meta.format, "webp");
+    assert.equal(meta.width, 3 * 160 + 4 * 6);
+    assert.ok((await sharpness(hidden, 172 + 20)) < (await sharpness(clear, 172 + 20)) / 3, "the spoilered tile is blurred");
+  });
+});
