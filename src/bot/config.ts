@@ -72,3 +72,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BotConfig {
     queueLimit: e.LOOKALIKE_QUEUE_LIMIT,
   };
 }
+
+/** For entry points: the configuration, or null after printing what is wrong to stderr. */
+export function loadConfigOrReport(env: NodeJS.ProcessEnv = process.env): BotConfig | null {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return null;
+  }
+}

@@ -2,20 +2,12 @@
  * `npm start`: runs the bot when DISCORD_TOKEN is set; otherwise explains how to set it and shows
  * what Lookalike does with the offline CLI demo.
  */
-import { ConfigError, loadConfig } from "./config.ts";
+import { loadConfigOrReport } from "./config.ts";
 import { createLogger } from "./logger.ts";
 
 async function main(): Promise<number> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const config = loadConfigOrReport();
+  if (!config) return 2;
   if (!config.token) {
     process.stderr.write(
       "DISCORD_TOKEN is not set, so the bot is not started. To run it, create a bot in the Discord developer\n" +

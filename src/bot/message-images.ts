@@ -22,7 +22,7 @@ function isImageAttachment(attachment: Attachment): boolean {
   return IMAGE_EXTENSION.test(attachment.name);
 }
 
-function fromAttachment(attachment: Attachment): ImageRef {
+export function attachmentRef(attachment: Attachment): ImageRef {
   return {
     id: attachment.id,
     url: attachment.url,
@@ -53,11 +53,11 @@ function fromEmbeds(messageId: string, embeds: readonly Embed[], prefix: string)
 
 export function imagesInMessage(message: Message | PartialMessage): ImageRef[] {
   const refs: ImageRef[] = [];
-  for (const attachment of message.attachments?.values() ?? []) if (isImageAttachment(attachment)) refs.push(fromAttachment(attachment));
+  for (const attachment of message.attachments?.values() ?? []) if (isImageAttachment(attachment)) refs.push(attachmentRef(attachment));
   refs.push(...fromEmbeds(message.id, message.embeds ?? [], ""));
   let snapshotIndex = 0;
   for (const snapshot of message.messageSnapshots?.values() ?? []) {
-    for (const attachment of snapshot.attachments?.values() ?? []) if (isImageAttachment(attachment)) refs.push(fromAttachment(attachment));
+    for (const attachment of snapshot.attachments?.values() ?? []) if (isImageAttachment(attachment)) refs.push(attachmentRef(attachment));
     refs.push(...fromEmbeds(message.id, snapshot.embeds ?? [], `s${snapshotIndex}`));
     snapshotIndex++;
   }

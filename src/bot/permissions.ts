@@ -7,12 +7,22 @@
  * guild or the member is not cached (a partial gateway, a REST proxy that drops events), that
  * channel is all that counts: too little is shown rather than too much.
  */
-import { ChannelType, PermissionFlagsBits, type Guild, type GuildBasedChannel, type GuildMember } from "discord.js";
+import { ChannelType, PermissionFlagsBits, type BaseInteraction, type Guild, type GuildBasedChannel, type GuildMember } from "discord.js";
 
 export interface Asker {
   readonly guild: Guild | null;
   readonly member: GuildMember | null;
   readonly channelId: string;
+}
+
+/** Who is asking, from an interaction in a server (cached or not). */
+export function askerOf(interaction: BaseInteraction<"cached" | "raw">): Asker & { readonly guildId: string } {
+  return {
+    guildId: interaction.guildId,
+    guild: interaction.guild,
+    member: interaction.inCachedGuild() ? interaction.member : null,
+    channelId: interaction.channelId!,
+  };
 }
 
 function isNsfw(channel: GuildBasedChannel | null | undefined): boolean {

@@ -3,20 +3,12 @@
  * DISCORD_DEV_GUILD_ID is set (instant, for development) or globally (may take up to an hour).
  */
 import { REST, Routes } from "discord.js";
-import { ConfigError, loadConfig } from "../bot/config.ts";
+import { loadConfigOrReport } from "../bot/config.ts";
 import { commandDefinitions } from "./registry.ts";
 
 async function deploy(): Promise<number> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const config = loadConfigOrReport();
+  if (!config) return 2;
   if (!config.token || !config.applicationId) {
     process.stderr.write("Set DISCORD_TOKEN and DISCORD_APPLICATION_ID (and DISCORD_DEV_GUILD_ID for one test server).\n");
     return 2;

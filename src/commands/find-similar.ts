@@ -9,6 +9,7 @@ import {
 } from "discord.js";
 import { userMessage, UserFacingError } from "../bot/errors.ts";
 import { imagesInMessage } from "../bot/message-images.ts";
+import { askerOf } from "../bot/permissions.ts";
 import { buildSimilarReply, type SimilarReply } from "../bot/similar-reply.ts";
 import type { MessageMenuCommand } from "./types.ts";
 
@@ -37,10 +38,7 @@ export const findSimilar: MessageMenuCommand = {
           await buildSimilarReply(
             engine,
             {
-              guildId: interaction.guildId,
-              guild: interaction.guild,
-              member: interaction.inCachedGuild() ? interaction.member : null,
-              channelId: interaction.channelId,
+              ...askerOf(interaction),
               image,
               count: 5,
               scope: "server",

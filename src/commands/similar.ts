@@ -8,6 +8,8 @@ import {
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from "discord.js";
 import { UserFacingError } from "../bot/errors.ts";
+import { attachmentRef } from "../bot/message-images.ts";
+import { askerOf } from "../bot/permissions.ts";
 import { buildSimilarReply } from "../bot/similar-reply.ts";
 import type { SlashCommand } from "./types.ts";
 
@@ -36,7 +38,7 @@ const data = {
 
 export const similar: SlashCommand = {
   data,
-  async execute(interaction, { engine, fetcher, pipeline }) {
+  async execute(interaction, { engine, pipeline }) {
     const ephemeral = interaction.options.getBoolean("private") ?? false;
     // Answer within Discord's 3 seconds; the download and the model take longer.
     await interaction.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
@@ -44,15 +46,11 @@ export const similar: SlashCommand = {
     if (attachment.contentType && !attachment.contentType.startsWith("image/")) {
       throw new UserFacingError(`\`${attachment.name}\` is not an image (${attachment.contentType}).`);
     }
-    const bytes = await fetcher.fetch(attachment.url);
-    const image = await pipeline.analyzeBytes(bytes, { flipped: true });
+    const image = await pipeline.analyzeRef(attachmentRef(attachment), { priority: "live", flipped: true });
     const reply = await buildSimilarReply(
       engine,
       {
-        guildId: interaction.guildId,
-        guild: interaction.guild,
-        member: interaction.inCachedGuild() ? interaction.member : null,
-        channelId: interaction.channelId,
+        ...askerOf(interaction),
         image,
         count: interaction.options.getInteger("count") ?? 5,
         scope: interaction.options.getString("scope") === "channel" ? "channel" : "server",

@@ -34,7 +34,7 @@ export class ImagePipeline {
     return options.priority === "live" ? this.queue.offer(task) : this.queue.submit(task, options.signal);
   }
 
-  analyzeBytes(bytes: Buffer, options: Pick<AnalyzeRefOptions, "flipped" | "signal">): Promise<AnalyzedImage> {
+  private analyzeBytes(bytes: Buffer, options: Pick<AnalyzeRefOptions, "flipped" | "signal">): Promise<AnalyzedImage> {
     return this.engine.analyze(bytes, { thumbnail: true, flipped: options.flipped, signal: options.signal });
   }
 
