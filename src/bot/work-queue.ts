@@ -40,8 +40,12 @@ export class WorkQueue {
     while (this.depth >= room) {
       signal?.throwIfAborted();
       await new Promise<void>((resolve) => {
-        this.roomWaiters.push(resolve);
-        signal?.addEventListener("abort", () => resolve(), { once: true });
+        const wake = () => {
+          signal?.removeEventListener("abort", wake);
+          resolve();
+        };
+        this.roomWaiters.push(wake);
+        signal?.addEventListener("abort", wake, { once: true });
       });
     }
     signal?.throwIfAborted();

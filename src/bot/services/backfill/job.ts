@@ -13,7 +13,7 @@ import type { BackfillCheckpoint, GuildStateStore } from "../../guild-state.ts";
 import { imagesInMessage } from "../../message-images.ts";
 import { MessageIndexer } from "../message-indexer.ts";
 import { ChannelStopped, fetchHistoryPage, PAGE_SIZE, type HistoryChannel, type RetryPolicy } from "./history.ts";
-import type { BackfillPhase, BackfillReport, ProgressSink } from "./progress.ts";
+import { startReporter, type BackfillPhase, type BackfillReport, type ProgressSink, type Reporter } from "./progress.ts";
 import { discoverTargets, type TargetRequest } from "./targets.ts";
 
 export interface BackfillOptions {
@@ -86,6 +86,7 @@ interface PageCounts {
 const FRESH_CHECKPOINT: BackfillCheckpoint = { before: null, done: false, scanned: 0, indexed: 0, skipped: 0 };
 
 const timestampOf = (id: string) => Number(SnowflakeUtil.timestampFrom(id));
+
 /** `map` with at most `limit` calls in flight; results in input order. */
 async function mapLimit<T, R>(items: readonly T[], limit: number, map: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
@@ -190,7 +191,9 @@ export class BackfillJob {
   }
 
   private async execute(): Promise<BackfillReport> {
-    const reporter = this.startReporter();
+    const { sink } = this.spec;
+    const reporter = startReporter(sink, sink.intervalMs ?? this.deps.options.progressIntervalMs, () => this.report(), this.logger);
+    let outcome: BackfillPhase;
     try {
       const discovery = await discoverTargets(this.spec.guild, this.spec.request, this.policy);
       for (const [reason, count] of Object.entries(discovery.skipped)) add(this.channelSkips, reason, count);
@@ -199,15 +202,15 @@ export class BackfillJob {
       this.scanStart = { at: Date.now(), fraction: this.fraction() };
       await this.scanAll();
       this.signal.throwIfAborted();
-      this.phase = "done";
+      outcome = "done";
     } catch (error) {
-      if (this.signal.aborted) this.phase = this.signal.reason instanceof JobAborted ? this.signal.reason.phase : "stopped";
+      if (this.signal.aborted) outcome = this.signal.reason instanceof JobAborted ? this.signal.reason.phase : "stopped";
       else {
-        this.phase = "failed";
+        outcome = "failed";
         this.logger.error({ err: error }, "backfill failed");
       }
     }
-    await this.finish(reporter);
+    await this.finish(reporter, outcome);
     const report = this.report();
     this.logger.info({ phase: report.phase, channels: report.channels, messages: report.messagesScanned, images: report.imagesIndexed }, "backfill ended");
     return report;
@@ -266,7 +269,11 @@ export class BackfillJob {
       add(this.channelSkips, reason, 1);
       if (reason === "error") this.logger.error({ err: error, channelId }, "backfill of a channel failed");
       else this.logger.warn({ err: error, channelId, reason }, "backfill of a channel stopped; its checkpoint is kept");
-      if (reason === "gone") await this.saveState((state) => void delete state.backfill.checkpoints[channelId]);
+      if (reason === "gone") {
+        await this.saveState((state) => void delete state.backfill.checkpoints[channelId]).catch((saveError: unknown) =>
+          this.logger.warn({ err: saveError, channelId }, "could not forget a deleted channel's checkpoint"),
+        );
+      }
     } finally {
       target.running = false;
     }
@@ -323,39 +330,22 @@ export class BackfillJob {
     await this.deps.state.update(this.guildId, change);
   }
 
-  private startReporter(): { stop(): Promise<void> } {
-    const { sink } = this.spec;
-    let inFlight: Promise<void> | null = null;
-    const push = () => {
-      inFlight ??= sink
-        .update(this.report())
-        .catch((error: unknown) => this.logger.warn({ err: error }, "could not show backfill progress"))
-        .finally(() => (inFlight = null));
-      return inFlight;
-    };
-    // A timer, not a per-page update: pages come every few hundred ms, Discord edits are rate-limited.
-    const timer = setInterval(() => void push(), sink.intervalMs ?? this.deps.options.progressIntervalMs);
-    timer.unref();
-    return {
-      async stop() {
-        clearInterval(timer);
-        await inFlight;
-        await push();
-      },
-    };
-  }
-
-  /** Final bookkeeping: compaction, the finish time (not on shutdown: a restart resumes), the last progress update. */
-  private async finish(reporter: { stop(): Promise<void> }): Promise<void> {
+  /**
+   * Final bookkeeping — compaction, the finish time (not on shutdown: a restart resumes) — and only
+   * then the final phase and progress update, so whoever sees "finished" also finds it recorded.
+   */
+  private async finish(reporter: Reporter, outcome: BackfillPhase): Promise<void> {
+    await reporter.pause();
     // On shutdown the engine is about to close: leave compaction to the resumed run.
-    const compact = this.run.imagesNew > 0 && this.phase !== "stopped";
+    const compact = this.run.imagesNew > 0 && outcome !== "stopped";
     this.maintenance = this.maintenance.then(() => (compact ? this.maintainIndex() : undefined));
     await this.maintenance;
-    if (this.phase !== "stopped") {
+    if (outcome !== "stopped") {
       await this.saveState((state) => void (state.backfill.lastFinishedAt = new Date().toISOString())).catch((error: unknown) =>
         this.logger.error({ err: error }, "could not record the end of the backfill"),
       );
     }
-    await reporter.stop();
+    this.phase = outcome;
+    await reporter.flush();
   }
 }

@@ -85,8 +85,12 @@ const HEADLINES: Record<BackfillPhase, string> = {
 export function renderProgress(report: BackfillReport): string {
   const { channels, run } = report;
   const finished = report.phase !== "discovering" && report.phase !== "running";
-  const lines = [`**Backfill of ${report.scope}**${report.continued ? " (continued)" : ""} · ${HEADLINES[report.phase]}`];
-  lines.push(`\`${progressBar(report.phase === "done" ? 1 : report.fraction)}\``);
+  const incomplete = report.phase === "done" && channels.done < channels.total;
+  const lines = [
+    `**Backfill of ${report.scope}**${report.continued ? " (continued)" : ""} · ${HEADLINES[report.phase]}` +
+      (incomplete ? " (some channels could not be read: `/index` later finishes them)" : ""),
+  ];
+  lines.push(`\`${progressBar(report.fraction)}\``);
   const skippedChannels = Object.values(channels.skipped).reduce((sum, count) => sum + count, 0);
   lines.push(
     `Channels and threads: ${number(channels.done)} of ${number(channels.total)} done` +
@@ -129,5 +133,37 @@ export function logProgressSink(logger: Logger, intervalMs = 30_000): ProgressSi
         "backfill progress",
       );
     },
+  };
+}
+
+export interface Reporter {
+  /** Stops the periodic updates and waits for the one in flight. */
+  pause(): Promise<void>;
+  /** Sends the current report now. */
+  flush(): Promise<void>;
+}
+
+/**
+ * Sends `current()` to the sink every `intervalMs` — a timer, not a per-page update: pages come
+ * every few hundred ms and Discord rate-limits message edits. Never two updates at once; a failing
+ * sink is logged, never fatal.
+ */
+export function startReporter(sink: ProgressSink, intervalMs: number, current: () => BackfillReport, logger: Logger): Reporter {
+  let inFlight: Promise<void> | null = null;
+  const push = () => {
+    inFlight ??= sink
+      .update(current())
+      .catch((error: unknown) => logger.warn({ err: error }, "could not show backfill progress"))
+      .finally(() => (inFlight = null));
+    return inFlight;
+  };
+  const timer = setInterval(() => void push(), intervalMs);
+  timer.unref();
+  return {
+    async pause() {
+      clearInterval(timer);
+      await inFlight;
+    },
+    flush: push,
   };
 }
