@@ -14,7 +14,7 @@ import { visibleChannelIds } from "../permissions.ts";
 import type { RepostFinding } from "./repost-alerts.ts";
 import type { ImagePipeline } from "./image-pipeline.ts";
 import { thresholdsFor } from "../sensitivity.ts";
-import { KeyedLock } from "../keyed-lock.ts";
+import { IndexWriter, type IndexItem } from "./index-writer.ts";
 
 export interface IndexOutcome {
   readonly indexed: number;
@@ -42,9 +42,11 @@ export class MessageIndexer {
     private readonly pipeline: ImagePipeline,
     private readonly state: GuildStateStore,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.writer = new IndexWriter(pipeline.engine, state);
+  }
 
-  private readonly writes = new KeyedLock();
+  private readonly writer: IndexWriter;
 
   /** Whether a message's images belong in the index at all. */
   static indexable(message: Message | PartialMessage, botUserId: string | undefined): boolean {
@@ -94,31 +96,20 @@ export class MessageIndexer {
         if (finding) reposts.push(finding);
       }
     }
-    // Re-check the opt-out under the server's lock: `/lookalike forget-me` may have run while these
-    // images were downloading, and its delete must not be undone by this write.
-    const written = await this.writes.run(guildId, async () => {
-      if ((await this.state.get(guildId)).optedOutUserIds.includes(message.author.id)) return false;
-      await engine.add(guildId, this.records(message, ok));
-      return true;
-    });
-    if (!written) {
-      skip("opted_out", ok.length);
-      return { indexed: 0, skipped, reposts: [] };
+    const written = await this.writer.write(guildId, this.records(message, ok));
+    if (written < ok.length) {
+      // The author opted out while these images were being analysed.
+      skip("opted_out", ok.length - written);
+      return { indexed: written, skipped, reposts: [] };
     }
     return { indexed: ok.length, skipped, reposts };
   }
 
-  /** Serialises, per server, index writes with opt-outs (see `forgetAuthor`). */
-  async forgetAuthor(guildId: string, userId: string): Promise<number> {
-    return this.writes.run(guildId, async () => {
-      await this.state.update(guildId, (guild) => {
-        if (!guild.optedOutUserIds.includes(userId)) guild.optedOutUserIds.push(userId);
-      });
-      return (await this.pipeline.engine.collection(guildId)).delete({ authorIds: [userId] });
-    });
+  forgetAuthor(guildId: string, userId: string): Promise<number> {
+    return this.writer.forgetAuthor(guildId, userId);
   }
 
-  private records(message: Message<true>, items: readonly { ref: ImageRef; image: AnalyzedImage }[]) {
+  private records(message: Message<true>, items: readonly { ref: ImageRef; image: AnalyzedImage }[]): IndexItem[] {
     return items.map(({ ref, image }) => ({
         image,
         meta: {
