@@ -1,9 +1,11 @@
 /**
  * `npm run bench [-- --only quality|repost|speed] [--quick]`: every measurement behind the shipped
- * defaults, in one process on this machine. Writes bench/RESULTS.md and bench/results.json
- * (with --quick, to bench/.cache/ instead, so a quick run never overwrites the committed results).
+ * defaults, on this machine. Each section's output is kept in bench/sections/<name>.json together
+ * with the command, date and machine that produced it; bench/RESULTS.md and bench/results.json are
+ * assembled from all sections, so `--only speed` refreshes the speed section and keeps the others.
+ * With --quick everything goes to bench/.cache/ instead, so a smoke run never touches committed results.
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { machineReport } from "./lib/machine.ts";
@@ -15,6 +17,47 @@ const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   speed: async () => (await import("./speed/section.ts")).speedSection,
 };
 
+interface SectionRecord {
+  readonly command: string;
+  readonly date: string;
+  readonly seconds: number;
+  readonly machine: { markdown: string; json: Record<string, unknown> };
+  readonly markdown: string;
+  readonly json: unknown;
+}
+
+async function readSection(dir: string, name: string): Promise<SectionRecord | undefined> {
+  try {
+    return JSON.parse(await readFile(path.join(dir, "sections", `${name}.json`), "utf8")) as SectionRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+async function assemble(outDir: string): Promise<void> {
+  const markdown = [
+    "# Lookalike benchmark results",
+    "",
+    "Each section below names the command that wrote it, when, and on which machine (`npm run bench` writes them all in one run).",
+    "",
+  ];
+  const json: Record<string, SectionRecord> = {};
+  for (const name of Object.keys(SECTIONS)) {
+    const record = await readSection(outDir, name);
+    if (!record) continue;
+    json[name] = record;
+    markdown.push(
+      `<!-- section ${name} -->`,
+      `_Written by \`${record.command}\` on ${record.date} (${record.seconds} s). ${record.machine.markdown.replaceAll("\n", " ")}_`,
+      "",
+      record.markdown,
+      "",
+    );
+  }
+  await writeFile(path.join(outDir, "RESULTS.md"), `${markdown.join("\n")}\n`);
+  await writeFile(path.join(outDir, "results.json"), `${JSON.stringify(json, null, 2)}\n`);
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { only: { type: "string", multiple: true }, quick: { type: "boolean", default: false } },
@@ -23,27 +66,26 @@ async function main(): Promise<void> {
   for (const name of names) if (!SECTIONS[name]) throw new Error(`Unknown section "${name}"; choose from ${Object.keys(SECTIONS).join(", ")}.`);
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;
   const context: BenchContext = { quick: values.quick!, log: (line) => process.stderr.write(`${line}\n`) };
-  const machine = await machineReport();
-  const markdown: string[] = [
-    "# Lookalike benchmark results",
-    "",
-    `Written by \`${command}\` on ${new Date().toISOString()}.`,
-    "",
-    machine.markdown,
-  ];
-  const json: Record<string, unknown> = { command, date: new Date().toISOString(), machine: machine.json };
+  const outDir = values.quick ? path.join("bench", ".cache") : "bench";
+  await mkdir(path.join(outDir, "sections"), { recursive: true });
   for (const name of names) {
     context.log(`== ${name}`);
     const started = Date.now();
     const section = await SECTIONS[name]!();
+    const machine = await machineReport();
     const result = await section.run(context);
-    markdown.push(result.markdown, "", `_Section ${name} took ${((Date.now() - started) / 1000).toFixed(0)} s._`, "");
-    json[name] = result.json;
+    const record: SectionRecord = {
+      command,
+      date: new Date().toISOString(),
+      seconds: Math.round((Date.now() - started) / 1000),
+      machine,
+      markdown: result.markdown,
+      json: result.json,
+    };
+    // Saved as soon as it is done, so a later section's failure does not lose this one.
+    await writeFile(path.join(outDir, "sections", `${name}.json`), `${JSON.stringify(record, null, 2)}\n`);
+    await assemble(outDir);
   }
-  const outDir = values.quick ? path.join("bench", ".cache") : "bench";
-  await mkdir(outDir, { recursive: true });
-  await writeFile(path.join(outDir, "RESULTS.md"), `${markdown.join("\n")}\n`);
-  await writeFile(path.join(outDir, "results.json"), `${JSON.stringify(json, null, 2)}\n`);
   context.log(`wrote ${path.join(outDir, "RESULTS.md")} and results.json`);
 }
 
