@@ -57,7 +57,8 @@ function configuration(options: Pick<EngineOptions, "modelId" | "pooling">): { m
 /** The vector space a configuration produces, known without loading the model. */
 export function vectorSpace(options: Pick<EngineOptions, "modelId" | "pooling">): VectorSpace {
   const { model, descriptor } = configuration(options);
-  return { model: model.id, descriptor: descriptor.name, dimension: descriptor.dimension };
+  // The input resize mode shapes the vectors as much as the pooling does, so it is part of the name.
+  return { model: model.id, descriptor: `${descriptor.name}/${model.input.resize}`, dimension: descriptor.dimension };
 }
 
 export class LookalikeEngine {
