@@ -98,7 +98,7 @@ describe("lookalike CLI", () => {
     assert.match(noDb.stderr, /needs --db/);
     const badK = await cli(["search", "--db", db, "--k", "zero", "x.jpg"]);
     assert.equal(badK.code, 2);
-    const mismatch = await cli(["search", "--db", db, "--pooling", "mac", "queries/unseen.jpg"]);
+    const mismatch = await cli(["search", "--db", db, "--pooling", "spoc", "queries/unseen.jpg"]);
     assert.equal(mismatch.code, 1);
     assert.match(mismatch.stderr, /model_mismatch/);
   });
