@@ -12,12 +12,12 @@ import type { FeatureMap } from "./pooling.ts";
 
 /**
  * Defaults chosen by `npm run bench -- --only speed` (bench/speed/ingest.ts; numbers in
- * bench/RESULTS.md). On 2 cores, two single-threaded sessions beat one session with two threads:
- * ORT's intra-op threads synchronise on every layer of a small int8 network, while two independent
- * sessions never wait for each other and leave the decoder's threads a core to use in between.
- * Small batches win for the same reason: MobileNetV2 int8 gains nothing from batching on the CPU.
+ * bench/RESULTS.md). On 2 cores, one session using both cores with ORT's spin-waiting turned off
+ * (embedder/worker.ts) and small batches was fastest; batching gains nothing for MobileNetV2 int8
+ * on the CPU and only delays the first results. A pool of single-threaded sessions
+ * (`workers: 2`) measured a few % slower here; it stays available for machines where it wins.
  */
-export const DEFAULT_EMBEDDER_WORKERS = 2;
+export const DEFAULT_EMBEDDER_WORKERS = 1;
 export const DEFAULT_MAX_BATCH = 4;
 
 export interface EmbedderOptions extends EnsureModelOptions {

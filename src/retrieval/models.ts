@@ -52,9 +52,10 @@ export const MODELS = {
     input: {
       name: "input",
       size: 224,
-      // Squashing keeps the whole picture in view; centre-cropping would throw away the borders
-      // that an off-centre crop of a repost still shares with its original (see bench/RESULTS.md).
-      resize: "fill",
+      // Letterboxed: the whole picture, undistorted. On the repost benchmark this beat squashing
+      // ("fill") for every pooling and matched centre-cropping ("cover") while keeping real
+      // re-photos findable far more often (bench/RESULTS.md, "Pooling × resize mode").
+      resize: "contain",
       mean: [0.485, 0.456, 0.406],
       std: [0.229, 0.224, 0.225],
     },

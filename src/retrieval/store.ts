@@ -52,12 +52,21 @@ export interface SearchOptions {
   readonly withVectors?: boolean;
 }
 
-/** The ANN index `maintain()` builds; `numPartitions` defaults to one partition per `rowsPerPartition` rows. */
+/** IVF training: one partition per `rowsPerPartition` rows (LanceDB's default: √rows); k-means effort. */
+interface IvfTraining {
+  readonly rowsPerPartition?: number;
+  /** Training vectors per partition (LanceDB's default 256). */
+  readonly sampleRate?: number;
+  /** k-means iterations (LanceDB's default 50). */
+  readonly maxIterations?: number;
+}
+
+/** The ANN index `maintain()` builds. */
 export type VectorIndexSpec =
-  | { readonly type: "ivf_rq"; readonly rowsPerPartition?: number; readonly numBits?: number }
-  | { readonly type: "ivf_flat"; readonly rowsPerPartition?: number }
-  | { readonly type: "ivf_pq"; readonly rowsPerPartition?: number; readonly numSubVectors?: number }
-  | { readonly type: "ivf_hnsw_sq"; readonly rowsPerPartition?: number; readonly m?: number; readonly efConstruction?: number };
+  | (IvfTraining & { readonly type: "ivf_rq"; readonly numBits?: number })
+  | (IvfTraining & { readonly type: "ivf_flat" })
+  | (IvfTraining & { readonly type: "ivf_pq"; readonly numSubVectors?: number })
+  | (IvfTraining & { readonly type: "ivf_hnsw_sq"; readonly m?: number; readonly efConstruction?: number });
 
 export interface IndexPolicy {
   /** Build an ANN index once a collection has this many rows; below it a flat scan is fast enough. */
@@ -68,8 +77,13 @@ export interface IndexPolicy {
   readonly refineFactor: number;
   /** HNSW candidate list (ignored by IVF-only indexes). */
   readonly ef: number;
-  /** IVF partitions searched per query (LanceDB's default, 20, when absent). */
+  /** IVF partitions searched per query: at least this many (LanceDB's default, 20, when absent)… */
   readonly nprobes?: number;
+  /**
+   * …and at least this share of the index's partitions. Recall follows the share of the table a
+   * query probes, and with √rows partitions a fixed count probes less and less as a server grows.
+   */
+  readonly probeFraction?: number;
   /** Which index to build (DEFAULT_VECTOR_INDEX when absent). */
   readonly index?: VectorIndexSpec;
   /**
@@ -81,22 +95,31 @@ export interface IndexPolicy {
 }
 
 /**
- * IVF with RaBitQ codes (1 bit per dimension, re-scored exactly by `refineFactor`): on 1280-d
- * vectors it trains ~100× faster than IVF_PQ and ~50× faster than HNSW_SQ, at the same recall and
- * latency (bench/speed, bench/RESULTS.md), so building and retraining it is cheap enough to do in
- * the bot while it runs.
+ * IVF with RaBitQ codes (1 bit per dimension; `refineFactor` re-scores the candidates exactly) and
+ * √rows partitions, trained with a light k-means (64 samples per partition, 20 iterations: the
+ * same recall as LanceDB's 256 × 50 on our vectors, for less work). On 1280-d vectors it trains in
+ * seconds at 100k rows where IVF_PQ takes minutes, and searches as fast at the same recall
+ * (bench/speed; numbers in bench/RESULTS.md), so retraining it as a server grows is affordable.
  */
-export const DEFAULT_VECTOR_INDEX: VectorIndexSpec = { type: "ivf_rq", rowsPerPartition: 1_000 };
+export const DEFAULT_VECTOR_INDEX: VectorIndexSpec = { type: "ivf_rq", sampleRate: 64, maxIterations: 20 };
 
 export const DEFAULT_INDEX_POLICY: IndexPolicy = {
-  minRowsForIndex: 20_000,
-  reindexAfterRows: 5_000,
+  minRowsForIndex: 5_000,
+  reindexAfterRows: 2_000,
   refineFactor: 4,
   ef: 64,
   nprobes: 20,
+  probeFraction: 0.2,
   index: DEFAULT_VECTOR_INDEX,
   retrainGrowth: 2,
 };
+
+/**
+ * Columns of the channel filters (`channelIds`, `visibleChannelIds`): bitmap indexes make the
+ * pre-filter a lookup instead of a scan of every row (at 1M rows the visibility filter went from
+ * ~60 ms to ~20 ms a search; a btree was slower for long `IN` lists).
+ */
+const FILTER_COLUMNS = ["channel_id", "parent_id"] as const;
 
 // Opt in to Lance's coming default now; otherwise every index-stats call logs a warning to stderr.
 process.env.LANCE_INCLUDE_VECTOR_CENTROIDS ??= "false";
@@ -295,7 +318,12 @@ export class CollectionTable {
       .limit(limit);
     const where = buildWhere(options.filter);
     if (where) query = query.where(where);
-    if (await this.hasVectorIndex()) query = query.refineFactor(this.policy.refineFactor).ef(this.policy.ef);
+    const index = await this.vectorIndex();
+    if (index) {
+      // An HNSW graph refuses an ef below the candidates it must return (limit × refineFactor).
+      const ef = Math.max(this.policy.ef, limit * this.policy.refineFactor);
+      query = query.refineFactor(this.policy.refineFactor).ef(ef).nprobes(this.nprobes(index));
+    }
     const rows = (await query.toArray()) as Row[];
     return rows
       .filter((row) => !exclude.has(String(row.id)))
@@ -328,20 +356,29 @@ export class CollectionTable {
 
   /**
    * Keeps search fast as the collection grows: builds the ANN index once the table is large enough,
-   * then folds newly added rows into it and compacts small fragments. Cheap when there is nothing to do.
+   * folds newly added rows into it (and compacts small fragments) once enough are unindexed, and
+   * retrains it when the table has outgrown the partitions it was trained with, or when the policy
+   * asks for another kind of index. Cheap when there is nothing to do.
    */
   async maintain(): Promise<"none" | "indexed" | "optimized"> {
     const rows = await this.table.countRows();
-    if (!(await this.hasVectorIndex())) {
+    const index = await this.vectorIndex();
+    const spec = this.policy.index ?? DEFAULT_VECTOR_INDEX;
+    if (!index) {
       if (rows < this.policy.minRowsForIndex) return "none";
-      await this.table.createIndex("vector", {
-        config: lancedb.Index.hnswSq({ distanceType: "cosine" }),
-        replace: true,
-      });
+      await this.buildVectorIndex(spec, rows);
+      await this.ensureFilterIndexes();
       return "indexed";
     }
-    const stats = await this.table.indexStats("vector_idx");
-    if ((stats?.numUnindexedRows ?? 0) < this.policy.reindexAfterRows) return "none";
+    await this.ensureFilterIndexes();
+    const trained = trainedRows(index.name);
+    const outgrown = this.policy.retrainGrowth !== undefined && trained !== undefined && rows >= trained * this.policy.retrainGrowth;
+    if (outgrown || index.indexType !== INDEX_TYPE_NAMES[spec.type]) {
+      await this.buildVectorIndex(spec, rows, index.name);
+      await this.compact();
+      return "indexed";
+    }
+    if ((index.numUnindexedRows ?? 0) < this.policy.reindexAfterRows) return "none";
     await this.table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
     return "optimized";
   }
@@ -355,9 +392,37 @@ export class CollectionTable {
     this.table.close();
   }
 
-  private async hasVectorIndex(): Promise<boolean> {
+  /** Partitions a search probes: `nprobes`, or `probeFraction` of the index's partitions if more. */
+  private nprobes(index: Pick<lancedb.IndexConfig, "name">): number {
+    const floor = this.policy.nprobes ?? 20;
+    const trained = trainedRows(index.name);
+    if (trained === undefined || !this.policy.probeFraction) return floor;
+    const partitions = partitionCount(this.policy.index ?? DEFAULT_VECTOR_INDEX, trained);
+    return Math.max(floor, Math.ceil(this.policy.probeFraction * partitions));
+  }
+
+  /** Bitmap indexes on the filter columns, once (cheap: well under a second at 1M rows). */
+  private async ensureFilterIndexes(): Promise<void> {
+    const indexed = new Set((await this.table.listIndices()).flatMap((index) => index.columns));
+    for (const column of FILTER_COLUMNS) {
+      if (!indexed.has(column)) await this.table.createIndex(column, { config: lancedb.Index.bitmap(), replace: true });
+    }
+  }
+
+  private async vectorIndex(): Promise<lancedb.IndexConfig | undefined> {
     const indices = await this.table.listIndices();
-    return indices.some((index) => index.columns.includes("vector"));
+    return indices.find((index) => index.columns.includes("vector"));
+  }
+
+  /**
+   * Trains `spec` on the current rows. The index is named after the rows it was trained on, so a
+   * later `maintain()` knows when the table has outgrown it; a replaced index is dropped only once
+   * its successor is committed, so searches never fall back to a full scan in between.
+   */
+  private async buildVectorIndex(spec: VectorIndexSpec, rows: number, replacing?: string): Promise<void> {
+    const name = `vector_idx_${rows}`;
+    await this.table.createIndex("vector", { config: vectorIndexConfig(spec, rows), name, replace: true });
+    if (replacing && replacing !== name) await this.table.dropIndex(replacing);
   }
 
   private toRow(record: ImageRecord): Row {
@@ -396,6 +461,44 @@ export class CollectionTable {
       dhash: bytesToHash(row.dhash as Uint8Array),
       spoiler: Boolean(row.spoiler),
     };
+  }
+}
+
+/** `listIndices()` names of the index types, to notice an index built under another policy. */
+const INDEX_TYPE_NAMES: Record<VectorIndexSpec["type"], string> = {
+  ivf_rq: "IvfRq",
+  ivf_flat: "IvfFlat",
+  ivf_pq: "IvfPq",
+  ivf_hnsw_sq: "IvfHnswSq",
+};
+
+/** Rows an index was trained on, from its name (`vector_idx_<rows>`); undefined for older indexes. */
+function trainedRows(indexName: string): number | undefined {
+  const match = /^vector_idx_(\d+)$/.exec(indexName);
+  return match ? Number(match[1]) : undefined;
+}
+
+export function partitionCount(spec: VectorIndexSpec, rows: number): number {
+  return Math.max(1, Math.round(rows / (spec.rowsPerPartition ?? Math.max(1, Math.sqrt(rows)))));
+}
+
+export function vectorIndexConfig(spec: VectorIndexSpec, rows: number): lancedb.Index {
+  const numPartitions = partitionCount(spec, rows);
+  const common = {
+    distanceType: "cosine" as const,
+    numPartitions,
+    ...(spec.sampleRate ? { sampleRate: spec.sampleRate } : {}),
+    ...(spec.maxIterations ? { maxIterations: spec.maxIterations } : {}),
+  };
+  switch (spec.type) {
+    case "ivf_rq":
+      return lancedb.Index.ivfRq({ ...common, numBits: spec.numBits ?? 1 });
+    case "ivf_flat":
+      return lancedb.Index.ivfFlat(common);
+    case "ivf_pq":
+      return lancedb.Index.ivfPq({ ...common, ...(spec.numSubVectors ? { numSubVectors: spec.numSubVectors } : {}) });
+    case "ivf_hnsw_sq":
+      return lancedb.Index.hnswSq({ ...common, m: spec.m ?? 20, efConstruction: spec.efConstruction ?? 300 });
   }
 }
 

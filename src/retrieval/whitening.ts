@@ -79,7 +79,7 @@ export function fitWhitening(vectors: readonly Float32Array[], options: Whitenin
       for (let i = 0; i < dimension; i++) axes[r * dimension + i]! += weight * va[i]!;
     }
   }
-  return fromAxes(mean, values.subarray(0, axes.length / dimension), axes, sumOf(values), options);
+  return whiteningFromAxes(mean, values.subarray(0, axes.length / dimension), axes, sumOf(values), options);
 }
 
 /** Mean and covariance of the vectors, accumulated in double precision. */
@@ -112,15 +112,16 @@ export function moments(vectors: readonly Float32Array[]): Moments {
 /** The whitening for already computed moments (callers with a faster matrix product use this). */
 export function whiteningFromMoments(m: Moments, options: WhiteningOptions = {}): Whitening {
   const { values, vectors } = symmetricEigen(m.covariance, m.mean.length);
-  return fromAxes(m.mean, values, vectors, sumOf(values), options);
+  return whiteningFromAxes(m.mean, values, vectors, sumOf(values), options);
 }
 
 /**
- * Builds the projection from principal axes (rows of `axes`, largest variance first). `trace` is
- * the total variance over all input dimensions, so the shrinkage target (its mean per dimension)
- * is the same whichever way the axes were found.
+ * Builds the projection from principal axes (unit rows of `axes`, largest variance first, with
+ * their variances `values`), for callers that found the axes themselves. `trace` is the total
+ * variance over all input dimensions, so the shrinkage target (its mean per dimension) is the same
+ * whichever way the axes were found.
  */
-function fromAxes(
+export function whiteningFromAxes(
   mean: Float64Array,
   values: Float64Array,
   axes: Float64Array,

@@ -1,0 +1,14 @@
+/**
+ * Where the benchmark reads shared data and keeps its cache. The shared sets live beside the
+ * repository (…/main/bench/lib → …/shared) unless LOOKALIKE_SHARED_DIR says otherwise; the cache is
+ * git-ignored and safe to delete (everything in it is recomputed deterministically).
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const besideRepo = fileURLToPath(new URL("../../../shared/", import.meta.url));
+
+export const sharedDir: string = path.resolve(process.env.LOOKALIKE_SHARED_DIR || besideRepo);
+export const datasetsDir: string = path.join(sharedDir, "datasets");
+export const modelsDir: string = path.join(sharedDir, "models");
+export const cacheDir: string = fileURLToPath(new URL("../.cache/", import.meta.url));

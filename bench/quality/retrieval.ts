@@ -1,0 +1,70 @@
+/**
+ * Instance retrieval (museum paintings: each re-photographed query has one painting in the db) and
+ * leave-one-out category retrieval (flowers, CIFAR-10), for every contender.
+ */
+import { contenders, type Family } from "../contenders/registry.ts";
+import type { Classifier } from "../contenders/cam.ts";
+import { cifar, flowers, museum, sample } from "../lib/datasets.ts";
+import type { FeatureCache } from "../lib/feature-cache.ts";
+import { categoryMetrics, instanceMetrics } from "../lib/metrics.ts";
+import { qualityInput } from "./input.ts";
+
+export interface RetrievalRow {
+  readonly name: string;
+  readonly family: Family;
+  readonly shipped: boolean;
+  /** Metric name → value (top1/top5/map for instance, p10/map for category). */
+  readonly metrics: Record<string, number>;
+}
+
+export interface RetrievalResult {
+  readonly dataset: string;
+  readonly queries: number;
+  readonly stored: number;
+  readonly rows: RetrievalRow[];
+  readonly learnedNote: string;
+}
+
+type Log = (line: string) => void;
+
+export async function museumRetrieval(cache: FeatureCache, classifier: Classifier, quick: boolean, log: Log): Promise<RetrievalResult> {
+  const set = await museum();
+  // The quick slice keeps every painting (the db is the haystack) and half the queries.
+  const queries = quick ? sample(set.queries, 45, "quality-quick") : set.queries;
+  const { input, learnedNote } = await qualityInput(cache, classifier, { stored: set.db, queries, compareModes: true, quick });
+  const relevant = queries.map((q) => set.db.findIndex((d) => d.id === q.label));
+  const rows: RetrievalRow[] = [];
+  for (const c of contenders(input)) {
+    const m = await instanceMetrics(await c.make(), relevant);
+    rows.push({ name: c.name, family: c.family, shipped: c.shipped === true, metrics: { top1: m.top1, top5: m.top5, map: m.map } });
+  }
+  log(`  museum: ${rows.length} contenders`);
+  return { dataset: "museum-paintings-mcv", queries: queries.length, stored: set.db.length, rows, learnedNote: learnedNote() };
+}
+
+export async function categoryRetrieval(
+  cache: FeatureCache,
+  classifier: Classifier,
+  which: "flowers" | "cifar",
+  quick: boolean,
+  log: Log,
+): Promise<RetrievalResult> {
+  const all = which === "flowers" ? await flowers() : await cifar();
+  const stored = quick ? sample(all, 300, "quality-quick") : all;
+  // Square images: every resize mode gives the model the same input, so modes are not compared.
+  const { input, learnedNote } = await qualityInput(cache, classifier, { stored, queries: "stored", compareModes: false, quick });
+  const labels = stored.map((s) => s.label!);
+  const rows: RetrievalRow[] = [];
+  for (const c of contenders(input)) {
+    const m = await categoryMetrics(await c.make(), labels);
+    rows.push({ name: c.name, family: c.family, shipped: c.shipped === true, metrics: { p10: m.precisionAt10, map: m.map } });
+  }
+  log(`  ${which}: ${rows.length} contenders`);
+  return {
+    dataset: which === "flowers" ? "flowers5-128px" : "cifar10-test-5k",
+    queries: stored.length,
+    stored: stored.length,
+    rows,
+    learnedNote: learnedNote(),
+  };
+}
