@@ -3,7 +3,7 @@
  * subspace iteration on the covariance of real embeddings; projected vectors are re-normalised so
  * cosine still applies.
  */
-import { seededRandom } from "./synthetic.ts";
+import { seededRandom } from "../lib/random.ts";
 
 export interface Pca {
   readonly mean: Float64Array;

@@ -10,7 +10,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { percentile } from "./stats.ts";
-import { seededRandom } from "./synthetic.ts";
+import { seededRandom } from "../lib/random.ts";
 
 export interface SeedScanResult {
   readonly rows: number;

@@ -5,17 +5,8 @@
  * anisotropy and cluster structure of real GeM vectors, which is what ANN recall depends on.
  */
 
-/** mulberry32: small, fast, seeded. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../lib/random.ts";
+
 
 /** Standard normal samples (Box–Muller, both values used). */
 export function gaussian(random: () => number): () => number {

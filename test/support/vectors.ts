@@ -1,15 +1,5 @@
 /** Deterministic synthetic unit vectors for storage tests (the real model is tested elsewhere). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    // mulberry32
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from "../../bench/lib/random.ts";
 
 export function randomUnitVector(dimension: number, random: () => number): Float32Array {
   const v = new Float32Array(dimension);
