@@ -24,6 +24,10 @@ export function defaultsChosen(e: RepostEvaluation, engine: Outcome, calibratedM
   const whitened = byName.get(`${shippedName} + PCAw`)!;
   const bestOverall = [...results].sort((a, b) => both(b.test) - both(a.test))[0]!;
   const t = DEFAULT_REPOST_THRESHOLDS;
+  const unrelated = e.corpus.queries
+    .flatMap((q, i) => (q.expected === null ? [Math.max(-1, ...e.evidence[i]!.map((c) => c.score))] : []))
+    .sort((a, b) => a - b);
+  const medianUnrelated = unrelated[Math.floor(unrelated.length / 2)]!;
   const lines = [
     "### Defaults chosen",
     "",
@@ -45,13 +49,14 @@ export function defaultsChosen(e: RepostEvaluation, engine: Outcome, calibratedM
       `${pct(BUDGET.balanced.calibration, 2)}, ${pct(BUDGET.loose.calibration, 2)} on the calibration half, promised ≤ ${pct(BUDGET.strict.target, 1)}, ` +
       `${pct(BUDGET.balanced.target, 1)}, ${pct(BUDGET.loose.target, 1)}; test-half rates in the table above.`,
     `- **Fusion rules** (classify): unchanged. Searched per level: plain cosine, plus the pHash rule at every distance 0–20 and cosine floor ` +
-      "0.30–1.00; the calibrated pHash rule is what the hashes add. Hashes alone are worse than the cosine everywhere but on blur and " +
-      "greyscale (per-transform table).",
+      "0.30–1.00. Hashes alone lose to the cosine on every geometric edit (crops, rotation, borders, captions) but keep heavy blur, " +
+      "greyscale and small downscales that the cosine lets slip (per-transform table): the calibrated pHash rule is exactly that rescue.",
     `- **Not shipped, but better**: ${whitened.name} reaches mild ${pct(whitened.test.recall.mild)}, strong ${pct(whitened.test.recall.strong)} ` +
       `at the same budget (best of all: ${bestOverall.name}, mild ${pct(bestOverall.test.recall.mild)}, strong ${pct(bestOverall.test.recall.strong)}). ` +
-      "PCA-whitening centres away what all photos share; raw cosines of unrelated pictures sit around 0.6–0.9, which forces the " +
-      "repost threshold up to ~0.9. It needs the engine to fit a whitening on each collection (src/retrieval/whitening.ts) and store " +
-      "whitened vectors — an engine/store change outside this benchmark, recommended as the next step. Re-ranking (αQE, DBA) does not help " +
+      `PCA-whitening centres away what all photos share: raw, half of all non-repost queries already have a stored image at cosine ≥ ${medianUnrelated.toFixed(2)}, ` +
+      `which forces the repost threshold up to ${t.nearMinCosine}. It needs the engine to fit a whitening on each collection (src/retrieval/whitening.ts) and store ` +
+      "whitened vectors for the repost check (not for /similar: the quality section shows it hurts category look-alikes) — an engine/store " +
+      "change outside this benchmark, recommended as the next step. Re-ranking (αQE, DBA) does not help " +
       "repost verdicts: it pulls a query towards whatever it already resembles, false matches included.",
   ];
   return lines.join("\n");

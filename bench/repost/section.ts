@@ -95,7 +95,7 @@ export const repostSection: BenchSection = {
       ],
       ...results.map((r) => [
         bold(r.name, r.shipped),
-        r.family === "hash" ? `distance ≤ ${-r.thresholds.balanced - 1}` : `> ${fixed(r.thresholds.balanced)}`,
+        r.family === "hash" ? `distance ≤ ${-r.thresholds.balanced - 1}` : `> ${fixed(r.thresholds.balanced, 4)}`,
         rate(r.test),
         rate(r.calibration),
         pct(r.test.recall.mild),

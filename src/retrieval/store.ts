@@ -108,7 +108,7 @@ export const DEFAULT_INDEX_POLICY: IndexPolicy = {
   reindexAfterRows: 2_000,
   refineFactor: 4,
   ef: 64,
-  nprobes: 20,
+  nprobes: 40,
   probeFraction: 0.2,
   index: DEFAULT_VECTOR_INDEX,
   retrainGrowth: 2,
