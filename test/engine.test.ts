@@ -8,6 +8,7 @@ import { isLookalikeError } from "../src/retrieval/errors.ts";
 import { decodeImage } from "../src/retrieval/image.ts";
 import { getModel } from "../src/retrieval/models.ts";
 import { POOLING_NAMES, dot, pool } from "../src/retrieval/pooling.ts";
+import { DEFAULT_WHITENING_POLICY } from "../src/retrieval/whitening/maintainer.ts";
 import { openTestEngine } from "./support/engine.ts";
 import { datasetsDir, modelsDir } from "./support/paths.ts";
 import { tempDir } from "./support/temp.ts";
@@ -115,3 +116,55 @@ describe("LookalikeEngine: findSimilar and checkRepost on a real LanceDB", () =>
     await mac.close();
   });
 });
+
+describe("LookalikeEngine: each collection learns its own whitening for repost verdicts", () => {
+  // A low threshold so a test-sized collection gets one (the shipped policy waits for 1,000 images).
+  const whiteningPolicy = { ...DEFAULT_WHITENING_POLICY, minRows: 30, sampleRows: 200 };
+  let dir: string;
+  let engine: LookalikeEngine;
+  let files: string[];
+  before(async () => {
+    dir = await tempDir();
+    engine = await openTestEngine(dir, { threads: 2, whiteningPolicy });
+    files = (await readdir(photos)).sort().slice(0, 36).map((f) => path.join(photos, f));
+    const items = [];
+    for (const file of files) items.push({ image: await engine.analyze(file), meta: { id: file, source: file } });
+    await engine.add("big", items.slice(0, 32));
+    await engine.add("small", items.slice(32));
+  });
+  after(() => engine.close());
+
+  const check = async (e: LookalikeEngine, collection: string, bytes: Buffer | string) =>
+    e.checkRepost(await e.analyze(bytes, { flipped: true }), { collection });
+
+  it("judges on plain cosine until maintain() fits a whitening, then in the whitened space", async () => {
+    const copy = await reencode(await downscale(files[3]!, 0.5), 40);
+    assert.equal((await check(engine, "big", copy)).space, "raw");
+    assert.deepEqual(await engine.maintain("big"), { index: "none", whitening: "fitted" });
+    assert.deepEqual(await engine.maintain("big"), { index: "none", whitening: "none" }, "no refit until the collection doubles");
+    const whitened = await check(engine, "big", copy);
+    assert.equal(whitened.space, "whitened");
+    assert.equal(whitened.match?.id, files[3]);
+    assert.ok(["exact", "near-duplicate"].includes(whitened.verdict), whitened.verdict);
+    const unrelated = await check(engine, "big", files[34]!);
+    assert.ok(
+      whitened.match!.decisionScore > unrelated.match!.decisionScore + 0.3,
+      `copy ${whitened.match!.decisionScore.toFixed(3)} vs unrelated ${unrelated.match!.decisionScore.toFixed(3)}`,
+    );
+  });
+
+  it("keeps each collection's whitening to itself, across restarts, and drops it with the collection", async () => {
+    assert.deepEqual(await engine.maintain("small"), { index: "none", whitening: "none" }, "4 images are too few");
+    assert.equal((await check(engine, "small", files[33]!)).space, "raw");
+    const reopened = await openTestEngine(dir, { whiteningPolicy });
+    try {
+      assert.equal((await check(reopened, "big", files[5]!)).space, "whitened", "the fit was persisted");
+      await reopened.dropCollection("big");
+      assert.equal(await reopened.store.whitenings.load("big"), null);
+      assert.equal((await reopened.store.collections()).includes("big"), false);
+    } finally {
+      await reopened.close();
+    }
+  });
+});
+

@@ -266,10 +266,22 @@ describe("operations on the working copy", () => {
     const topWhite = await decodedPng(
       fixtures.solid(32, 32, [255, 255, 255]).composite([{ input: { create: { width: 32, height: 16, channels: 3, background: "#000000" } }, top: 16, left: 0 }]),
     );
-    const grid = await greyscaleGrid(topWhite, 9, 8);
+    const grid = greyscaleGrid(topWhite, 9, 8);
     assert.ok(grid instanceof Uint8Array);
     assert.equal(grid.length, 72);
     assert.ok(grid.subarray(0, 9).every((v) => v > 240) && grid.subarray(63).every((v) => v < 15));
+  });
+
+  it("greyscaleGrid: each cell is the mean luma of its pixels; a copy smaller than the grid repeats pixels", () => {
+    // 4×2 RGB: a white and a black column pair on the top row, mid-grey below.
+    const row0 = [255, 255, 255, 255, 255, 255, 0, 0, 0, 0, 0, 0];
+    const row1 = Array(12).fill(100);
+    const image = { pixels: Buffer.from([...row0, ...row1]), width: 4, height: 2, sourceWidth: 4, sourceHeight: 2, format: "png", frames: 1 } as const;
+    assert.deepEqual([...greyscaleGrid(image, 2, 1)], [178, 50], "2×2 boxes: (255+255+100+100)/4 and (0+0+100+100)/4");
+    const enlarged = greyscaleGrid(image, 9, 8);
+    assert.equal(enlarged.length, 72);
+    assert.deepEqual([enlarged[0], enlarged[8], enlarged[71]], [255, 0, 100], "every cell holds a real pixel, none is empty");
+    assert.throws(() => greyscaleGrid({ ...image, pixels: Buffer.alloc(5) }, 9, 8), refusedWith("internal"));
   });
 
   it("makeThumbnail: a WebP whose long side is at most 160 px", async () => {

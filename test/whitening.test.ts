@@ -9,7 +9,11 @@ import {
   whiteningFromMoments,
   type Whitening,
 } from "../src/retrieval/whitening.ts";
+import * as lancedb from "@lancedb/lancedb";
+import { fitWhiteningInWorker } from "../src/retrieval/whitening/fit-in-worker.ts";
+import { WhiteningRepository } from "../src/retrieval/whitening/repository.ts";
 import { fitWhiteningOn } from "../bench/lib/vectors.ts";
+import { tempDir } from "./support/temp.ts";
 import { seededRandom } from "./support/vectors.ts";
 
 /** n vectors in d dimensions with a few strong directions (like CNN descriptors: anisotropic). */
@@ -147,5 +151,41 @@ describe("PCA-whitening", () => {
       const b = pairwise(reference, vectors);
       a.forEach((x, i) => assert.ok(Math.abs(x - b[i]!) < 1e-3, `${n}×${d} pair ${i}: ${x} vs ${b[i]}`));
     }
+  });
+});
+
+describe("a collection's whitening: fitted in a worker, kept in LanceDB", () => {
+  it("fits in a worker thread exactly as on the main thread", async () => {
+    const vectors = anisotropic(60, 24, 11);
+    const inline = fitWhitening(vectors, { shrinkage: 0.1 });
+    const inWorker = await fitWhiteningInWorker(vectors, { shrinkage: 0.1 });
+    assert.deepEqual(inWorker.projection, inline.projection);
+    assert.deepEqual(inWorker.mean, inline.mean);
+  });
+
+  it("reports a failed fit as a typed error and honours an abort", async () => {
+    await assert.rejects(fitWhiteningInWorker([new Float32Array(4)], {}), (error) => isLookalikeError(error, "internal"));
+    const controller = new AbortController();
+    controller.abort();
+    await assert.rejects(fitWhiteningInWorker(anisotropic(10, 4, 1), {}, controller.signal), (error) => isLookalikeError(error, "aborted"));
+  });
+
+  it("round-trips through the repository, per collection, and is dropped with it", async () => {
+    const db = await lancedb.connect(await tempDir());
+    const repository = new WhiteningRepository(db);
+    const whitening = fitWhitening(anisotropic(40, 16, 5));
+    assert.equal(await repository.load("a"), null);
+    await repository.save("a", { whitening, collectionRows: 40, sampleRows: 40, space: "m/mac/contain", fittedAt: new Date(5_000) });
+    const loaded = await repository.load("a");
+    assert.deepEqual(loaded?.whitening.projection, whitening.projection);
+    assert.deepEqual(loaded?.whitening.eigenvalues, whitening.eigenvalues);
+    assert.deepEqual([loaded?.collectionRows, loaded?.space, loaded?.fittedAt.getTime()], [40, "m/mac/contain", 5_000]);
+    assert.equal(await repository.load("b"), null, "another collection sees nothing");
+    // A refit replaces the row: still exactly one, the newest.
+    await repository.save("a", { whitening, collectionRows: 80, sampleRows: 40, space: "m/mac/contain", fittedAt: new Date(6_000) });
+    assert.equal((await repository.load("a"))?.collectionRows, 80);
+    await repository.drop("a");
+    assert.equal(await repository.load("a"), null);
+    db.close();
   });
 });

@@ -6,8 +6,6 @@
  * distance. Bits are kept as 32-bit words, so a distance is a few popcounts.
  */
 import { createRequire } from "node:module";
-import { DHASH_GRID, PHASH_GRID, dhashFromGrey, phashFromGrey } from "../../src/retrieval/hashes.ts";
-import { greyscaleGrid, type DecodedImage } from "../../src/retrieval/image.ts";
 
 const require = createRequire(import.meta.url);
 const sharpPhash = require("sharp-phash") as (image: Buffer) => Promise<string>;
@@ -33,14 +31,6 @@ export function hammingBits(a: Bits, b: Bits): number {
   return distance;
 }
 
-/** Our two hashes, from the decoded working copy exactly as Fingerprinter computes them. */
-export async function libraryHashes(image: DecodedImage): Promise<{ phash: bigint; dhash: bigint }> {
-  const [phash, dhash] = await Promise.all([
-    greyscaleGrid(image, PHASH_GRID.width, PHASH_GRID.height).then(phashFromGrey),
-    greyscaleGrid(image, DHASH_GRID.width, DHASH_GRID.height).then(dhashFromGrey),
-  ]);
-  return { phash, dhash };
-}
 
 /** The two npm peers, on the file's bytes. */
 export async function peerHashes(bytes: Buffer): Promise<{ sharpPhash: Bits; blockhash: Bits }> {

@@ -7,7 +7,8 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { decodeImage } from "../../src/retrieval/image.ts";
 import { colourHistogram } from "../contenders/histogram.ts";
-import { bitsFromBigint, libraryHashes, peerHashes, type Bits } from "../contenders/hashes.ts";
+import { perceptualHashes } from "../../src/retrieval/fingerprint.ts";
+import { bitsFromBigint, peerHashes, type Bits } from "../contenders/hashes.ts";
 import { mapLimit } from "./concurrency.ts";
 import type { ImageItem } from "./datasets.ts";
 import { cacheDir } from "./paths.ts";
@@ -32,7 +33,8 @@ export interface Refusal {
 export type SignalResult = Signals | Refusal;
 export const isRefusal = (s: SignalResult): s is Refusal => "error" in s;
 
-const VERSION = 1;
+/** Bumped whenever the hashes' code changes (2: area-averaged grids instead of sharp resizes). */
+const VERSION = 2;
 
 interface Stored {
   phash: string;
@@ -67,7 +69,7 @@ async function compute(item: ImageItem): Promise<Stored | Refusal> {
   } catch (error) {
     return { error: error instanceof Error ? error.message : String(error) };
   }
-  const [{ phash, dhash }, peers] = await Promise.all([libraryHashes(image), peerHashes(await readFile(item.file))]);
+  const [{ phash, dhash }, peers] = await Promise.all([perceptualHashes(image), peerHashes(await readFile(item.file))]);
   const histogram = colourHistogram(image);
   return {
     phash: phash.toString(16),

@@ -56,7 +56,7 @@ export function calibrateExact(evidence: readonly Candidate[][], queries: readon
   let best: ExactThresholds = { exactMaxPhash: -1, exactMaxDhash: -1, exactMinCosine: 2 };
   let bestKey = [-Infinity, -Infinity];
   // Highest cosine floor first: among equally good boxes the most conservative wins.
-  for (const exactMinCosine of [0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5]) {
+  for (const exactMinCosine of [0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3]) {
     for (let exactMaxPhash = 0; exactMaxPhash <= 14; exactMaxPhash += 2) {
       for (let exactMaxDhash = 0; exactMaxDhash <= 20; exactMaxDhash += 2) {
         const t = { ...NEVER, exactMinCosine, exactMaxPhash, exactMaxDhash };
@@ -102,7 +102,8 @@ export function calibrateNear(
   let best: RepostThresholds | undefined;
   let bestKey = [-Infinity, -Infinity];
   for (let h = -1; h <= 20; h += 1) {
-    for (let c2 = 1.0; c2 >= 0.2999; c2 -= 0.02) {
+    // Down to 0: whitened cosines live lower than plain ones.
+    for (let c2 = 1.0; c2 >= -0.0001; c2 -= 0.02) {
       const hashOnly: RepostThresholds = { ...exact, nearMinCosine: 2, hashNearMaxPhash: h, hashNearMinCosine: c2, similarMinCosine };
       const flagged = negatives.filter((i) => isRepost(judgeEvidence(evidence[i]!, hashOnly).verdict));
       if (flagged.length > allowed) continue;
@@ -120,7 +121,7 @@ export function calibrateNear(
       });
       const key = [found, -falses];
       if (falses <= allowed && (key[0]! > bestKey[0]! || (key[0] === bestKey[0] && key[1]! > bestKey[1]!))) {
-        best = { ...t, hashNearMinCosine: Math.round(c2 * 100) / 100 };
+        best = { ...t, hashNearMinCosine: Math.round(c2 * 100) / 100 + 0 };
         bestKey = key;
       }
       if (h === -1) break; // the cosine floor is irrelevant when the hash rule is off

@@ -1,8 +1,10 @@
 /**
  * The fused verdict's inputs, gathered in memory exactly as the engine gathers them: the 10 nearest
  * stored vectors to the query and the 10 nearest to its mirror image, merged, and for each the
- * library's own `evidence()` (cosine or mirrored cosine, pHash and dHash distances). Threshold
- * sweeps then only re-run `classify()` over these lists; the shipped numbers come from the engine.
+ * library's own `evidence()` (cosine or mirrored cosine, pHash and dHash distances), with the
+ * decision score taken in the whitened space when whitened rows are given (as the engine does once
+ * a collection has learned its whitening). Threshold sweeps then only re-run `classify()` over
+ * these lists; the shipped numbers come from the engine.
  */
 import type { Fingerprint } from "../../src/retrieval/fingerprint.ts";
 import { evidence, type CandidateEvidence } from "../../src/retrieval/reposts.ts";
@@ -24,6 +26,13 @@ export interface HashPair {
   readonly dhash: bigint;
 }
 
+/** The same rows after the collection's whitening (unit length): the space verdicts are decided in. */
+export interface WhitenedRows {
+  readonly stored: Matrix;
+  readonly queries: Matrix;
+  readonly mirrored: Matrix;
+}
+
 export async function gatherEvidence(
   stored: Matrix,
   storedHashes: readonly HashPair[],
@@ -31,6 +40,7 @@ export async function gatherEvidence(
   mirrored: Matrix,
   queryHashes: readonly HashPair[],
   skip: readonly ReadonlySet<number>[],
+  whitened?: WhitenedRows,
 ): Promise<Candidate[][]> {
   const [direct, flipped] = await Promise.all([
     nearest(queries, stored, CANDIDATES, { skip }),
@@ -43,7 +53,12 @@ export async function gatherEvidence(
     for (const r of flipped[q]!) if (!rows.has(r.index)) rows.set(r.index, dot(rowOf(queries, q), rowOf(stored, r.index)));
     return [...rows].map(([index, score]) => {
       const match: Match = { id: String(index), collection: "bench", source: "", width: 0, height: 0, ...storedHashes[index]!, score, vector: rowOf(stored, index) };
-      return { index, ...evidence(query, match) };
+      const decision = whitened && {
+        query: rowOf(whitened.queries, q),
+        flippedQuery: rowOf(whitened.mirrored, q),
+        candidate: rowOf(whitened.stored, index),
+      };
+      return { index, ...evidence(query, match, decision) };
     });
   });
 }

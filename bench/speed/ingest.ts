@@ -10,9 +10,8 @@ import path from "node:path";
 import { mapOrdered } from "../../src/cli/concurrency.ts";
 import { DEFAULT_POOLING, poolingDescriptor } from "../../src/retrieval/descriptor.ts";
 import { DEFAULT_EMBEDDER_WORKERS, DEFAULT_MAX_BATCH, Embedder } from "../../src/retrieval/embedder.ts";
-import { Fingerprinter, type Fingerprint } from "../../src/retrieval/fingerprint.ts";
-import { DHASH_GRID, PHASH_GRID, dhashFromGrey, phashFromGrey } from "../../src/retrieval/hashes.ts";
-import { decodeImage, greyscaleGrid, writeModelInput, type DecodedImage } from "../../src/retrieval/image.ts";
+import { Fingerprinter, perceptualHashes, type Fingerprint } from "../../src/retrieval/fingerprint.ts";
+import { decodeImage, writeModelInput, type DecodedImage } from "../../src/retrieval/image.ts";
 import { InferenceWorker } from "../../src/retrieval/embedder/inference-worker.ts";
 import { DEFAULT_MODEL_ID, ensureModelFile, getModel } from "../../src/retrieval/models.ts";
 import { pool } from "../../src/retrieval/pooling.ts";
@@ -204,10 +203,7 @@ export async function stageCosts(config: IngestConfig, files: readonly string[])
   record(
     "perceptual hashes (pHash + dHash grids)",
     await timed(() =>
-      each(decoded, async (image) => {
-        phashFromGrey(await greyscaleGrid(image, PHASH_GRID.width, PHASH_GRID.height));
-        dhashFromGrey(await greyscaleGrid(image, DHASH_GRID.width, DHASH_GRID.height));
-      }),
+      each(decoded, async (image) => void perceptualHashes(image)),
     ),
   );
 

@@ -1,7 +1,6 @@
 /** The server setting's named levels map to the calibrated operating points of the engine. */
-import type { RepostThresholds } from "../retrieval/reposts.ts";
-import { SENSITIVITY_LEVELS, type Sensitivity } from "../retrieval/thresholds.ts";
+import { SENSITIVITY_LEVELS, type RepostCalibration, type Sensitivity } from "../retrieval/thresholds.ts";
 
-export function thresholdsFor(level: Sensitivity): RepostThresholds {
+export function thresholdsFor(level: Sensitivity): RepostCalibration {
   return SENSITIVITY_LEVELS[level];
 }

@@ -50,8 +50,9 @@ export async function runIndex(engine: LookalikeEngine, options: CliOptions, io:
   );
   await flush();
   progress.finish();
-  const maintenance = await table.maintain();
-  if (maintenance === "none") await table.compact();
+  const maintenance = await engine.maintain(options.collection);
+  if (maintenance.index === "none") await table.compact();
+  if (maintenance.whitening === "fitted") io.err(`learned this collection's whitening for repost checks`);
 
   const seconds = (Date.now() - started) / 1000;
   const rate = seconds > 0 ? indexed / seconds : 0;

@@ -66,7 +66,8 @@ export function runCheck(engine: LookalikeEngine, options: CliOptions, io: Outpu
     options,
     io,
     (image, query) => engine.checkRepost(image, { collection: options.collection, excludeIds: [query] }),
-    (query, { verdict, match }: RepostVerdict) => {
+    (query, { verdict, match, space }: RepostVerdict) => {
+      // The JSON keeps exactly the contract's fields; the text also names the decision space.
       if (options.json) {
         return JSON.stringify({
           query,
@@ -76,7 +77,8 @@ export function runCheck(engine: LookalikeEngine, options: CliOptions, io: Outpu
       }
       if (!match) return `${query}: ${verdict} (the collection is empty)`;
       const about = verdict === "new" ? "closest" : "of";
-      return `${query}: ${verdict} ${about} ${match.id} (cosine ${match.score.toFixed(3)}, pHash distance ${match.hamming}${match.flipped ? ", mirrored" : ""})`;
+      const whitened = space === "whitened" ? `, whitened cosine ${match.decisionScore.toFixed(3)}` : "";
+      return `${query}: ${verdict} ${about} ${match.id} (cosine ${match.score.toFixed(3)}${whitened}, pHash distance ${match.hamming}${match.flipped ? ", mirrored" : ""})`;
     },
   );
 }

@@ -9,8 +9,9 @@ import { decodeImage, makeThumbnail, type ImageLimits } from "./image.ts";
 import { DEFAULT_MODEL_ID, defaultModelsDir, getModel, type DownloadProgress, type ModelDescription } from "./models.ts";
 import type { PoolingName } from "./pooling.ts";
 import type { RowFilter } from "./filters.ts";
-import { judge, type RepostThresholds, type RepostVerdict } from "./reposts.ts";
-import { DEFAULT_REPOST_THRESHOLDS } from "./thresholds.ts";
+import { judge, type RepostVerdict } from "./reposts.ts";
+import { DEFAULT_REPOST_THRESHOLDS, type RepostCalibration } from "./thresholds.ts";
+import { DEFAULT_WHITENING_POLICY, WhiteningMaintainer, type WhiteningOutcome, type WhiteningPolicy } from "./whitening/maintainer.ts";
 import { DEFAULT_INDEX_POLICY, ImageStore, cosine, type CollectionTable, type ImageRecord, type IndexPolicy, type Match, type VectorSpace } from "./store.ts";
 
 export interface EngineOptions {
@@ -24,6 +25,8 @@ export interface EngineOptions {
   readonly onDownloadProgress?: (progress: DownloadProgress) => void;
   readonly limits?: Partial<ImageLimits>;
   readonly indexPolicy?: IndexPolicy;
+  /** When each collection learns its own whitening for repost verdicts. */
+  readonly whiteningPolicy?: WhiteningPolicy;
 }
 
 export interface AnalyzedImage extends Fingerprint {
@@ -65,6 +68,7 @@ export class LookalikeEngine {
   private constructor(
     readonly store: ImageStore,
     readonly fingerprinter: Fingerprinter,
+    private readonly whitenings: WhiteningMaintainer,
     private readonly limits: Partial<ImageLimits> | undefined,
   ) {}
 
@@ -84,7 +88,9 @@ export class LookalikeEngine {
         throw error;
       },
     );
-    return new LookalikeEngine(store, new Fingerprinter(embedder, descriptor), options.limits);
+    const space = vectorSpace(options);
+    const whitenings = new WhiteningMaintainer(store.whitenings, `${space.model}/${space.descriptor}`, options.whiteningPolicy ?? DEFAULT_WHITENING_POLICY);
+    return new LookalikeEngine(store, new Fingerprinter(embedder, descriptor), whitenings, options.limits);
   }
 
   collection(name: string): Promise<CollectionTable> {
@@ -129,11 +135,33 @@ export class LookalikeEngine {
       .slice(0, options.k);
   }
 
-  /** The repost verdict for `query` against the collection (see reposts.ts for the fusion rules). */
+  /**
+   * Upkeep after a batch of writes: the ANN index (store.ts) and the collection's whitening.
+   * Cheap when nothing is due; a fit takes seconds, in a worker thread.
+   */
+  async maintain(collection: string, options: { readonly signal?: AbortSignal } = {}): Promise<{ index: "none" | "indexed" | "optimized"; whitening: WhiteningOutcome }> {
+    const table = await this.store.collection(collection);
+    const index = await table.maintain();
+    const whitening = await this.whitenings.refresh(table, options.signal);
+    return { index, whitening };
+  }
+
+  /** Deletes a collection with everything learned from it. */
+  async dropCollection(collection: string): Promise<void> {
+    await this.store.dropCollection(collection);
+    this.whitenings.forget(collection);
+  }
+
+  /**
+   * The repost verdict for `query` against the collection (see reposts.ts for the fusion rules).
+   * Candidates are the nearest stored images by plain cosine; once the collection has learned a
+   * whitening, the thresholds are applied to the whitened cosine, which tells copies of one
+   * picture from merely alike pictures far better (bench/RESULTS.md, repost section).
+   */
   async checkRepost(
     query: AnalyzedImage,
     options: QueryOptions & {
-      readonly thresholds?: RepostThresholds;
+      readonly thresholds?: RepostCalibration;
       readonly candidates?: number;
       /** Drops candidates the caller rules out (e.g. pairs a moderator marked "not a repost"). */
       readonly accept?: (match: Match) => boolean;
@@ -141,7 +169,9 @@ export class LookalikeEngine {
   ): Promise<RepostVerdict> {
     const candidates = await this.candidates(query, options.candidates ?? 10, options);
     const accepted = options.accept ? candidates.filter(options.accept) : candidates;
-    return judge(query, accepted, options.thresholds ?? DEFAULT_REPOST_THRESHOLDS);
+    const projection = await this.whitenings.projection(options.collection);
+    const calibration = options.thresholds ?? DEFAULT_REPOST_THRESHOLDS;
+    return judge(query, accepted, projection ? calibration.whitened : calibration.raw, projection);
   }
 
   async close(): Promise<void> {

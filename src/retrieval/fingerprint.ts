@@ -20,6 +20,14 @@ export interface FingerprintOptions {
   readonly signal?: AbortSignal;
 }
 
+/** The image's 64-bit pHash and dHash, from its decoded working copy. */
+export function perceptualHashes(image: DecodedImage): { phash: bigint; dhash: bigint } {
+  return {
+    phash: phashFromGrey(greyscaleGrid(image, PHASH_GRID.width, PHASH_GRID.height)),
+    dhash: dhashFromGrey(greyscaleGrid(image, DHASH_GRID.width, DHASH_GRID.height)),
+  };
+}
+
 export class Fingerprinter {
   constructor(
     readonly embedder: Embedder,
@@ -28,13 +36,12 @@ export class Fingerprinter {
 
   async fingerprint(image: DecodedImage, options: FingerprintOptions = {}): Promise<Fingerprint> {
     const { signal } = options;
-    const [vector, flippedVector, phash, dhash] = await Promise.all([
+    const [vector, flippedVector] = await Promise.all([
       this.vector(image, signal),
       options.flipped ? flipHorizontal(image).then((mirror) => this.vector(mirror, signal)) : undefined,
-      greyscaleGrid(image, PHASH_GRID.width, PHASH_GRID.height).then(phashFromGrey),
-      greyscaleGrid(image, DHASH_GRID.width, DHASH_GRID.height).then(dhashFromGrey),
     ]);
     throwIfAborted(signal);
+    const { phash, dhash } = perceptualHashes(image);
     return { vector, flippedVector, phash, dhash, width: image.sourceWidth, height: image.sourceHeight };
   }
 

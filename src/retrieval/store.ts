@@ -9,6 +9,7 @@ import { arrow } from "./arrow.ts";
 import { LookalikeError } from "./errors.ts";
 import { buildWhere, type RowFilter } from "./filters.ts";
 import { bytesToHash, hashToBytes } from "./hashes.ts";
+import { WhiteningRepository } from "./whitening/repository.ts";
 
 /** What built a collection's vectors; vectors from different builds are not comparable. */
 export interface VectorSpace {
@@ -174,12 +175,16 @@ function imageSchema(space: VectorSpace): Schema {
 
 export class ImageStore {
   private readonly tables = new Map<string, Promise<CollectionTable>>();
+  /** Each collection's fitted whitening (the repost check's metric), kept in the same database. */
+  readonly whitenings: WhiteningRepository;
 
   private constructor(
     private readonly db: lancedb.Connection,
     readonly space: VectorSpace,
     readonly policy: IndexPolicy,
-  ) {}
+  ) {
+    this.whitenings = new WhiteningRepository(db);
+  }
 
   static async open(directory: string, space: VectorSpace, policy: IndexPolicy = DEFAULT_INDEX_POLICY): Promise<ImageStore> {
     // An absolute path: LanceDB reads some relative strings as remote URIs.
@@ -217,6 +222,7 @@ export class ImageStore {
   async dropCollection(name: string): Promise<void> {
     assertCollectionName(name);
     this.tables.delete(name);
+    await this.whitenings.drop(name);
     if ((await this.db.tableNames()).includes(TABLE_PREFIX + name)) await this.db.dropTable(TABLE_PREFIX + name);
   }
 
@@ -346,12 +352,22 @@ export class CollectionTable {
     return counts;
   }
 
-  /** Every stored vector (for learning a whitening, or benchmarks). */
-  async vectors(limit?: number): Promise<{ id: string; vector: Float32Array }[]> {
-    let query = this.table.query().select(["id", "vector"]);
-    if (limit) query = query.limit(limit);
-    const rows = (await query.toArray()) as Row[];
-    return rows.map((row) => ({ id: String(row.id), vector: Float32Array.from(row.vector as ArrayLike<number>) }));
+  /**
+   * Up to `max` stored vectors, for learning the collection's whitening: all of them in a small
+   * collection, else evenly spaced runs across the table (old and new posts alike, not just the
+   * first `max` rows written).
+   */
+  async sampleVectors(max: number): Promise<Float32Array[]> {
+    const rows = await this.table.countRows();
+    const runs = rows <= max ? 1 : 8;
+    const perRun = rows <= max ? rows : Math.floor(max / runs);
+    const vectors: Float32Array[] = [];
+    for (let run = 0; run < runs; run++) {
+      const offset = Math.floor((run * (rows - perRun)) / Math.max(1, runs - 1));
+      const found = (await this.table.query().select(["vector"]).offset(offset).limit(perRun).toArray()) as Row[];
+      for (const row of found) vectors.push(Float32Array.from(row.vector as ArrayLike<number>));
+    }
+    return vectors;
   }
 
   /**

@@ -3,7 +3,10 @@
  * fragment, so one write per message would make a backfill spend most of its time committing.
  * Writes wait at most `maxDelayMs` for company. Opt-outs are applied at write time under the
  * server's lock, so `/lookalike forget-me` can never be undone by a write that was already queued.
+ * Every `maintainEveryRows` rows a server's index gets its upkeep (ANN index, whitening), so a
+ * server that only ever grows by live posts gets them too, not just one that ran `/index`.
  */
+import type { Logger } from "pino";
 import type { ImageMeta, AnalyzedImage, LookalikeEngine } from "../../retrieval/engine.ts";
 import type { GuildStateStore } from "../guild-state.ts";
 import { KeyedLock } from "../keyed-lock.ts";
@@ -28,12 +31,16 @@ interface Batch {
 export class IndexWriter {
   private readonly batches = new Map<string, Batch>();
   private readonly lock = new KeyedLock();
+  private readonly rowsSinceMaintenance = new Map<string, number>();
+  private readonly maintaining = new Set<string>();
 
   constructor(
     private readonly engine: LookalikeEngine,
     private readonly state: GuildStateStore,
+    private readonly logger: Logger,
     private readonly maxRows = 128,
     private readonly maxDelayMs = 50,
+    private readonly maintainEveryRows = 2_000,
   ) {}
 
   /** Resolves with how many of `items` were written (an author who opted out meanwhile is dropped). */
@@ -71,11 +78,29 @@ export class IndexWriter {
       const optedOut = new Set((await this.state.get(guildId)).optedOutUserIds);
       const kept = batch.waiters.map((waiter) => waiter.items.filter((item) => !optedOut.has(item.meta.authorId ?? "")));
       try {
-        await this.engine.add(guildId, kept.flat());
+        const rows = kept.flat();
+        await this.engine.add(guildId, rows);
         batch.waiters.forEach((waiter, i) => waiter.resolve(kept[i]!.length));
+        this.countTowardsMaintenance(guildId, rows.length);
       } catch (error) {
         for (const waiter of batch.waiters) waiter.reject(error);
       }
     });
+  }
+
+  private countTowardsMaintenance(guildId: string, rows: number): void {
+    const since = (this.rowsSinceMaintenance.get(guildId) ?? 0) + rows;
+    if (since < this.maintainEveryRows || this.maintaining.has(guildId)) {
+      this.rowsSinceMaintenance.set(guildId, since);
+      return;
+    }
+    this.rowsSinceMaintenance.set(guildId, 0);
+    this.maintaining.add(guildId);
+    // In the background: a whitening fit takes seconds (in a worker), and writes must not wait.
+    void this.engine
+      .maintain(guildId)
+      .then((done) => this.logger.debug({ guildId, ...done }, "index maintenance"))
+      .catch((error: unknown) => this.logger.warn({ err: error, guildId }, "index maintenance failed"))
+      .finally(() => this.maintaining.delete(guildId));
   }
 }

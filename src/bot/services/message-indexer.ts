@@ -43,7 +43,7 @@ export class MessageIndexer {
     private readonly state: GuildStateStore,
     private readonly logger: Logger,
   ) {
-    this.writer = new IndexWriter(pipeline.engine, state);
+    this.writer = new IndexWriter(pipeline.engine, state, logger);
   }
 
   private readonly writer: IndexWriter;

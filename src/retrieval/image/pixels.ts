@@ -43,12 +43,50 @@ export async function writeModelInput(
   return out;
 }
 
-/** Pixels of `image` resized to exactly w×h, as 8-bit greyscale (for perceptual hashes). `fit: "fill"` (squash). */
-export async function greyscaleGrid(image: DecodedImage, width: number, height: number): Promise<Uint8Array> {
-  const grey = await fromPixels(image).resize(width, height, { fit: "fill" }).greyscale().raw().toBuffer();
-  return new Uint8Array(grey.buffer, grey.byteOffset, grey.byteLength);
+/**
+ * `image` squashed to exactly w×h 8-bit grey values (Rec. 709 luma), each cell the average of the
+ * pixels it covers (the perceptual hashes' input). Plain arithmetic rather than a sharp resize:
+ * a sharp pipeline per hash cost ~2 ms of CPU per image, a quarter of ingest (bench/speed), and
+ * an area average is the right filter for shrinking a 512-px copy to 32 or 9 cells anyway. A copy
+ * smaller than the grid repeats its pixels.
+ */
+export function greyscaleGrid(image: DecodedImage, width: number, height: number): Uint8Array {
+  const { pixels, width: w, height: h } = image;
+  if (pixels.length !== w * h * 3 || !(width >= 1 && height >= 1)) {
+    throw new LookalikeError("internal", `Cannot grid a ${w}×${h} image (${pixels.length} bytes) to ${width}×${height}.`);
+  }
+  const xs = cellRanges(w, width);
+  const ys = cellRanges(h, height);
+  const out = new Uint8Array(width * height);
+  for (let gy = 0; gy < height; gy++) {
+    for (let gx = 0; gx < width; gx++) {
+      let sum = 0;
+      for (let y = ys.start[gy]!; y < ys.end[gy]!; y++) {
+        let i = (y * w + xs.start[gx]!) * 3;
+        for (let x = xs.start[gx]!; x < xs.end[gx]!; x++, i += 3) {
+          sum += 0.2126 * pixels[i]! + 0.7152 * pixels[i + 1]! + 0.0722 * pixels[i + 2]!;
+        }
+      }
+      const count = (ys.end[gy]! - ys.start[gy]!) * (xs.end[gx]! - xs.start[gx]!);
+      out[gy * width + gx] = Math.round(sum / count);
+    }
+  }
+  return out;
 }
 
+/**
+ * The pixel range [start, end) of each of `cells` cells along a side of `size` pixels. Every cell
+ * covers at least one pixel: when the side is shorter than the grid, neighbouring cells repeat it.
+ */
+function cellRanges(size: number, cells: number): { start: Int32Array; end: Int32Array } {
+  const start = new Int32Array(cells);
+  const end = new Int32Array(cells);
+  for (let c = 0; c < cells; c++) {
+    start[c] = Math.min(size - 1, Math.floor((c * size) / cells));
+    end[c] = Math.max(start[c]! + 1, Math.floor(((c + 1) * size) / cells));
+  }
+  return { start, end };
+}
 /** Small WebP thumbnail (long side `size`, default 160) for contact sheets. Small images are not enlarged. */
 export async function makeThumbnail(image: DecodedImage, size = 160): Promise<Buffer> {
   return fromPixels(image)

@@ -314,11 +314,14 @@ export class BackfillJob {
     }
   }
 
-  /** Every message's images are one LanceDB write (one fragment): compact them, and build the ANN index once big enough. */
+  /**
+   * Every message's images are one LanceDB write (one fragment): compact them, build the ANN index
+   * once big enough, and (re)learn the server's whitening for repost checks when due.
+   */
   private async maintainIndex(): Promise<void> {
     try {
-      const table = await this.deps.engine.collection(this.guildId);
-      if ((await table.maintain()) === "none") await table.compact();
+      const { index } = await this.deps.engine.maintain(this.guildId);
+      if (index === "none") await (await this.deps.engine.collection(this.guildId)).compact();
     } catch (error) {
       this.logger.warn({ err: error }, "index maintenance after backfill failed");
     }

@@ -1,0 +1,78 @@
+/**
+ * Keeps each collection's whitening in step with its images: fitted once the collection is big
+ * enough to learn from, refitted as it grows, cached for the repost checks in between.
+ */
+import type { CollectionTable } from "../store.ts";
+import { applyWhitening, DEFAULT_WHITENING, type WhiteningOptions } from "../whitening.ts";
+import { fitWhiteningInWorker } from "./fit-in-worker.ts";
+import type { StoredWhitening, WhiteningRepository } from "./repository.ts";
+
+export interface WhiteningPolicy {
+  /** Learn a whitening once a collection has this many images; smaller ones are judged on plain cosine. */
+  readonly minRows: number;
+  /** Refit once the collection has grown this many times past the rows of the last fit. */
+  readonly refitGrowth: number;
+  /** Vectors a fit reads at most (spread over the table); bounds its time and memory. */
+  readonly sampleRows: number;
+  readonly options: WhiteningOptions;
+}
+
+/**
+ * 1,000 images: the repost benchmark checks that a whitening learned from a 1,000-image sample
+ * keeps the whitened thresholds' false-repost rate within budget (bench/RESULTS.md). A fit on
+ * 8,000 × 1280-d vectors takes ~25 s of one core, in a worker thread.
+ */
+export const DEFAULT_WHITENING_POLICY: WhiteningPolicy = {
+  minRows: 1_000,
+  refitGrowth: 2,
+  sampleRows: 8_000,
+  options: DEFAULT_WHITENING,
+};
+
+export type WhiteningOutcome = "none" | "fitted";
+
+export class WhiteningMaintainer {
+  private readonly cache = new Map<string, Promise<StoredWhitening | null>>();
+
+  constructor(
+    private readonly repository: WhiteningRepository,
+    /** The vector space's name: a stored fit for another space is never applied. */
+    private readonly space: string,
+    readonly policy: WhiteningPolicy = DEFAULT_WHITENING_POLICY,
+  ) {}
+
+  /** Fits (or refits) the collection's whitening when the policy says it is due. */
+  async refresh(table: CollectionTable, signal?: AbortSignal): Promise<WhiteningOutcome> {
+    const rows = await table.count();
+    if (rows < this.policy.minRows) return "none";
+    const current = await this.current(table.name);
+    if (current && rows < current.collectionRows * this.policy.refitGrowth) return "none";
+    const sample = await table.sampleVectors(this.policy.sampleRows);
+    const whitening = await fitWhiteningInWorker(sample, this.policy.options, signal);
+    const stored: StoredWhitening = { whitening, collectionRows: rows, sampleRows: sample.length, space: this.space, fittedAt: new Date() };
+    await this.repository.save(table.name, stored);
+    this.cache.set(table.name, Promise.resolve(stored));
+    return "fitted";
+  }
+
+  /** The collection's whitening as a projection of unit vectors, or undefined when it has none yet. */
+  async projection(collection: string): Promise<((vector: Float32Array) => Float32Array) | undefined> {
+    const stored = await this.current(collection);
+    return stored ? (vector) => applyWhitening(stored.whitening, vector) : undefined;
+  }
+
+  async current(collection: string): Promise<StoredWhitening | null> {
+    let stored = this.cache.get(collection);
+    if (!stored) {
+      stored = this.repository.load(collection).then((found) => (found?.space === this.space ? found : null));
+      stored.catch(() => this.cache.delete(collection));
+      this.cache.set(collection, stored);
+    }
+    return stored;
+  }
+
+  /** Forgets a cached fit (after its collection was dropped). */
+  forget(collection: string): void {
+    this.cache.delete(collection);
+  }
+}
