@@ -235,6 +235,16 @@ describe("Lookalike bot end to end", () => {
     await eventually(async () => !(await h.bot.context.engine.store.collections()).includes(other.id), "server forgotten");
   });
 
+  it("/lookalike stats reports the index and which metric repost checks use", async () => {
+    const handle = await h.fake.invokeCommand({ name: "lookalike", channelId: art.channel("general").id, user: mod, options: [{ name: "stats", subcommand: [] }] });
+    const embed = ((await handle.waitForReply()).message?.embeds ?? [])[0] as APIEmbed | undefined;
+    const field = (name: string) => embed?.fields?.find((f) => f.name === name)?.value;
+    const table = await h.bot.context.engine.collection(art.id);
+    assert.equal(field("Images indexed"), String(await table.count()));
+    // A test server is far below the 2,000 images a whitening is learned from.
+    assert.equal(field("Repost metric"), "plain cosine until 2000 images are indexed");
+  });
+
   it("made no calls the fake Discord does not know", () => {
     assert.deepEqual(h.fake.unexpectedRequests().map((r) => `${r.method} ${r.path} ${r.status}`), []);
   });

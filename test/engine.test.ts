@@ -12,7 +12,7 @@ import { DEFAULT_WHITENING_POLICY } from "../src/retrieval/whitening/maintainer.
 import { openTestEngine } from "./support/engine.ts";
 import { datasetsDir, modelsDir } from "./support/paths.ts";
 import { tempDir } from "./support/temp.ts";
-import { centreCrop, downscale, mirror, reencode } from "./support/transforms.ts";
+import { centreCrop, downscale, mirror, phoneFrame, reencode } from "./support/transforms.ts";
 
 const photos = path.join(datasetsDir, "photo-pool-cc", "images");
 
@@ -96,6 +96,22 @@ describe("LookalikeEngine: findSimilar and checkRepost on a real LanceDB", () =>
     // An indexed image is compared with everything else, never with itself.
     const self = await verdict(files[8]!, [files[8]!]);
     assert.notEqual(self.match?.id, files[8]);
+  });
+
+  it("sees through a screenshot frame with the query's centre view", async () => {
+    const framed = await phoneFrame(files[9]!);
+    const plain = await engine.analyze(framed, { flipped: true });
+    const withCentre = await engine.analyze(framed, { flipped: true, centre: true });
+    assert.equal(plain.centreVector, undefined);
+    for (const v of [withCentre.centreVector!, withCentre.centreFlippedVector!]) assert.ok(Math.abs(dot(v, v) - 1) < 1e-4, "unit vectors");
+    const before = await engine.checkRepost(plain, { collection: "photos" });
+    const after = await engine.checkRepost(withCentre, { collection: "photos" });
+    assert.equal(after.match?.id, files[9]);
+    assert.ok(["exact", "near-duplicate"].includes(after.verdict), `framed copy: ${after.verdict}`);
+    assert.ok(
+      after.match!.decisionScore > (before.match?.id === files[9] ? before.match!.decisionScore : 0) + 0.05,
+      `centre view ${after.match!.decisionScore.toFixed(3)} vs letterboxed only ${before.match?.decisionScore.toFixed(3)} (${before.match?.id})`,
+    );
   });
 
   it("refuses hostile input with a typed error and keeps working", async () => {

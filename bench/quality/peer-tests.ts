@@ -96,12 +96,11 @@ export async function peerTests(
   }
 
   const shipped = input.described.get(input.shippedMode)!;
+  // The queries go through engine.analyze (all its views), the stored images come from the cache.
   const run = await runEngine(
-    fingerprints(stored, input.storedSignals, shipped.stored.matrices.get(DEFAULT_POOLING)!),
-    fingerprints(readable.map((q) => q.item), input.querySignals, shipped.queries.matrices.get(DEFAULT_POOLING)!, shipped.mirrored!.matrices.get(DEFAULT_POOLING)!).map(
-      (f) => ({ ...f, excluded: [] }),
-    ),
-    { log },
+    fingerprints(stored, input.storedSignals, { vector: shipped.stored.matrices.get(DEFAULT_POOLING)! }),
+    fingerprints(readable.map((q) => q.item), input.querySignals, { vector: shipped.queries.matrices.get(DEFAULT_POOLING)! }).map((f) => ({ ...f, excluded: [] })),
+    { log, analyzeQueries: true },
   );
   const engine = spread(
     run.verdicts.map((v, k) => ({ verdict: v.verdict, right: v.match !== null && row.get(v.match.id) === expectedRows[k] })),

@@ -52,6 +52,11 @@ export function defaultsChosen(e: RepostEvaluation, engine: Outcome, calibratedM
       `photos share: on plain cosine half of all non-repost queries already have a stored image at ≥ ${bestUnrelated("raw").toFixed(2)}, which forces ` +
       `the repost threshold up to ${r.nearMinCosine}; whitened, the median is ${bestUnrelated("whitened").toFixed(2)} and the threshold ${t.nearMinCosine}. ` +
       "It is not used for /similar's ranking: the quality section shows it hurts category look-alikes (same-class flowers).",
+    "- **Query views** (Fingerprinter `centre`, engine.checkRepost): a repost query is embedded four ways — as given and mirrored " +
+      "(letterboxed, the stored images' mode), and its centre square and that mirrored (\"cover\"); candidates come from all four and the " +
+      "closest view decides. The centre square sees through what people put around a picture they repost: the dark canvas of a phone " +
+      "screenshot, caption bars, borders (per-transform table: phone-screenshot, meme-caption). Stored images keep one vector; the bot " +
+      "pays three extra model runs per new post, and backfill and the CLI's index none.",
     `- **Thresholds** (DEFAULT_REPOST_THRESHOLDS, one set per space = the balanced rows): ${calibratedMatches ? "exactly" : "**not**"} the values ` +
       `calibrated by this run on the calibration half at ${pct(BUDGET.balanced.calibration, 2)} false reposts, half the ${pct(BUDGET.balanced.target, 1)} target. ` +
       `Through the engine on the test half: ${pct(engine.falseRate, 2)} false reposts, mild ${pct(engine.recall.mild)}, strong ${pct(engine.recall.strong)}, ` +

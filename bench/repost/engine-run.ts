@@ -23,6 +23,8 @@ export interface Fingerprinted {
   readonly signals: Signals;
   readonly vector: Float32Array;
   readonly flippedVector?: Float32Array;
+  readonly centreVector?: Float32Array;
+  readonly centreFlippedVector?: Float32Array;
 }
 
 export interface EngineQuery extends Fingerprinted {
@@ -34,19 +36,32 @@ const COLLECTION = "bench";
 const analyzed = (f: Fingerprinted): AnalyzedImage => ({
   vector: f.vector,
   flippedVector: f.flippedVector,
+  centreVector: f.centreVector,
+  centreFlippedVector: f.centreFlippedVector,
   phash: f.signals.phash,
   dhash: f.signals.dhash,
   width: f.signals.width,
   height: f.signals.height,
 });
 
-/** Fingerprints of `items` from descriptor rows (shipped pooling and resize mode) and their signals. */
-export function fingerprints(items: readonly ImageItem[], signals: readonly Signals[], vectors: Matrix, mirrored?: Matrix): Fingerprinted[] {
+/** Descriptor rows (shipped pooling) of each view a fingerprint can hold; only `vector` is required. */
+export interface ViewMatrices {
+  readonly vector: Matrix;
+  readonly flipped?: Matrix;
+  readonly centre?: Matrix;
+  readonly centreFlipped?: Matrix;
+}
+
+/** Fingerprints of `items` from descriptor rows and their signals. */
+export function fingerprints(items: readonly ImageItem[], signals: readonly Signals[], views: ViewMatrices): Fingerprinted[] {
+  const row = (m: Matrix | undefined, i: number) => (m ? Float32Array.from(rowOf(m, i)) : undefined);
   return items.map((item, i) => ({
     item,
     signals: signals[i]!,
-    vector: Float32Array.from(rowOf(vectors, i)),
-    flippedVector: mirrored ? Float32Array.from(rowOf(mirrored, i)) : undefined,
+    vector: Float32Array.from(rowOf(views.vector, i)),
+    flippedVector: row(views.flipped, i),
+    centreVector: row(views.centre, i),
+    centreFlippedVector: row(views.centreFlipped, i),
   }));
 }
 
@@ -54,9 +69,15 @@ export function fingerprints(items: readonly ImageItem[], signals: readonly Sign
 async function spotCheck(engine: LookalikeEngine, samples: readonly Fingerprinted[]): Promise<string> {
   let worst = 0;
   for (const s of samples) {
-    const real = await engine.analyze(s.item.file, { flipped: true });
+    const real = await engine.analyze(s.item.file, { flipped: true, centre: true });
     if (real.phash !== s.signals.phash || real.dhash !== s.signals.dhash) throw new Error(`hash mismatch for ${itemKey(s.item)}`);
-    for (const [a, b] of [[real.vector, s.vector], [real.flippedVector, s.flippedVector]] as const) {
+    const pairs = [
+      [real.vector, s.vector],
+      [real.flippedVector, s.flippedVector],
+      [real.centreVector, s.centreVector],
+      [real.centreFlippedVector, s.centreFlippedVector],
+    ] as const;
+    for (const [a, b] of pairs) {
       if (!a || !b) continue;
       for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
     }
@@ -74,7 +95,12 @@ export interface EngineRun {
 export async function runEngine(
   stored: readonly Fingerprinted[],
   queries: readonly EngineQuery[],
-  options: { thresholds?: RepostCalibration; log: (line: string) => void },
+  options: {
+    thresholds?: RepostCalibration;
+    /** Analyse the query files with the engine itself (the product's path) instead of assembling cached rows. */
+    analyzeQueries?: boolean;
+    log: (line: string) => void;
+  },
 ): Promise<EngineRun> {
   const dbDir = await mkdtemp(path.join(tmpdir(), "lookalike-bench-"));
   // No ANN index: candidates come from an exact scan, as in the in-memory evaluation, so the two
@@ -82,7 +108,7 @@ export async function runEngine(
   const indexPolicy = { ...DEFAULT_INDEX_POLICY, minRowsForIndex: Number.POSITIVE_INFINITY };
   const engine = await LookalikeEngine.open({ dbDir, modelsDir, download: false, indexPolicy });
   try {
-    const check = await spotCheck(engine, [...stored.slice(0, 2), ...queries.filter((q) => q.flippedVector).slice(0, 3)]);
+    const check = await spotCheck(engine, [...stored.slice(0, 2), ...queries.filter((q) => q.centreFlippedVector).slice(0, 3)]);
     let started = Date.now();
     for (let i = 0; i < stored.length; i += 1000) {
       const batch = stored.slice(i, i + 1000);
@@ -94,7 +120,8 @@ export async function runEngine(
     started = Date.now();
     const verdicts: RepostVerdict[] = new Array(queries.length);
     await mapLimit(queries, 8, async (q, i) => {
-      verdicts[i] = await engine.checkRepost(analyzed(q), { collection: COLLECTION, excludeIds: q.excluded, thresholds: options.thresholds });
+      const image = options.analyzeQueries ? await engine.analyze(q.item.file, { flipped: true, centre: true }) : analyzed(q);
+      verdicts[i] = await engine.checkRepost(image, { collection: COLLECTION, excludeIds: q.excluded, thresholds: options.thresholds });
     });
     options.log(`  engine: ${queries.length} checkRepost calls in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     const spaces = [...new Set(verdicts.map((v) => v.space))].join(", ");

@@ -22,7 +22,7 @@ import { fitWhiteningOn, whitenRows } from "../lib/vectors.ts";
 import { isRefusal, signalsOf, type Signals } from "../lib/signals.ts";
 import { calibrateExact, calibrateNear, ceil3, judgeEvidence, isRepost, scoreThreshold, SAME_PICTURE } from "./calibrate.ts";
 import { buildCorpus, type RepostCorpus } from "./corpus.ts";
-import { gatherEvidence, type Candidate, type WhitenedRows } from "./evidence.ts";
+import { gatherEvidence, type Candidate, type QueryRows, type WhitenedRows } from "./evidence.ts";
 import { BUDGET, LEVELS, summarize, type Level, type Outcome } from "./outcomes.ts";
 
 export interface ContenderResult {
@@ -53,6 +53,8 @@ export interface RepostEvaluation {
   /** The fused verdict calibrated in each decision space (plain cosine; the collection's whitening). */
   readonly fused: Record<DecisionSpace, Record<Level, FusedLevel>>;
   readonly evidence: Record<DecisionSpace, Candidate[][]>;
+  /** The queries' rows per view (as given, mirrored, centre square, centre mirrored), shipped pooling. */
+  readonly queryViews: QueryRows;
   /**
    * The whitened balanced thresholds applied with a whitening learned from only `rows` of the stored
    * images (a smaller collection's fit): where the false-repost rate stays in budget decides the
@@ -154,31 +156,50 @@ async function run(quick: boolean, log: (line: string) => void): Promise<RepostE
 
   log("  fused verdict: gathering evidence and calibrating");
   const storedRows = shipped.stored.matrices.get(DEFAULT_POOLING)!;
-  const queryRows = shipped.queries.matrices.get(DEFAULT_POOLING)!;
-  const mirroredRows = shipped.mirrored!.matrices.get(DEFAULT_POOLING)!;
-  const gather = (whitened?: WhitenedRows) =>
-    gatherEvidence(storedRows, storedSignals, queryRows, mirroredRows, querySignals, skip, whitened);
+  // The query views engine.checkRepost uses: as given and mirrored (the shipped resize mode), and
+  // the centre square, i.e. the "cover" input, and its mirror (Fingerprinter, `centre`).
+  const centre = described.get("cover")!;
+  const queryRows: QueryRows = {
+    vector: shipped.queries.matrices.get(DEFAULT_POOLING)!,
+    flipped: shipped.mirrored!.matrices.get(DEFAULT_POOLING)!,
+    centre: centre.queries.matrices.get(DEFAULT_POOLING)!,
+    centreFlipped: centre.mirrored!.matrices.get(DEFAULT_POOLING)!,
+  };
+  const gather = (whitened?: WhitenedRows) => gatherEvidence(storedRows, storedSignals, queryRows, querySignals, skip, whitened);
   // As the engine: the whitening is learned from the collection's own vectors (all of them here,
   // fewer than the policy's sample cap), candidates are still found by plain cosine.
   const whitenedBy = async (fitted: Matrix): Promise<WhitenedRows> => {
     const w = await fitWhiteningOn(fitted, DEFAULT_WHITENING_POLICY.options);
-    return { stored: await whitenRows(w, storedRows), queries: await whitenRows(w, queryRows), mirrored: await whitenRows(w, mirroredRows) };
+    const whiten = async (m: Matrix | undefined) => m && (await whitenRows(w, m));
+    return {
+      stored: await whitenRows(w, storedRows),
+      queries: {
+        vector: await whitenRows(w, queryRows.vector),
+        flipped: await whiten(queryRows.flipped),
+        centre: await whiten(queryRows.centre),
+        centreFlipped: await whiten(queryRows.centreFlipped),
+      },
+    };
   };
   const evidence = { raw: await gather(), whitened: await gather(await whitenedBy(storedRows)) };
+  // Smaller collections learn from fewer images (an evenly spread subset here; queries still search
+  // all of them). Whitened thresholds are calibrated over every fit a collection may have, from
+  // the policy's minRows up; the smaller sizes show where that minimum has to be.
+  const { minRows } = DEFAULT_WHITENING_POLICY;
+  const sizes = [...new Set([...SMALL_FIT_ROWS, minRows])].filter((n) => n < storedRows.rows).sort((a, b) => a - b);
+  const fitEvidence = new Map<number, Candidate[][]>();
+  for (const rows of sizes) fitEvidence.set(rows, await gather(await whitenedBy(spreadRows(storedRows, rows))));
+  const applicable = sizes.filter((rows) => rows >= minRows).map((rows) => fitEvidence.get(rows)!);
   const fused = {
-    raw: calibrateFused(corpus, evidence.raw, expectedRows),
-    whitened: calibrateFused(corpus, evidence.whitened, expectedRows),
+    raw: calibrateFused(corpus, [evidence.raw], expectedRows),
+    whitened: calibrateFused(corpus, [evidence.whitened, ...applicable], expectedRows, evidence.whitened),
   };
-  // Smaller collections learn from fewer images: are their fits good enough for thresholds
-  // calibrated on a fit from the whole collection? (The policy's minRows is always among the sizes.)
-  const sizes = [...new Set([...SMALL_FIT_ROWS, DEFAULT_WHITENING_POLICY.minRows])].filter((n) => n < storedRows.rows).sort((a, b) => a - b);
-  const smallFits = [];
-  for (const rows of sizes) {
-    const smallEvidence = await gather(await whitenedBy(spreadRows(storedRows, rows)));
-    smallFits.push({ rows, ...fusedOutcomes(corpus, smallEvidence, expectedRows, fused.whitened.balanced.thresholds) });
-    log(`  whitening from ${rows} rows: false reposts ${smallFits.at(-1)!.test.falseRate.toFixed(4)} (test), ${smallFits.at(-1)!.calibration.falseRate.toFixed(4)} (calibration)`);
-  }
-  return { corpus, storedSignals, querySignals, expectedRows, skip, shippedMode, shipped, results, fused, evidence, smallFits, learnedNote };
+  const smallFits = sizes.map((rows) => ({
+    rows,
+    ...fusedOutcomes(corpus, fitEvidence.get(rows)!, expectedRows, fused.whitened.balanced.thresholds),
+  }));
+  for (const f of smallFits) log(`  whitening from ${f.rows} rows: false reposts ${f.test.falseRate.toFixed(4)} (test), ${f.calibration.falseRate.toFixed(4)} (calibration)`);
+  return { corpus, storedSignals, querySignals, expectedRows, skip, shippedMode, shipped, results, fused, evidence, queryViews: queryRows, smallFits, learnedNote };
 }
 
 const SMALL_FIT_ROWS = [500, 1000, 2000, 3000, 5000];
@@ -193,21 +214,32 @@ function spreadRows(m: Matrix, count: number): Matrix {
   return { rows: count, cols: m.cols, data };
 }
 
-function calibrateFused(corpus: RepostCorpus, evidence: Candidate[][], expectedRows: (number | null)[]): Record<Level, FusedLevel> {
+/**
+ * Calibrates the fused verdict on the calibration half of every evidence set at once (their
+ * queries pooled, the budget a share of all their negatives) and reports it on `reportOn`. One set
+ * for plain cosine; for the whitened space, one per whitening a collection may have learned (from
+ * the policy's minRows up to all images), so the thresholds hold across collection sizes.
+ */
+function calibrateFused(
+  corpus: RepostCorpus,
+  evidenceSets: readonly Candidate[][][],
+  expectedRows: (number | null)[],
+  reportOn: Candidate[][] = evidenceSets[0]!,
+): Record<Level, FusedLevel> {
   const { queries } = corpus;
   const calibrationIndices = queries.map((_, i) => i).filter((i) => queries[i]!.half === "calibration");
-  const labelled = calibrationIndices.map((i) => ({ expected: expectedRows[i]!, transform: queries[i]!.transform }));
-  const calibrationEvidence = calibrationIndices.map((i) => evidence[i]!);
+  const labelled = evidenceSets.flatMap(() => calibrationIndices.map((i) => ({ expected: expectedRows[i]!, transform: queries[i]!.transform })));
+  const calibrationEvidence = evidenceSets.flatMap((evidence) => calibrationIndices.map((i) => evidence[i]!));
   const exact = calibrateExact(calibrationEvidence, labelled);
   // "similar" is a hint, not an alarm: the cosine that one in ten new, unrelated posts reaches.
-  const negativeBest = calibrationIndices
-    .filter((i) => queries[i]!.expected === null)
-    .map((i) => Math.max(-1, ...evidence[i]!.map((c) => c.score)));
+  const negativeBest = calibrationEvidence
+    .filter((_, k) => labelled[k]!.expected === null)
+    .map((candidates) => Math.max(-1, ...candidates.map((c) => c.score)));
   const similarMinCosine = ceil3(scoreThreshold(negativeBest, 0.1));
   return Object.fromEntries(
     LEVELS.map((level) => {
       const thresholds = calibrateNear(calibrationEvidence, labelled, exact, BUDGET[level].calibration, similarMinCosine);
-      return [level, { thresholds, ...fusedOutcomes(corpus, evidence, expectedRows, thresholds) }];
+      return [level, { thresholds, ...fusedOutcomes(corpus, reportOn, expectedRows, thresholds) }];
     }),
   ) as Record<Level, FusedLevel>;
 }

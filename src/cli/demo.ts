@@ -70,7 +70,7 @@ export async function runDemo(): Promise<number> {
       ["an unrelated noise image", await sharp({ create: { width: 400, height: 300, channels: 3, background: "#808080", noise: { type: "gaussian", mean: 128, sigma: 60 } } }).jpeg().toBuffer()],
     ];
     for (const [label, bytes] of queries) {
-      const query = await engine.analyze(bytes, { flipped: true });
+      const query = await engine.analyze(bytes, { flipped: true, centre: true });
       const { verdict, match } = await engine.checkRepost(query, { collection: "demo" });
       const top = await engine.findSimilar(query, { collection: "demo", k: 3 });
       console.log(`Query: ${label}`);

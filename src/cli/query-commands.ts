@@ -1,5 +1,5 @@
 /** `lookalike search` and `lookalike check`: one result line per query image, in input order. */
-import type { AnalyzedImage, LookalikeEngine } from "../retrieval/engine.ts";
+import type { AnalyzeOptions, AnalyzedImage, LookalikeEngine } from "../retrieval/engine.ts";
 import type { RepostVerdict } from "../retrieval/reposts.ts";
 import type { Match } from "../retrieval/store.ts";
 import { mapOrdered } from "./concurrency.ts";
@@ -16,6 +16,7 @@ async function runQueries<T>(
   engine: LookalikeEngine,
   options: CliOptions,
   io: Output,
+  analysis: AnalyzeOptions,
   ask: (image: AnalyzedImage, query: string) => Promise<T>,
   print: (query: string, result: T) => string,
 ): Promise<void> {
@@ -27,7 +28,7 @@ async function runQueries<T>(
     IN_FLIGHT,
     async (query): Promise<Outcome<T>> => {
       try {
-        const image = await engine.analyze(query, { flipped: true });
+        const image = await engine.analyze(query, analysis);
         return { result: await ask(image, query) };
       } catch (error) {
         return { error };
@@ -51,6 +52,7 @@ export function runSearch(engine: LookalikeEngine, options: CliOptions, io: Outp
     engine,
     options,
     io,
+    { flipped: true },
     // A stored image never matches itself: querying with an indexed file looks at everything else.
     (image, query) => engine.findSimilar(image, { collection: options.collection, k: options.k, excludeIds: [query] }),
     (query, matches: Match[]) =>
@@ -65,6 +67,7 @@ export function runCheck(engine: LookalikeEngine, options: CliOptions, io: Outpu
     engine,
     options,
     io,
+    { flipped: true, centre: true },
     (image, query) => engine.checkRepost(image, { collection: options.collection, excludeIds: [query] }),
     (query, { verdict, match, space }: RepostVerdict) => {
       // The JSON keeps exactly the contract's fields; the text also names the decision space.

@@ -45,7 +45,12 @@ export const lookalike: SlashCommand = {
       await interaction.editReply("Your new images will be indexed again. (Earlier ones can be added back by a moderator's `/index`.)");
     } else {
       const table = await engine.collection(guildId);
-      const [total, perChannel, guildState] = await Promise.all([table.count(), table.countByChannel(), state.get(guildId)]);
+      const [total, perChannel, guildState, whitening] = await Promise.all([
+        table.count(),
+        table.countByChannel(),
+        state.get(guildId),
+        engine.whitening(guildId),
+      ]);
       const { lastStartedAt, lastFinishedAt } = guildState.backfill;
       const queue = pipeline.queueStats;
       const when = (iso: string | null) => (iso ? time(new Date(iso), TimestampStyles.RelativeTime) : "never");
@@ -56,6 +61,13 @@ export const lookalike: SlashCommand = {
         { name: "Work queue", value: `${queue.depth} waiting or running (limit ${queue.limit})`, inline: true },
         { name: "Model", value: `${config.modelId} · ${engine.store.space.descriptor}`, inline: true },
         { name: "Repost detection", value: guildState.settings.enabled ? `on (${guildState.settings.action}, ${guildState.settings.sensitivity})` : "off", inline: true },
+        {
+          name: "Repost metric",
+          value: whitening
+            ? `learned from this server's images (${whitening.collectionRows}, ${time(whitening.fittedAt, TimestampStyles.RelativeTime)})`
+            : `plain cosine until ${engine.whiteningMinRows} images are indexed`,
+          inline: false,
+        },
       );
       await interaction.editReply({ embeds: [embed] });
     }

@@ -7,7 +7,7 @@ import os from "node:os";
 import { LookalikeError, throwIfAborted } from "./errors.ts";
 import { InferenceWorker } from "./embedder/inference-worker.ts";
 import { writeModelInput, type DecodedImage } from "./image.ts";
-import { ensureModelFile, type EnsureModelOptions, type ModelDescription } from "./models.ts";
+import { ensureModelFile, type EnsureModelOptions, type ModelDescription, type ResizeMode } from "./models.ts";
 import type { FeatureMap } from "./pooling.ts";
 
 /**
@@ -73,10 +73,12 @@ export class Embedder {
     return Promise.all(images.map((image) => this.featureMap(image, signal)));
   }
 
-  async featureMap(image: DecodedImage, signal?: AbortSignal): Promise<FeatureMap> {
+  /** The image's conv feature map; `resize` overrides the model's resize mode (e.g. "cover" for a centre view). */
+  async featureMap(image: DecodedImage, signal?: AbortSignal, resize?: ResizeMode): Promise<FeatureMap> {
     throwIfAborted(signal);
     const { size } = this.model.input;
-    const input = await writeModelInput(image, this.model.input, new Float32Array(3 * size * size));
+    const spec = resize ? { ...this.model.input, resize } : this.model.input;
+    const input = await writeModelInput(image, spec, new Float32Array(3 * size * size));
     throwIfAborted(signal);
     return new Promise<FeatureMap>((resolve, reject) => {
       this.queue.push({ input, resolve, reject });

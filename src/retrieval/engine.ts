@@ -9,8 +9,9 @@ import { decodeImage, makeThumbnail, type ImageLimits } from "./image.ts";
 import { DEFAULT_MODEL_ID, defaultModelsDir, getModel, type DownloadProgress, type ModelDescription } from "./models.ts";
 import type { PoolingName } from "./pooling.ts";
 import type { RowFilter } from "./filters.ts";
-import { judge, type RepostVerdict } from "./reposts.ts";
+import { judge, queryViews, type RepostVerdict } from "./reposts.ts";
 import { DEFAULT_REPOST_THRESHOLDS, type RepostCalibration } from "./thresholds.ts";
+import type { StoredWhitening } from "./whitening/repository.ts";
 import { DEFAULT_WHITENING_POLICY, WhiteningMaintainer, type WhiteningOutcome, type WhiteningPolicy } from "./whitening/maintainer.ts";
 import { DEFAULT_INDEX_POLICY, ImageStore, cosine, type CollectionTable, type ImageRecord, type IndexPolicy, type Match, type VectorSpace } from "./store.ts";
 
@@ -39,6 +40,8 @@ export interface AnalyzeOptions {
   readonly thumbnail?: boolean;
   /** Also embed the mirror image, so flipped copies are found (queries, not stored images). */
   readonly flipped?: boolean;
+  /** Also embed the centre square (repost queries: sees through screenshot frames, caption bars, borders). */
+  readonly centre?: boolean;
 }
 
 /** Where an image came from; everything but `id` and `source` is optional (the CLI has no channels). */
@@ -101,7 +104,7 @@ export class LookalikeEngine {
   async analyze(input: Buffer | string, options: AnalyzeOptions = {}): Promise<AnalyzedImage> {
     const image = await decodeImage(input, { limits: this.limits, signal: options.signal });
     const [fingerprint, thumbnail] = await Promise.all([
-      this.fingerprinter.fingerprint(image, { flipped: options.flipped, signal: options.signal }),
+      this.fingerprinter.fingerprint(image, { flipped: options.flipped, centre: options.centre, signal: options.signal }),
       options.thumbnail ? makeThumbnail(image) : undefined,
     ]);
     return { ...fingerprint, thumbnail };
@@ -146,6 +149,16 @@ export class LookalikeEngine {
     return { index, whitening };
   }
 
+  /** The collection's learned whitening (what repost verdicts are decided with), or null before it has one. */
+  whitening(collection: string): Promise<StoredWhitening | null> {
+    return this.whitenings.current(collection);
+  }
+
+  /** Images a collection needs before it learns a whitening. */
+  get whiteningMinRows(): number {
+    return this.whitenings.policy.minRows;
+  }
+
   /** Deletes a collection with everything learned from it. */
   async dropCollection(collection: string): Promise<void> {
     await this.store.dropCollection(collection);
@@ -180,20 +193,18 @@ export class LookalikeEngine {
   }
 
   /**
-   * Nearest stored images to the query and, when present, to its mirror image, merged by id.
-   * Each match's `score` is its cosine with the query as given; its vector comes along for the caller.
+   * Nearest stored images to each of the query's views (as given, mirrored, centre square), merged
+   * by id. Each match's `score` is its cosine with the query as given; its vector comes along.
    */
   private async candidates(query: AnalyzedImage, k: number, options: QueryOptions): Promise<Match[]> {
     const table = await this.store.collection(options.collection);
     const search = { k, filter: options.filter, excludeIds: options.excludeIds, withVectors: true };
-    const [direct, mirrored] = await Promise.all([
-      table.search(query.vector, search),
-      query.flippedVector ? table.search(query.flippedVector, search) : [],
-    ]);
-    const byId = new Map<string, Match>(direct.map((match) => [match.id, match]));
-    for (const match of mirrored) {
+    const [direct, ...others] = await Promise.all(queryViews(query).map((view) => table.search(view.vector, search)));
+    const byId = new Map<string, Match>(direct!.map((match) => [match.id, match]));
+    for (const match of others.flat()) {
       if (!byId.has(match.id)) byId.set(match.id, { ...match, score: cosine(query.vector, match.vector!) });
     }
     return [...byId.values()];
   }
+
 }

@@ -4,11 +4,19 @@ import type { Embedder } from "./embedder.ts";
 import { throwIfAborted } from "./errors.ts";
 import { DHASH_GRID, PHASH_GRID, dhashFromGrey, phashFromGrey } from "./hashes.ts";
 import { flipHorizontal, greyscaleGrid, type DecodedImage } from "./image.ts";
+import type { ResizeMode } from "./models.ts";
 
 export interface Fingerprint {
   readonly vector: Float32Array;
   /** The mirrored image's vector, for queries that should also find flipped copies. */
   readonly flippedVector?: Float32Array;
+  /**
+   * The centre square's vector (the model input cropped to fill, not letterboxed) and, with
+   * `flippedVector`, its mirror's: repost queries use them to see through the frame of a
+   * screenshot, a caption bar or a border around the original picture.
+   */
+  readonly centreVector?: Float32Array;
+  readonly centreFlippedVector?: Float32Array;
   readonly phash: bigint;
   readonly dhash: bigint;
   readonly width: number;
@@ -17,6 +25,8 @@ export interface Fingerprint {
 
 export interface FingerprintOptions {
   readonly flipped?: boolean;
+  /** Also embed the centre square (and its mirror, with `flipped`). */
+  readonly centre?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -36,17 +46,20 @@ export class Fingerprinter {
 
   async fingerprint(image: DecodedImage, options: FingerprintOptions = {}): Promise<Fingerprint> {
     const { signal } = options;
-    const [vector, flippedVector] = await Promise.all([
+    const mirror = options.flipped ? flipHorizontal(image) : undefined;
+    const [vector, flippedVector, centreVector, centreFlippedVector] = await Promise.all([
       this.vector(image, signal),
-      options.flipped ? flipHorizontal(image).then((mirror) => this.vector(mirror, signal)) : undefined,
+      mirror?.then((m) => this.vector(m, signal)),
+      options.centre ? this.vector(image, signal, "cover") : undefined,
+      options.centre ? mirror?.then((m) => this.vector(m, signal, "cover")) : undefined,
     ]);
     throwIfAborted(signal);
     const { phash, dhash } = perceptualHashes(image);
-    return { vector, flippedVector, phash, dhash, width: image.sourceWidth, height: image.sourceHeight };
+    return { vector, flippedVector, centreVector, centreFlippedVector, phash, dhash, width: image.sourceWidth, height: image.sourceHeight };
   }
 
-  private async vector(image: DecodedImage, signal?: AbortSignal): Promise<Float32Array> {
-    const map = await this.embedder.featureMap(image, signal);
+  private async vector(image: DecodedImage, signal?: AbortSignal, resize?: ResizeMode): Promise<Float32Array> {
+    const map = await this.embedder.featureMap(image, signal, resize);
     return this.descriptor.describe(map);
   }
 }

@@ -11,6 +11,9 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { LookalikeError, throwIfAborted } from "./errors.ts";
 
+/** How the image is fitted to the square model input: crop to the centre, squash, or letterbox. */
+export type ResizeMode = "cover" | "fill" | "contain";
+
 export interface ModelDescription {
   readonly id: string;
   readonly fileName: string;
@@ -22,7 +25,7 @@ export interface ModelDescription {
   readonly input: {
     readonly name: string;
     readonly size: number;
-    readonly resize: "cover" | "fill" | "contain";
+    readonly resize: ResizeMode;
     readonly mean: readonly [number, number, number];
     readonly std: readonly [number, number, number];
   };

@@ -40,40 +40,55 @@ export type DecisionSpace = "raw" | "whitened";
 const RANK: Record<Verdict, number> = { exact: 3, "near-duplicate": 2, similar: 1, new: 0 };
 
 export interface CandidateEvidence {
-  /** The cosine the thresholds apply to: plain, or whitened (against the query or its mirror image). */
+  /** The cosine the thresholds apply to, plain or whitened, of the query view closest to the candidate. */
   readonly score: number;
-  /** The plain cosine (against the query or its mirror image, whichever is closer). */
+  /** The plain cosine of the query view closest to the candidate. */
   readonly cosine: number;
   /** pHash Hamming distance (0–64). */
   readonly hamming: number;
   readonly dhashHamming: number;
-  /** The query's mirror image matched better than the query itself (in the decision space). */
+  /** A mirrored view of the query matched best (in the decision space). */
   readonly flipped: boolean;
 }
 
-/** Query and candidate vectors in another metric space (e.g. whitened), unit length. */
+/** One way of looking at the query: as given, mirrored, or its centre square (and that mirrored). */
+export interface QueryView {
+  readonly vector: Float32Array;
+  readonly mirrored: boolean;
+}
+
+/** The query's views in a fixed order (as given, mirrored, centre, centre mirrored), those it has. */
+export function queryViews(query: Fingerprint): QueryView[] {
+  const views: QueryView[] = [{ vector: query.vector, mirrored: false }];
+  if (query.flippedVector) views.push({ vector: query.flippedVector, mirrored: true });
+  if (query.centreVector) views.push({ vector: query.centreVector, mirrored: false });
+  if (query.centreFlippedVector) views.push({ vector: query.centreFlippedVector, mirrored: true });
+  return views;
+}
+
+/** The query views and the candidate in another metric space (e.g. whitened), same order as queryViews. */
 export interface DecisionVectors {
-  readonly query: Float32Array;
-  readonly flippedQuery?: Float32Array;
+  readonly views: readonly QueryView[];
   readonly candidate: Float32Array;
 }
 
-/** The better of a cosine against the query and against its mirror image. */
-function bestOf(vector: Float32Array, flipped: Float32Array | undefined, candidate: Float32Array, direct?: number) {
-  const score = direct ?? cosine(vector, candidate);
-  const mirrored = flipped ? cosine(flipped, candidate) : -Infinity;
-  return mirrored > score ? { score: mirrored, flipped: true } : { score, flipped: false };
+/** The closest view's cosine with the candidate, and whether that view is mirrored. */
+function bestView(views: readonly QueryView[], candidate: Float32Array): { score: number; flipped: boolean } {
+  let best = { score: -Infinity, flipped: false };
+  for (const view of views) {
+    const score = cosine(view.vector, candidate);
+    if (score > best.score) best = { score, flipped: view.mirrored };
+  }
+  return best;
 }
 
 /**
- * Cosine against the query or its mirror image (whichever is closer), in plain space and, when
+ * The closest of the query's views (as given, mirrored, centre square), by plain cosine and, when
  * `decision` vectors are given, in that space too; and both hash distances.
  */
 export function evidence(query: Fingerprint, candidate: Match, decision?: DecisionVectors): CandidateEvidence {
-  const plain = candidate.vector
-    ? bestOf(query.vector, query.flippedVector, candidate.vector, candidate.score)
-    : { score: candidate.score, flipped: false };
-  const decided = decision ? bestOf(decision.query, decision.flippedQuery, decision.candidate) : plain;
+  const plain = candidate.vector ? bestView(queryViews(query), candidate.vector) : { score: candidate.score, flipped: false };
+  const decided = decision ? bestView(decision.views, decision.candidate) : plain;
   return {
     score: decided.score,
     cosine: plain.score,
@@ -106,11 +121,11 @@ export function judge(
   projection?: Projection,
 ): RepostVerdict {
   const space: DecisionSpace = projection ? "whitened" : "raw";
-  const projectedQuery = projection && { query: projection(query.vector), flippedQuery: query.flippedVector && projection(query.flippedVector) };
+  const projectedViews = projection && queryViews(query).map((view) => ({ ...view, vector: projection(view.vector) }));
   let best: RepostVerdict = { verdict: "new", match: null, space };
   let bestScore = -Infinity;
   for (const candidate of candidates) {
-    const decision = projectedQuery && candidate.vector ? { ...projectedQuery, candidate: projection(candidate.vector) } : undefined;
+    const decision = projectedViews && candidate.vector ? { views: projectedViews, candidate: projection(candidate.vector) } : undefined;
     const e = evidence(query, candidate, decision);
     const verdict = classify(e, thresholds);
     const better = RANK[verdict] > RANK[best.verdict] || (RANK[verdict] === RANK[best.verdict] && e.score > bestScore);

@@ -20,3 +20,13 @@ export async function centreCrop(file: string | Buffer, fraction = 0.7): Promise
 }
 
 export const mirror = (file: string | Buffer): Promise<Buffer> => sharp(file).flop().jpeg({ quality: 90 }).toBuffer();
+
+/** The picture shrunk onto a tall dark canvas, as a phone screenshot of it looks (without the status bar). */
+export async function phoneFrame(file: string | Buffer): Promise<Buffer> {
+  const inner = await sharp(file).resize(540, 540, { fit: "inside" }).toBuffer();
+  const { width = 540, height = 540 } = await sharp(inner).metadata();
+  return sharp({ create: { width: 600, height: 1300, channels: 3, background: "#101014" } })
+    .composite([{ input: inner, left: Math.round((600 - width) / 2), top: Math.round((1300 - height) / 2) }])
+    .jpeg({ quality: 85 })
+    .toBuffer();
+}

@@ -14,6 +14,8 @@ export interface AnalyzeRefOptions {
   readonly priority: "live" | "backfill";
   /** Also embed the mirror image (for repost checks and queries). */
   readonly flipped?: boolean;
+  /** Also embed the centre square (for repost checks). */
+  readonly centre?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -34,8 +36,8 @@ export class ImagePipeline {
     return options.priority === "live" ? this.queue.offer(task) : this.queue.submit(task, options.signal);
   }
 
-  private analyzeBytes(bytes: Buffer, options: Pick<AnalyzeRefOptions, "flipped" | "signal">): Promise<AnalyzedImage> {
-    return this.engine.analyze(bytes, { thumbnail: true, flipped: options.flipped, signal: options.signal });
+  private analyzeBytes(bytes: Buffer, options: Pick<AnalyzeRefOptions, "flipped" | "centre" | "signal">): Promise<AnalyzedImage> {
+    return this.engine.analyze(bytes, { thumbnail: true, flipped: options.flipped, centre: options.centre, signal: options.signal });
   }
 
   private async download(ref: ImageRef, signal?: AbortSignal): Promise<Buffer> {

@@ -79,6 +79,7 @@ export class MessageIndexer {
           const image = await this.pipeline.analyzeRef(ref, {
             priority: options.alerts ? "live" : "backfill",
             flipped: options.alerts,
+            centre: options.alerts,
             signal: options.signal,
           });
           return { ref, image };

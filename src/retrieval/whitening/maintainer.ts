@@ -18,12 +18,13 @@ export interface WhiteningPolicy {
 }
 
 /**
- * 1,000 images: the repost benchmark checks that a whitening learned from a 1,000-image sample
- * keeps the whitened thresholds' false-repost rate within budget (bench/RESULTS.md). A fit on
- * 8,000 × 1280-d vectors takes ~25 s of one core, in a worker thread.
+ * 2,000 images: the smallest fit size at which the whitened thresholds kept their false-repost
+ * promise in the repost benchmark (a whitening learned from 1,000 images let ~1 % through, from
+ * 500 ~10 %; bench/RESULTS.md, "How many images a collection needs"). A fit on 7,000 × 1280-d
+ * vectors took ~13 s of one core, in a worker thread.
  */
 export const DEFAULT_WHITENING_POLICY: WhiteningPolicy = {
-  minRows: 1_000,
+  minRows: 2_000,
   refitGrowth: 2,
   sampleRows: 8_000,
   options: DEFAULT_WHITENING,
