@@ -198,7 +198,7 @@ export async function stageCosts(config: IngestConfig, files: readonly string[])
   const { channels, height, width } = model.features;
   const stride = channels * height * width;
   const maps = outputs.flatMap((data) => Array.from({ length: data.length / stride }, (_, j) => ({ data: data.subarray(j * stride, (j + 1) * stride), channels, height, width })));
-  record("pooling (GeM over 1280×7×7)", await timed(async () => void maps.forEach((map) => pool(DEFAULT_POOLING, map))));
+  record(`pooling (${DEFAULT_POOLING} over 1280×7×7)`, await timed(async () => void maps.forEach((map) => pool(DEFAULT_POOLING, map))));
 
   record(
     "perceptual hashes (pHash + dHash grids)",

@@ -1,5 +1,5 @@
 /**
- * Real GeM vectors of real images (CIFAR-10, flowers, museum paintings), embedded with the shipped
+ * Real vectors (shipped pooling) of real images (CIFAR-10, flowers, museum paintings), embedded with the shipped
  * engine: the data the recall of the ANN index is judged on, and the centres of the synthetic rows.
  */
 import { mkdtemp, rm } from "node:fs/promises";

@@ -2,7 +2,7 @@
  * Deterministic vectors for the scale measurements. Rows are "near-duplicates of real images": each
  * is a real embedding (a centre) plus Gaussian noise, renormalised, with a cosine to its centre
  * spread over 0.70–0.98 (a repost, a crop, a re-encode…). So the synthetic table keeps the
- * anisotropy and cluster structure of real GeM vectors, which is what ANN recall depends on.
+ * anisotropy and cluster structure of real embeddings, which is what ANN recall depends on.
  */
 
 import { seededRandom } from "../lib/random.ts";

@@ -206,5 +206,4 @@ export class LookalikeEngine {
     }
     return [...byId.values()];
   }
-
 }

@@ -36,7 +36,7 @@ export async function onChannelDelete(channel: DMChannel | NonThreadGuildBasedCh
 export async function onGuildDelete(guild: Guild, context: BotContext): Promise<void> {
   // discord.js reports an outage as guildUnavailable, so this is a real removal: forget the server.
   context.backfill.cancel(guild.id);
-  await context.engine.store.dropCollection(guild.id);
+  await context.engine.dropCollection(guild.id);
   await context.state.remove(guild.id);
   context.logger.info({ guildId: guild.id }, "removed from server: its index and settings were deleted");
 }
