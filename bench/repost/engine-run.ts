@@ -14,9 +14,9 @@ import type { DecisionSpace, RepostVerdict } from "../../src/retrieval/reposts.t
 import type { RepostCalibration } from "../../src/retrieval/thresholds.ts";
 import { mapLimit } from "../lib/concurrency.ts";
 import { itemKey, type ImageItem } from "../lib/datasets.ts";
-import { rowOf, type Matrix } from "../lib/matrix.ts";
 import { modelsDir } from "../lib/paths.ts";
 import type { Signals } from "../lib/signals.ts";
+import { fingerprintOf, type QueryRows } from "./evidence.ts";
 
 export interface Fingerprinted {
   readonly item: ImageItem;
@@ -44,25 +44,12 @@ const analyzed = (f: Fingerprinted): AnalyzedImage => ({
   height: f.signals.height,
 });
 
-/** Descriptor rows (shipped pooling) of each view a fingerprint can hold; only `vector` is required. */
-export interface ViewMatrices {
-  readonly vector: Matrix;
-  readonly flipped?: Matrix;
-  readonly centre?: Matrix;
-  readonly centreFlipped?: Matrix;
-}
-
-/** Fingerprints of `items` from descriptor rows and their signals. */
-export function fingerprints(items: readonly ImageItem[], signals: readonly Signals[], views: ViewMatrices): Fingerprinted[] {
-  const row = (m: Matrix | undefined, i: number) => (m ? Float32Array.from(rowOf(m, i)) : undefined);
-  return items.map((item, i) => ({
-    item,
-    signals: signals[i]!,
-    vector: Float32Array.from(rowOf(views.vector, i)),
-    flippedVector: row(views.flipped, i),
-    centreVector: row(views.centre, i),
-    centreFlippedVector: row(views.centreFlipped, i),
-  }));
+/** Fingerprints of `items` from descriptor rows (shipped pooling, every view given) and their signals. */
+export function fingerprints(items: readonly ImageItem[], signals: readonly Signals[], views: QueryRows): Fingerprinted[] {
+  return items.map((item, i) => {
+    const { vector, flippedVector, centreVector, centreFlippedVector } = fingerprintOf(views, i, signals[i]!);
+    return { item, signals: signals[i]!, vector, flippedVector, centreVector, centreFlippedVector };
+  });
 }
 
 /** Largest difference between engine.analyze's fingerprint and ours, over the given images. */

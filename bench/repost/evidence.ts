@@ -34,8 +34,8 @@ export interface QueryRows {
   readonly centreFlipped?: Matrix;
 }
 
-/** Row `q` of every view, as the Fingerprint the engine would have for that query. */
-function fingerprintOf(rows: QueryRows, q: number, hashes: HashPair): Fingerprint {
+/** Row `q` of every view, as the Fingerprint the engine would have for that image. */
+export function fingerprintOf(rows: QueryRows, q: number, hashes: HashPair): Fingerprint {
   const view = (m: Matrix | undefined) => m && rowOf(m, q);
   return {
     vector: rowOf(rows.vector, q),
