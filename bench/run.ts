@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --only quality|repost|speed] [--quick]`: every measurement behind the shipped
+ * `npm run bench [-- --only flood|quality|repost|speed] [--quick]`: every measurement behind the shipped
  * defaults, on this machine. Each section's output is kept in bench/sections/<name>.json together
  * with the command, date and machine that produced it; bench/RESULTS.md and bench/results.json are
  * assembled from all sections, so `--only speed` refreshes the speed section and keeps the others.
@@ -12,6 +12,7 @@ import { machineReport } from "./lib/machine.ts";
 import type { BenchContext, BenchSection } from "./lib/section.ts";
 
 const SECTIONS: Record<string, () => Promise<BenchSection>> = {
+  flood: async () => (await import("./flood/section.ts")).floodSection,
   quality: async () => (await import("./quality/section.ts")).qualitySection,
   repost: async () => (await import("./repost/section.ts")).repostSection,
   speed: async () => (await import("./speed/section.ts")).speedSection,

@@ -91,9 +91,21 @@ describe("config", () => {
     assert.equal(config.dbDir, "/tmp/x/lancedb");
     assert.equal(config.maxImageBytes, 25 * 1024 * 1024);
   });
+
+  it("reads DISCORD_EXTERNAL_MEDIA_HOSTS as validated host[:port] names, Discord's by default", () => {
+    assert.deepEqual(loadConfig({}).externalMediaHosts, ["images-ext-1.discordapp.net", "images-ext-2.discordapp.net"]);
+    assert.deepEqual(loadConfig({ DISCORD_EXTERNAL_MEDIA_HOSTS: " 127.0.0.2:9000 , Media.Example.org " }).externalMediaHosts, [
+      "127.0.0.2:9000",
+      "media.example.org",
+    ]);
+    assert.throws(
+      () => loadConfig({ DISCORD_EXTERNAL_MEDIA_HOSTS: "ok.example, https://proxy.example/x, a b" }),
+      /DISCORD_EXTERNAL_MEDIA_HOSTS: .*not a host: https:\/\/proxy\.example\/x, a b/,
+    );
+  });
 });
 
-describe("AttachmentFetcher against a loopback server", () => {
+describe("AttachmentFetcher", () => {
   it("follows redirects only to allowed hosts and caps the body while it streams", async () => {
     const server = createServer((req, res) => {
       if (req.url === "/ok") res.end(Buffer.alloc(1000, 1));
@@ -120,6 +132,51 @@ describe("AttachmentFetcher against a loopback server", () => {
       server.closeAllConnections();
       server.close();
     }
+  });
+
+  it("takes linked images only from the external-media proxy, under /external/, over https", () => {
+    const fetcher = new AttachmentFetcher({ maxBytes: 1000 });
+    const linked = "https/example.com/a.jpg";
+    for (const host of ["images-ext-1.discordapp.net", "images-ext-2.discordapp.net"]) {
+      assert.equal(fetcher.isAllowed(`https://${host}/external/abc123/${linked}`), true, host);
+      assert.equal(fetcher.isAllowed(`http://${host}/external/abc123/${linked}`), false, `${host} over http`);
+    }
+    assert.equal(fetcher.isAllowed("https://images-ext-1.discordapp.net/other"), false);
+    assert.equal(fetcher.isAllowed("https://images-ext-1.discordapp.net/externals/x.jpg"), false);
+    assert.equal(fetcher.isAllowed("https://images-ext-1.discordapp.net/external/../avatars/x.png"), false, "dot segments are resolved first");
+    assert.equal(fetcher.isAllowed("https://images-ext-3.discordapp.net/external/abc123/x.jpg"), false);
+    assert.equal(fetcher.isAllowed("https://example.com/a.jpg"), false, "the linked site itself");
+    assert.equal(fetcher.isAllowed("https://cdn.discordapp.com/attachments/1/2/a.png"), true, "attachments: any path");
+    assert.equal(fetcher.isAllowed("http://cdn.discordapp.com/attachments/1/2/a.png"), false);
+
+    const selfHosted = new AttachmentFetcher({ maxBytes: 1000, externalProxyHosts: ["127.0.0.2:8080"] });
+    assert.equal(selfHosted.isAllowed(`http://127.0.0.2:8080/external/abc123/${linked}`), true, "a configured proxy may be plain http");
+    assert.equal(selfHosted.isAllowed("http://127.0.0.2:8080/other"), false);
+    assert.equal(selfHosted.isAllowed(`https://images-ext-1.discordapp.net/external/abc123/${linked}`), false, "replaces Discord's hosts");
+  });
+
+  it("refuses a redirect from the external-media proxy to the linked site", async () => {
+    const requested: string[] = [];
+    const answers: Record<string, Response> = {
+      "https://images-ext-1.discordapp.net/external/abc/https/example.com/a.jpg": new Response(null, {
+        status: 302,
+        headers: { location: "https://example.com/a.jpg" },
+      }),
+      "https://images-ext-2.discordapp.net/external/def/https/example.com/b.jpg": new Response(null, {
+        status: 301,
+        headers: { location: "/external/ghi/https/example.com/b.jpg" },
+      }),
+      "https://images-ext-2.discordapp.net/external/ghi/https/example.com/b.jpg": new Response(Buffer.from("bytes")),
+    };
+    const fakeFetch = async (input: string | URL | Request) => {
+      const url = String(input);
+      requested.push(url);
+      return answers[url] ?? new Response(null, { status: 404 });
+    };
+    const fetcher = new AttachmentFetcher({ maxBytes: 1000, fetch: fakeFetch as typeof fetch });
+    await assert.rejects(fetcher.fetch("https://images-ext-1.discordapp.net/external/abc/https/example.com/a.jpg"), /not hosted on Discord/);
+    assert.equal((await fetcher.fetch("https://images-ext-2.discordapp.net/external/def/https/example.com/b.jpg")).toString(), "bytes");
+    assert.ok(!requested.some((url) => new URL(url).hostname === "example.com"), requested.join("\n"));
   });
 });
 

@@ -142,6 +142,38 @@ describe("fake Discord with the real discord.js Client", () => {
     assert.equal(echoed.id, reply.id, "the bot sees its own message, as on Discord");
   });
 
+  it("unfurls an image link in MESSAGE_UPDATE, served by the external-media proxy on a host of its own", async () => {
+    const channelId = guild.channel("general").id;
+    const embed = fake.linkEmbed({ filename: "cat.png", bytes: TINY_PNG });
+    const posted = await fake.postMessage(channelId, { content: `see ${embed.url}` });
+    const updated = nextEvent(client, Events.MessageUpdate, (_old, message) => message.id === posted.id);
+    await fake.editMessage(channelId, posted.id, { embeds: [embed] });
+    const [, message] = await updated;
+    const thumbnail = message.embeds[0]?.thumbnail;
+    assert.ok(thumbnail?.proxyURL);
+    assert.deepEqual([message.embeds[0]?.data.type, thumbnail.width, thumbnail.height], ["image", 2, 1]);
+
+    const proxied = new URL(thumbnail.proxyURL);
+    assert.equal(proxied.host, fake.externalMediaHost);
+    assert.notEqual(proxied.hostname, new URL(fake.baseUrl).hostname, "not the fake's own host");
+    const [, external, signature, scheme, originHost] = decodeURIComponent(proxied.pathname).split("/");
+    assert.deepEqual([external, scheme, originHost], ["external", "http", new URL(fake.originUrl).host], "/external/<signature>/<scheme>/<host>/<path>");
+    assert.ok(signature);
+    const copy = await fetch(thumbnail.proxyURL);
+    assert.equal(copy.headers.get("content-type"), "image/png");
+    assert.deepEqual(Buffer.from(await copy.arrayBuffer()), TINY_PNG);
+    assert.equal(fake.findRequests({ kind: "external" }).at(-1)?.status, 200);
+    assert.deepEqual(fake.originHits(), [], "the proxy serves its copy without contacting the original");
+
+    const original = await fetch(thumbnail.url);
+    assert.deepEqual(Buffer.from(await original.arrayBuffer()), TINY_PNG);
+    assert.equal(fake.originHits().length, 1, "hits to the original are recorded");
+
+    const redirecting = fake.linkEmbed({ filename: "moved.png", bytes: TINY_PNG, proxied: { redirectTo: "http://203.0.113.9/moved.png" } });
+    const redirect = await fetch(redirecting.thumbnail!.proxy_url!, { redirect: "manual" });
+    assert.deepEqual([redirect.status, redirect.headers.get("location")], [302, "http://203.0.113.9/moved.png"]);
+  });
+
   it("runs a slash command with an attachment option: deferReply then editReply with a file", async () => {
     const channelId = guild.channel("general").id;
     const sheet = Buffer.concat([TINY_PNG, Buffer.from("contact-sheet")]);

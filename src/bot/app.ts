@@ -1,8 +1,8 @@
 /**
  * The composition root: config → logger → engine → services → client. `npm start` and the
- * end-to-end tests both start the bot through `startBot`.
+ * end-to-end tests both start the bot through `startBot`; everything is wired here and only here.
  */
-import { Events, type Client } from "discord.js";
+import { Events, Status, type Client } from "discord.js";
 import type { Logger } from "pino";
 import { LookalikeEngine } from "../retrieval/engine.ts";
 import { AttachmentFetcher } from "./attachment-fetcher.ts";
@@ -12,8 +12,13 @@ import type { BotContext } from "./context.ts";
 import { registerEvents } from "./events/register.ts";
 import { GuildStateStore } from "./guild-state.ts";
 import { createLogger } from "./logger.ts";
+import { healthReport, startMetricsServer } from "./metrics-server.ts";
+import { BotMetrics } from "./metrics.ts";
 import { BackfillService } from "./services/backfill.ts";
+import { ChannelSync } from "./services/channel-sync.ts";
+import { GuildIndex } from "./services/guild-index.ts";
 import { ImagePipeline } from "./services/image-pipeline.ts";
+import { LiveCheckpoints } from "./services/live-checkpoints.ts";
 import { MessageIndexer } from "./services/message-indexer.ts";
 import { RepostAlerts } from "./services/repost-alerts.ts";
 import { WorkQueue } from "./work-queue.ts";
@@ -23,10 +28,27 @@ export interface RunningBot {
   stop(): Promise<void>;
 }
 
-/** Images processed at once: enough for full model batches while downloads and decodes overlap. */
-const PIPELINE_CONCURRENCY = 16;
+/**
+ * Background images processed at once: enough to keep the model's batches full while downloads
+ * and decodes overlap, few enough that a flood leaves the CPU to interactive work.
+ */
+const BACKGROUND_CONCURRENCY = 8;
+/** `/similar` and the context menu: their own slots, never behind indexing. */
+const INTERACTIVE_CONCURRENCY = 4;
+const INTERACTIVE_LIMIT = 64;
 
 export async function startBot(config: BotConfig & { token: string }, logger: Logger = createLogger(config.logLevel)): Promise<RunningBot> {
+  let client: Client | undefined;
+  let sync: ChannelSync | undefined;
+  const lanes = {
+    interactive: new WorkQueue(INTERACTIVE_CONCURRENCY, INTERACTIVE_LIMIT),
+    background: new WorkQueue(BACKGROUND_CONCURRENCY, config.queueLimit),
+  };
+  const metrics = new BotMetrics({
+    queueDepths: () => ({ interactive: lanes.interactive.depth, background: lanes.background.depth }),
+    catchUpBacklog: () => sync?.backlog ?? 0,
+    gatewayConnected: () => client?.ws.status === Status.Ready,
+  });
   const engine = await LookalikeEngine.open({
     dbDir: config.dbDir,
     modelsDir: config.modelsDir,
@@ -34,41 +56,53 @@ export async function startBot(config: BotConfig & { token: string }, logger: Lo
     limits: { maxBytes: config.maxImageBytes },
     onDownloadProgress: ({ receivedBytes, totalBytes }) =>
       logger.info({ receivedBytes, totalBytes }, "downloading the model"),
+    onModelBatch: (seconds, images) => metrics.observeModel(seconds, images),
   });
-  const client: Client = createClient(config);
+  client = createClient(config);
   const fetcher = new AttachmentFetcher({
     maxBytes: config.maxImageBytes,
     extraHosts: config.apiUrl ? [new URL(config.apiUrl).host] : [],
+    externalProxyHosts: config.externalMediaHosts,
   });
-  const queue = new WorkQueue(PIPELINE_CONCURRENCY, config.queueLimit);
-  const pipeline = new ImagePipeline(engine, fetcher, queue);
+  const pipeline = new ImagePipeline(engine, fetcher, lanes);
   const state = new GuildStateStore(config.guildStateDir);
-  const indexer = new MessageIndexer(pipeline, state, logger);
+  const index = new GuildIndex(engine, state, logger);
+  const indexer = new MessageIndexer(pipeline, index, state, metrics, logger);
+  const alerts = new RepostAlerts(logger);
+  const checkpoints = new LiveCheckpoints(state, logger);
+  sync = new ChannelSync({ client, indexer, index, checkpoints, state, alerts, metrics, logger });
   const backfill = new BackfillService({ client, indexer, state, logger, engine });
-  const context: BotContext = { config, logger, client, engine, fetcher, pipeline, indexer, alerts: new RepostAlerts(logger), state, backfill };
+  const context: BotContext = { config, logger, client, engine, fetcher, pipeline, indexer, index, sync, alerts, state, backfill, metrics };
   registerEvents(context);
 
-  const statsTimer = setInterval(() => logger.info({ queue: pipeline.queueStats }, "work queue"), 60_000);
+  const metricsServer = config.metricsPort
+    ? await startMetricsServer({
+        port: config.metricsPort,
+        metrics,
+        health: () => healthReport(client.ws.status === Status.Ready, lanes.background.depth, config.queueLimit),
+      })
+    : undefined;
+  const statsTimer = setInterval(() => logger.info({ queues: pipeline.depths, catchUpBacklog: sync.backlog }, "work queues"), 60_000);
   statsTimer.unref();
   const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+  const closeAll = async () => {
+    clearInterval(statsTimer);
+    await backfill.stopAll();
+    await sync.stop();
+    await client.destroy();
+    index.close();
+    await metricsServer?.close();
+    await engine.close();
+  };
   try {
     await client.login(config.token);
     await ready;
   } catch (error) {
-    await client.destroy();
-    await engine.close();
+    await closeAll();
     throw error;
   }
   logger.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, "Lookalike is online");
   backfill.resumeAll();
 
-  return {
-    context,
-    async stop() {
-      clearInterval(statsTimer);
-      await backfill.stopAll();
-      await client.destroy();
-      await engine.close();
-    },
-  };
+  return { context, stop: closeAll };
 }

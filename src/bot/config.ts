@@ -5,12 +5,37 @@
 import path from "node:path";
 import { z } from "zod";
 import { MODELS } from "../retrieval/models.ts";
+import { DISCORD_EXTERNAL_PROXY_HOSTS } from "./attachment-fetcher.ts";
 
 const optionalString = z
   .string()
   .trim()
   .transform((value) => (value === "" ? undefined : value))
   .optional();
+
+/** `host[:port]` spelled the way `URL.host` spells it (lower case), or null when it is not one. */
+function normaliseHost(entry: string): string | null {
+  try {
+    const url = new URL(`https://${entry}`);
+    const bare = url.pathname === "/" && !url.search && !url.hash && !url.username && !url.password && !entry.includes("/");
+    return bare ? url.host : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A comma-separated list of `host[:port]`; unset or empty means `defaults`. */
+function hostList(defaults: readonly string[]) {
+  return optionalString.transform((value, ctx): readonly string[] => {
+    if (value === undefined) return defaults;
+    const entries = value.split(",").map((entry) => entry.trim()).filter(Boolean);
+    const hosts = entries.map(normaliseHost);
+    const bad = entries.filter((_, index) => hosts[index] === null);
+    if (bad.length === 0) return hosts as string[];
+    ctx.addIssue({ code: "custom", message: `comma-separated host[:port] names; not a host: ${bad.join(", ")}` });
+    return z.NEVER;
+  });
+}
 
 const schema = z.object({
   DISCORD_TOKEN: optionalString,
@@ -20,6 +45,8 @@ const schema = z.object({
   DISCORD_APPLICATION_ID: optionalString.pipe(z.string().regex(/^\d{1,20}$/, "a Discord application ID (digits)").optional()),
   /** For `npm run deploy-commands`: register in one server (instant, for development) instead of globally. */
   DISCORD_DEV_GUILD_ID: optionalString.pipe(z.string().regex(/^\d{1,20}$/, "a Discord server ID (digits)").optional()),
+  /** Hosts of Discord's external-media proxy, which serves the images of unfurled links; a self-hosted proxy or a test server. */
+  DISCORD_EXTERNAL_MEDIA_HOSTS: hostList(DISCORD_EXTERNAL_PROXY_HOSTS),
   LOOKALIKE_DATA_DIR: z.string().default("data"),
   LOOKALIKE_MODELS_DIR: optionalString,
   LOOKALIKE_MODEL: z.enum(Object.keys(MODELS) as [keyof typeof MODELS]).default("mobilenetv2-int8"),
@@ -28,6 +55,8 @@ const schema = z.object({
   LOOKALIKE_MAX_IMAGE_MB: z.coerce.number().positive().max(100).default(25),
   /** Images waiting for the model before new live work is refused (backpressure). */
   LOOKALIKE_QUEUE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(1000),
+  /** Serve Prometheus metrics and /healthz on this port (off when unset). */
+  LOOKALIKE_METRICS_PORT: optionalString.pipe(z.string().regex(/^\d+$/, "a port number").transform(Number).pipe(z.number().int().min(1).max(65_535)).optional()),
 });
 
 export interface BotConfig {
@@ -35,6 +64,8 @@ export interface BotConfig {
   readonly apiUrl: string | undefined;
   readonly applicationId: string | undefined;
   readonly devGuildId: string | undefined;
+  /** Hosts (with port) whose `/external/` paths may be downloaded: images of unfurled links. */
+  readonly externalMediaHosts: readonly string[];
   readonly dataDir: string;
   readonly modelsDir: string;
   readonly dbDir: string;
@@ -43,6 +74,7 @@ export interface BotConfig {
   readonly logLevel: string;
   readonly maxImageBytes: number;
   readonly queueLimit: number;
+  readonly metricsPort: number | undefined;
 }
 
 export class ConfigError extends Error {
@@ -62,6 +94,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BotConfig {
     apiUrl: e.DISCORD_API_URL,
     applicationId: e.DISCORD_APPLICATION_ID,
     devGuildId: e.DISCORD_DEV_GUILD_ID,
+    externalMediaHosts: e.DISCORD_EXTERNAL_MEDIA_HOSTS,
     dataDir,
     modelsDir: path.resolve(e.LOOKALIKE_MODELS_DIR ?? path.join(dataDir, "models")),
     dbDir: path.join(dataDir, "lancedb"),
@@ -70,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BotConfig {
     logLevel: e.LOG_LEVEL,
     maxImageBytes: Math.round(e.LOOKALIKE_MAX_IMAGE_MB * 1024 * 1024),
     queueLimit: e.LOOKALIKE_QUEUE_LIMIT,
+    metricsPort: e.LOOKALIKE_METRICS_PORT,
   };
 }
 

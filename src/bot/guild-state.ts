@@ -33,6 +33,8 @@ const checkpointSchema = z.object({
   skipped: z.number().default(0),
 });
 
+const tombstoneSchema = z.object({ id: z.string(), at: z.number() });
+
 const stateSchema = z.object({
   settings: settingsSchema.default(settingsSchema.parse({})),
   optedOutUserIds: z.array(z.string()).default([]),
@@ -48,6 +50,22 @@ const stateSchema = z.object({
       lastFinishedAt: z.string().nullable().default(null),
     })
     .default({ checkpoints: {}, lastStartedAt: null, lastFinishedAt: null }),
+  /**
+   * Live indexing's progress: per channel (or thread), the newest message id up to which every
+   * message's images are stored. `since` is when the bot first watched this server: a channel
+   * with no checkpoint of its own is caught up from there, never from the beginning of time
+   * (history before it is `/index`'s job).
+   */
+  live: z
+    .object({
+      since: z.string().nullable().default(null),
+      channels: z.record(z.string(), z.string()).default({}),
+    })
+    .default({ since: null, channels: {} }),
+  /** Deleted messages and channels (tombstones.ts), so a late write cannot bring them back. */
+  deleted: z
+    .object({ messages: z.array(tombstoneSchema).default([]), channels: z.array(tombstoneSchema).default([]) })
+    .default({ messages: [], channels: [] }),
 });
 
 export type RepostSettings = z.infer<typeof settingsSchema>;

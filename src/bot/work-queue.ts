@@ -1,7 +1,9 @@
 /**
- * A bounded queue between Discord events and the engine. Live events use `offer`, which refuses
- * work when the queue is full (a burst of uploads must not grow memory without bound); the backfill
- * uses `submit`, which waits for room, so it slows down instead of crowding out live messages.
+ * A bounded queue between Discord events and the engine: at most `concurrency` tasks run, at most
+ * `limit` wait or run. `offer` refuses work when the queue is full (a burst of uploads must not
+ * grow memory without bound: live images are then deferred to the catch-up, which reads them
+ * from Discord later); `submit` waits for room, so a backfill or catch-up slows down instead of
+ * crowding out live messages. The bot runs one queue per lane (interactive, background).
  */
 export class QueueFullError extends Error {
   override readonly name = "QueueFullError";
@@ -25,6 +27,11 @@ export class WorkQueue {
 
   get stats(): { depth: number; running: number; completed: number; limit: number } {
     return { depth: this.depth, running: this.running, completed: this.completed, limit: this.limit };
+  }
+
+  /** Whether `count` more tasks would be accepted by `offer` now. */
+  hasRoom(count = 1): boolean {
+    return this.depth + count <= this.limit;
   }
 
   /** Runs `task` when a slot frees up; throws QueueFullError at once if the queue is full. */

@@ -25,7 +25,8 @@ const data = {
 
 export const findSimilar: MessageMenuCommand = {
   data,
-  async execute(interaction, { engine, pipeline }) {
+  async execute(interaction, { engine, pipeline, metrics }) {
+    const answered = metrics.timeSimilar("find_similar");
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     const target = interaction.targetMessage;
     const refs = imagesInMessage(target).slice(0, MAX_IMAGES);
@@ -33,7 +34,7 @@ export const findSimilar: MessageMenuCommand = {
     const replies: SimilarReply[] = [];
     for (const [index, ref] of refs.entries()) {
       try {
-        const image = await pipeline.analyzeRef(ref, { priority: "live", flipped: true });
+        const image = await pipeline.analyzeRef(ref, { lane: "interactive", flipped: true });
         replies.push(
           await buildSimilarReply(
             engine,
@@ -58,5 +59,6 @@ export const findSimilar: MessageMenuCommand = {
       embeds: replies.map((r) => r.embed),
       files: replies.flatMap((r) => (r.file ? [r.file] : [])),
     });
+    answered();
   },
 };

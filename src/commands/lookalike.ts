@@ -27,38 +27,36 @@ const data = {
 
 export const lookalike: SlashCommand = {
   data,
-  async execute(interaction, { engine, state, pipeline, config, indexer }) {
+  async execute(interaction, { engine, state, pipeline, config, index, sync }) {
     const guildId = interaction.guildId;
     const userId = interaction.user.id;
     const subcommand = interaction.options.getSubcommand(true);
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     if (subcommand === "forget-me") {
-      const removed = await indexer.forgetAuthor(guildId, userId);
+      const removed = await index.forgetAuthor(guildId, userId);
       await interaction.editReply(
         `Done: ${removed} of your image${removed === 1 ? "" : "s"} removed from this server's index, and new ones will not be indexed. ` +
           "Use `/lookalike remember-me` to change your mind.",
       );
     } else if (subcommand === "remember-me") {
-      await state.update(guildId, (guild) => {
-        guild.optedOutUserIds = guild.optedOutUserIds.filter((id) => id !== userId);
-      });
+      await index.rememberAuthor(guildId, userId);
       await interaction.editReply("Your new images will be indexed again. (Earlier ones can be added back by a moderator's `/index`.)");
     } else {
-      const table = await engine.collection(guildId);
-      const [total, perChannel, guildState, whitening] = await Promise.all([
-        table.count(),
-        table.countByChannel(),
-        state.get(guildId),
-        engine.whitening(guildId),
-      ]);
+      const [stats, guildState, whitening] = await Promise.all([index.stats(guildId), state.get(guildId), engine.whitening(guildId)]);
       const { lastStartedAt, lastFinishedAt } = guildState.backfill;
-      const queue = pipeline.queueStats;
+      const queues = pipeline.depths;
       const when = (iso: string | null) => (iso ? time(new Date(iso), TimestampStyles.RelativeTime) : "never");
       const embed = new EmbedBuilder().setTitle("Lookalike in this server").addFields(
-        { name: "Images indexed", value: String(total), inline: true },
-        { name: "Channels covered", value: String([...perChannel.keys()].filter(Boolean).length), inline: true },
+        { name: "Images indexed", value: String(stats.images), inline: true },
+        { name: "Channels covered", value: String(stats.channels), inline: true },
         { name: "Last backfill", value: `started ${when(lastStartedAt)}, finished ${when(lastFinishedAt)}`, inline: false },
-        { name: "Work queue", value: `${queue.depth} waiting or running (limit ${queue.limit})`, inline: true },
+        {
+          name: "Backlog",
+          value:
+            `${queues.background} images waiting or being indexed (limit ${config.queueLimit}), ` +
+            `${queues.interactive} searches, ${sync.backlog} channels catching up`,
+          inline: false,
+        },
         { name: "Model", value: `${config.modelId} · ${engine.store.space.descriptor}`, inline: true },
         { name: "Repost detection", value: guildState.settings.enabled ? `on (${guildState.settings.action}, ${guildState.settings.sensitivity})` : "off", inline: true },
         {

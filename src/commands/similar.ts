@@ -38,7 +38,8 @@ const data = {
 
 export const similar: SlashCommand = {
   data,
-  async execute(interaction, { engine, pipeline }) {
+  async execute(interaction, { engine, pipeline, metrics }) {
+    const answered = metrics.timeSimilar("similar");
     const ephemeral = interaction.options.getBoolean("private") ?? false;
     // Answer within Discord's 3 seconds; the download and the model take longer.
     await interaction.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
@@ -46,7 +47,7 @@ export const similar: SlashCommand = {
     if (attachment.contentType && !attachment.contentType.startsWith("image/")) {
       throw new UserFacingError(`\`${attachment.name}\` is not an image (${attachment.contentType}).`);
     }
-    const image = await pipeline.analyzeRef(attachmentRef(attachment), { priority: "live", flipped: true });
+    const image = await pipeline.analyzeRef(attachmentRef(attachment), { lane: "interactive", flipped: true });
     const reply = await buildSimilarReply(
       engine,
       {
@@ -60,5 +61,6 @@ export const similar: SlashCommand = {
       "lookalikes.webp",
     );
     await interaction.editReply({ embeds: [reply.embed], files: reply.file ? [reply.file] : [] });
+    answered();
   },
 };

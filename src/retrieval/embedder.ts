@@ -28,10 +28,13 @@ export interface EmbedderOptions extends EnsureModelOptions {
   readonly workers?: number;
   /** Largest batch sent to one worker (default DEFAULT_MAX_BATCH). */
   readonly maxBatch?: number;
+  /** Told the model's time for each batch (for metrics). */
+  readonly onBatch?: (seconds: number, images: number) => void;
 }
 
 interface Job {
   readonly input: Float32Array;
+  readonly urgent: boolean;
   resolve(map: FeatureMap): void;
   reject(error: unknown): void;
 }
@@ -44,6 +47,7 @@ export class Embedder {
     readonly model: ModelDescription,
     private readonly workers: readonly InferenceWorker[],
     private readonly maxBatch: number,
+    private readonly onBatch?: (seconds: number, images: number) => void,
   ) {
     this.idle = [...workers];
   }
@@ -61,7 +65,7 @@ export class Embedder {
       await Promise.all(workers.map((worker) => worker.close()));
       throw failed.reason;
     }
-    return new Embedder(options.model, workers, Math.max(1, options.maxBatch ?? DEFAULT_MAX_BATCH));
+    return new Embedder(options.model, workers, Math.max(1, options.maxBatch ?? DEFAULT_MAX_BATCH), options.onBatch);
   }
 
   get inputSize(): number {
@@ -73,15 +77,23 @@ export class Embedder {
     return Promise.all(images.map((image) => this.featureMap(image, signal)));
   }
 
-  /** The image's conv feature map; `resize` overrides the model's resize mode (e.g. "cover" for a centre view). */
-  async featureMap(image: DecodedImage, signal?: AbortSignal, resize?: ResizeMode): Promise<FeatureMap> {
+  /**
+   * The image's conv feature map; `resize` overrides the model's resize mode (e.g. "cover" for a
+   * centre view). An `urgent` request (someone is waiting for the answer) goes ahead of the queued
+   * ones, so it waits for at most the batch in flight, not for a backlog of background images.
+   */
+  async featureMap(image: DecodedImage, signal?: AbortSignal, resize?: ResizeMode, urgent = false): Promise<FeatureMap> {
     throwIfAborted(signal);
     const { size } = this.model.input;
     const spec = resize ? { ...this.model.input, resize } : this.model.input;
     const input = await writeModelInput(image, spec, new Float32Array(3 * size * size));
     throwIfAborted(signal);
     return new Promise<FeatureMap>((resolve, reject) => {
-      this.queue.push({ input, resolve, reject });
+      const job = { input, resolve, reject, urgent };
+      // Behind other urgent jobs, ahead of every background one.
+      const firstBackground = urgent ? this.queue.findIndex((queued) => !queued.urgent) : -1;
+      if (firstBackground === -1) this.queue.push(job);
+      else this.queue.splice(firstBackground, 0, job);
       this.dispatch();
     });
   }
@@ -108,7 +120,9 @@ export class Embedder {
     const batch = new Float32Array(perImage * jobs.length);
     jobs.forEach((job, i) => batch.set(job.input, i * perImage));
     try {
+      const started = performance.now();
       const data = await worker.run(batch, jobs.length);
+      this.onBatch?.((performance.now() - started) / 1000, jobs.length);
       const { channels, height, width } = this.model.features;
       const stride = channels * height * width;
       jobs.forEach((job, i) =>

@@ -24,6 +24,8 @@ export interface EngineOptions {
   /** Download a missing model (default true; tests and CI pass false). */
   readonly download?: boolean;
   readonly onDownloadProgress?: (progress: DownloadProgress) => void;
+  /** Told the model's time for each batch of images (for metrics). */
+  readonly onModelBatch?: (seconds: number, images: number) => void;
   readonly limits?: Partial<ImageLimits>;
   readonly indexPolicy?: IndexPolicy;
   /** When each collection learns its own whitening for repost verdicts. */
@@ -42,6 +44,8 @@ export interface AnalyzeOptions {
   readonly flipped?: boolean;
   /** Also embed the centre square (repost queries: sees through screenshot frames, caption bars, borders). */
   readonly centre?: boolean;
+  /** Someone is waiting for the answer: the model serves it before queued background images. */
+  readonly urgent?: boolean;
 }
 
 /** Where an image came from; everything but `id` and `source` is optional (the CLI has no channels). */
@@ -83,6 +87,7 @@ export class LookalikeEngine {
       download: options.download,
       onProgress: options.onDownloadProgress,
       threads: options.threads,
+      onBatch: options.onModelBatch,
     });
     // The embedder's worker keeps the process alive: close it if the store cannot be opened.
     const store = await ImageStore.open(options.dbDir, vectorSpace(options), options.indexPolicy ?? DEFAULT_INDEX_POLICY).catch(
@@ -104,7 +109,7 @@ export class LookalikeEngine {
   async analyze(input: Buffer | string, options: AnalyzeOptions = {}): Promise<AnalyzedImage> {
     const image = await decodeImage(input, { limits: this.limits, signal: options.signal });
     const [fingerprint, thumbnail] = await Promise.all([
-      this.fingerprinter.fingerprint(image, { flipped: options.flipped, centre: options.centre, signal: options.signal }),
+      this.fingerprinter.fingerprint(image, { flipped: options.flipped, centre: options.centre, urgent: options.urgent, signal: options.signal }),
       options.thumbnail ? makeThumbnail(image) : undefined,
     ]);
     return { ...fingerprint, thumbnail };
@@ -147,6 +152,16 @@ export class LookalikeEngine {
     const index = await table.maintain();
     const whitening = await this.whitenings.refresh(table, options.signal);
     return { index, whitening };
+  }
+
+  /**
+   * Deletes rows and counts them towards the collection's next whitening refit (the removed
+   * images leave its statistics at the next `maintain`). Returns how many rows went.
+   */
+  async delete(collection: string, filter: RowFilter): Promise<number> {
+    const removed = await (await this.store.collection(collection)).delete(filter);
+    this.whitenings.noteRemoved(collection, removed);
+    return removed;
   }
 
   /** The collection's learned whitening (what repost verdicts are decided with), or null before it has one. */

@@ -28,6 +28,8 @@ export interface FingerprintOptions {
   /** Also embed the centre square (and its mirror, with `flipped`). */
   readonly centre?: boolean;
   readonly signal?: AbortSignal;
+  /** Someone is waiting for this one: its model runs go ahead of queued background work. */
+  readonly urgent?: boolean;
 }
 
 /** The image's 64-bit pHash and dHash, from its decoded working copy. */
@@ -45,21 +47,21 @@ export class Fingerprinter {
   ) {}
 
   async fingerprint(image: DecodedImage, options: FingerprintOptions = {}): Promise<Fingerprint> {
-    const { signal } = options;
+    const { signal, urgent } = options;
     const mirror = options.flipped ? flipHorizontal(image) : undefined;
     const [vector, flippedVector, centreVector, centreFlippedVector] = await Promise.all([
-      this.vector(image, signal),
-      mirror?.then((m) => this.vector(m, signal)),
-      options.centre ? this.vector(image, signal, "cover") : undefined,
-      options.centre ? mirror?.then((m) => this.vector(m, signal, "cover")) : undefined,
+      this.vector(image, signal, urgent),
+      mirror?.then((m) => this.vector(m, signal, urgent)),
+      options.centre ? this.vector(image, signal, urgent, "cover") : undefined,
+      options.centre ? mirror?.then((m) => this.vector(m, signal, urgent, "cover")) : undefined,
     ]);
     throwIfAborted(signal);
     const { phash, dhash } = perceptualHashes(image);
     return { vector, flippedVector, centreVector, centreFlippedVector, phash, dhash, width: image.sourceWidth, height: image.sourceHeight };
   }
 
-  private async vector(image: DecodedImage, signal?: AbortSignal, resize?: ResizeMode): Promise<Float32Array> {
-    const map = await this.embedder.featureMap(image, signal, resize);
+  private async vector(image: DecodedImage, signal: AbortSignal | undefined, urgent: boolean | undefined, resize?: ResizeMode): Promise<Float32Array> {
+    const map = await this.embedder.featureMap(image, signal, resize, urgent);
     return this.descriptor.describe(map);
   }
 }

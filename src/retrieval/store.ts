@@ -399,6 +399,11 @@ export class CollectionTable {
     return "optimized";
   }
 
+  /** Data fragments in the table: every write adds one until `compact` merges them. */
+  async fragmentCount(): Promise<number> {
+    return (await this.table.stats()).fragmentStats.numFragments;
+  }
+
   /** Compacts the fragments each write leaves behind. */
   async compact(): Promise<void> {
     await this.table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });

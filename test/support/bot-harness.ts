@@ -15,6 +15,7 @@ import { tempDir } from "./temp.ts";
 export interface BotEnvironment {
   readonly DISCORD_TOKEN: string;
   readonly DISCORD_API_URL: string;
+  readonly DISCORD_EXTERNAL_MEDIA_HOSTS: string;
   readonly LOOKALIKE_DATA_DIR: string;
   readonly LOOKALIKE_MODELS_DIR: string;
   readonly LOG_LEVEL: string;
@@ -24,6 +25,8 @@ export async function botEnvironment(fake: FakeDiscord, dataDir?: string): Promi
   return {
     DISCORD_TOKEN: "fake-bot-token",
     DISCORD_API_URL: fake.apiUrl,
+    // Images of unfurled links come from the fake's external-media proxy, a host of its own.
+    DISCORD_EXTERNAL_MEDIA_HOSTS: fake.externalMediaHost,
     LOOKALIKE_DATA_DIR: dataDir ?? (await tempDir("lookalike-bot-")),
     LOOKALIKE_MODELS_DIR: modelsDir,
     LOG_LEVEL: process.env.LOOKALIKE_TEST_LOG_LEVEL ?? "silent",

@@ -1,10 +1,10 @@
-/** Deletions in Discord remove the matching rows (and their thumbnails) from the index. */
+/** Deletions in Discord remove the matching rows (and their thumbnails) through the server's GuildIndex. */
 import type { AnyThreadChannel, DMChannel, Guild, GuildBasedChannel, Message, NonThreadGuildBasedChannel, PartialMessage, Snowflake } from "discord.js";
 import type { BotContext } from "../context.ts";
 
 export async function onMessageDelete(message: Message | PartialMessage, context: BotContext): Promise<void> {
   if (!message.guildId) return;
-  const removed = await (await context.engine.collection(message.guildId)).delete({ messageIds: [message.id] });
+  const removed = await context.index.deleteMessages(message.guildId, [message.id]);
   if (removed > 0) context.logger.info({ guildId: message.guildId, messageId: message.id, removed }, "deleted message's images removed");
 }
 
@@ -14,29 +14,23 @@ export async function onMessageDeleteBulk(
   context: BotContext,
 ): Promise<void> {
   if (!channel.guildId) return;
-  const table = await context.engine.collection(channel.guildId);
   const ids = [...messages.keys()];
-  // Bulk deletes come in up to 100 ids; a bounded IN list per call.
-  let removed = 0;
-  for (let i = 0; i < ids.length; i += 100) removed += await table.delete({ messageIds: ids.slice(i, i + 100) });
+  const removed = await context.index.deleteMessages(channel.guildId, ids);
   context.logger.info({ guildId: channel.guildId, messages: ids.length, removed }, "bulk-deleted messages' images removed");
 }
 
 export async function onChannelDelete(channel: DMChannel | NonThreadGuildBasedChannel | GuildBasedChannel | AnyThreadChannel, context: BotContext): Promise<void> {
   if (!("guildId" in channel) || !channel.guildId) return;
-  const table = await context.engine.collection(channel.guildId);
+  context.sync.forgetChannel(channel.guildId, channel.id);
   // A channel's threads go with it: their rows carry the channel as parent.
-  const removed = (await table.delete({ channelIds: [channel.id] })) + (await table.delete({ parentIds: [channel.id] }));
-  await context.state.update(channel.guildId, (state) => {
-    delete state.backfill.checkpoints[channel.id];
-  });
+  const removed = await context.index.deleteChannel(channel.guildId, channel.id);
   context.logger.info({ guildId: channel.guildId, channelId: channel.id, removed }, "deleted channel's images removed");
 }
 
 export async function onGuildDelete(guild: Guild, context: BotContext): Promise<void> {
   // discord.js reports an outage as guildUnavailable, so this is a real removal: forget the server.
   context.backfill.cancel(guild.id);
-  await context.engine.dropCollection(guild.id);
-  await context.state.remove(guild.id);
+  context.sync.forgetGuild(guild.id);
+  await context.index.dropServer(guild.id);
   context.logger.info({ guildId: guild.id }, "removed from server: its index and settings were deleted");
 }

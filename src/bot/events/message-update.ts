@@ -5,10 +5,9 @@
 import type { Message, PartialMessage } from "discord.js";
 import type { BotContext } from "../context.ts";
 import { imagesInMessage } from "../message-images.ts";
-import { onMessageCreate } from "./message-create.ts";
 
 export async function onMessageUpdate(_old: Message | PartialMessage, updated: Message | PartialMessage, context: BotContext): Promise<void> {
   if (imagesInMessage(updated).length === 0) return;
   const message = updated.partial ? await updated.fetch().catch(() => null) : updated;
-  if (message) await onMessageCreate(message, context);
+  if (message) await context.sync.onMessage(message);
 }

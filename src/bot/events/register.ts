@@ -24,4 +24,9 @@ export function registerEvents(context: BotContext): void {
   client.on(Events.Error, (error) => logger.error({ err: error }, "discord client error"));
   client.on(Events.Warn, (message) => logger.warn(message));
   client.on(Events.ShardDisconnect, () => logger.warn("gateway disconnected; discord.js reconnects"));
+  // Every (re)connect may have missed messages: each channel is checked against its checkpoint.
+  client.on(Events.ShardReady, () => void context.sync.syncAll());
+  client.on(Events.ShardResume, () => void context.sync.syncAll());
+  client.on(Events.GuildAvailable, (guild) => void context.sync.syncGuild(guild));
+  client.on(Events.GuildCreate, (guild) => void context.sync.syncGuild(guild));
 }

@@ -1,7 +1,10 @@
 /**
  * Discord image → analysed image: download (allow-listed hosts, capped), then decode and
- * fingerprint through the bounded work queue. Live events are refused when the queue is full;
- * backfill waits for room.
+ * fingerprint, inside a slot of one of two work lanes. Someone waiting for an answer (`/similar`,
+ * the context menu) uses the interactive lane and jumps the model's queue; indexing uses the
+ * background lane, whose slot also covers the follow-up work on the image (the repost check), so
+ * that work is bounded by the same limits. A full background lane refuses live images
+ * (`offer`: the caller defers them) and makes backfill and catch-up wait (`submit`).
  */
 import type { AnalyzedImage, LookalikeEngine } from "../../retrieval/engine.ts";
 import { LookalikeError } from "../../retrieval/errors.ts";
@@ -9,9 +12,15 @@ import type { AttachmentFetcher } from "../attachment-fetcher.ts";
 import type { ImageRef } from "../message-images.ts";
 import type { WorkQueue } from "../work-queue.ts";
 
+export interface WorkLanes {
+  readonly interactive: WorkQueue;
+  readonly background: WorkQueue;
+}
+
 export interface AnalyzeRefOptions {
-  /** Live work is refused when the queue is full; backfill waits. */
-  readonly priority: "live" | "backfill";
+  readonly lane: keyof WorkLanes;
+  /** Background lane: wait for room when it is full (backfill, catch-up) instead of refusing. */
+  readonly waitForRoom?: boolean;
   /** Also embed the mirror image (for repost checks and queries). */
   readonly flipped?: boolean;
   /** Also embed the centre square (for repost checks). */
@@ -23,23 +32,42 @@ export class ImagePipeline {
   constructor(
     readonly engine: LookalikeEngine,
     private readonly fetcher: AttachmentFetcher,
-    private readonly queue: WorkQueue,
+    readonly lanes: WorkLanes,
   ) {}
 
-  get queueStats() {
-    return this.queue.stats;
+  /** Tasks waiting or running per lane. */
+  get depths(): Record<keyof WorkLanes, number> {
+    return { interactive: this.lanes.interactive.depth, background: this.lanes.background.depth };
   }
 
-  /** Downloads and analyses one image, trying the proxy URL when the original link fails. */
-  async analyzeRef(ref: ImageRef, options: AnalyzeRefOptions): Promise<AnalyzedImage> {
-    const task = async () => this.analyzeBytes(await this.download(ref, options.signal), options);
-    return options.priority === "live" ? this.queue.offer(task) : this.queue.submit(task, options.signal);
+  /** Whether the background lane would take `count` more live images now. */
+  hasBackgroundRoom(count: number): boolean {
+    return this.lanes.background.hasRoom(count);
   }
 
-  private analyzeBytes(bytes: Buffer, options: Pick<AnalyzeRefOptions, "flipped" | "centre" | "signal">): Promise<AnalyzedImage> {
-    return this.engine.analyze(bytes, { thumbnail: true, flipped: options.flipped, centre: options.centre, signal: options.signal });
+  /** Downloads and analyses one image, then runs `followUp` on it in the same slot. */
+  run<T>(ref: ImageRef, options: AnalyzeRefOptions, followUp: (image: AnalyzedImage) => Promise<T>): Promise<T> {
+    const task = async () => followUp(await this.analyzeBytes(await this.download(ref, options.signal), options));
+    const queue = this.lanes[options.lane];
+    return options.waitForRoom ? queue.submit(task, options.signal) : queue.offer(task);
   }
 
+  /** Downloads and analyses one image. */
+  analyzeRef(ref: ImageRef, options: AnalyzeRefOptions): Promise<AnalyzedImage> {
+    return this.run(ref, options, async (image) => image);
+  }
+
+  private analyzeBytes(bytes: Buffer, options: AnalyzeRefOptions): Promise<AnalyzedImage> {
+    return this.engine.analyze(bytes, {
+      thumbnail: true,
+      flipped: options.flipped,
+      centre: options.centre,
+      urgent: options.lane === "interactive",
+      signal: options.signal,
+    });
+  }
+
+  /** The image's bytes, trying the proxy URL when the original link fails. */
   private async download(ref: ImageRef, signal?: AbortSignal): Promise<Buffer> {
     try {
       return await this.fetcher.fetch(ref.url, signal);

@@ -1,52 +1,66 @@
 /**
- * Indexes the images of one Discord message. For live messages it first asks whether each image
- * reposts an earlier one of the same server (under the server's settings) and raises an alert.
- * The backfill calls the same code with alerts off.
+ * Indexes the images of one Discord message: the images not stored yet are downloaded and
+ * analysed in the background lane and, when asked, checked against the server's earlier posts
+ * (under its settings) in the same slot; then they are written through the server's GuildIndex.
+ * Live messages, catch-up and backfill all come through here. A message is indexed by one caller
+ * at a time: a second caller (a catch-up page that reads a message the live path is still
+ * working on) waits for the first, then finds its images stored.
  */
 import { ChannelType, type Message, type PartialMessage } from "discord.js";
 import type { Logger } from "pino";
 import type { AnalyzedImage } from "../../retrieval/engine.ts";
+import { hamming, hexToHash } from "../../retrieval/hashes.ts";
 import { errorCode } from "../errors.ts";
 import type { GuildState, GuildStateStore, RepostSettings } from "../guild-state.ts";
-import { hamming, hexToHash } from "../../retrieval/hashes.ts";
 import { imagesInMessage, type ImageRef } from "../message-images.ts";
+import type { BotMetrics, IndexSource } from "../metrics.ts";
 import { visibleChannelIds } from "../permissions.ts";
-import type { RepostFinding } from "./repost-alerts.ts";
-import type { ImagePipeline } from "./image-pipeline.ts";
 import { thresholdsFor } from "../sensitivity.ts";
-import { IndexWriter, type IndexItem } from "./index-writer.ts";
+import { QueueFullError } from "../work-queue.ts";
+import type { GuildIndex, IndexItem } from "./guild-index.ts";
+import type { ImagePipeline } from "./image-pipeline.ts";
+import type { RepostFinding } from "./repost-alerts.ts";
 
 export interface IndexOutcome {
   readonly indexed: number;
   /** Reason code → count (e.g. too_large, unsupported_format, opted_out, already_indexed). */
   readonly skipped: Record<string, number>;
   readonly reposts: RepostFinding[];
+  /** The background lane was full: nothing was done, the caller reads the message again later. */
+  readonly deferred: boolean;
 }
 
 export interface IndexMessageOptions {
-  readonly alerts: boolean;
+  /** Check each new image against earlier posts (also embeds the extra query views it needs). */
+  readonly checkReposts: boolean;
+  /** A full background lane: `defer` the message (live), or `wait` for room (catch-up, backfill). */
+  readonly whenBusy: "defer" | "wait";
+  /** For the metrics: how the message reached us. */
+  readonly source: IndexSource;
   readonly signal?: AbortSignal;
 }
 
 const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 /** pHash distance within which two images count as the same picture for a "not a repost" mark. */
 const SAME_PICTURE_HAMMING = 6;
 
 function markedNotARepost(image: AnalyzedImage, originalId: string, marks: GuildState["notReposts"]): boolean {
   return marks.some((mark) => mark.originalId === originalId && hamming(hexToHash(mark.phash), image.phash) <= SAME_PICTURE_HAMMING);
 }
-const DAY = 24 * HOUR;
+
+const nothing = (deferred = false): IndexOutcome => ({ indexed: 0, skipped: {}, reposts: [], deferred });
 
 export class MessageIndexer {
+  private readonly inFlight = new Map<string, Promise<IndexOutcome>>();
+
   constructor(
     private readonly pipeline: ImagePipeline,
+    private readonly index: GuildIndex,
     private readonly state: GuildStateStore,
+    private readonly metrics: BotMetrics,
     private readonly logger: Logger,
-  ) {
-    this.writer = new IndexWriter(pipeline.engine, state, logger);
-  }
-
-  private readonly writer: IndexWriter;
+  ) {}
 
   /** Whether a message's images belong in the index at all. */
   static indexable(message: Message | PartialMessage, botUserId: string | undefined): boolean {
@@ -55,75 +69,87 @@ export class MessageIndexer {
     return message.channel?.type !== ChannelType.PrivateThread;
   }
 
+  /** Messages being indexed right now (for the metrics and `/lookalike stats`). */
+  get messagesInFlight(): number {
+    return this.inFlight.size;
+  }
+
   async indexMessage(message: Message<true>, options: IndexMessageOptions): Promise<IndexOutcome> {
+    // Chained, not raced: a later caller starts once the earlier one has stored what it could.
+    const previous = this.inFlight.get(message.id);
+    const current = previous ? previous.catch(() => undefined).then(() => this.indexOnce(message, options)) : this.indexOnce(message, options);
+    this.inFlight.set(message.id, current);
+    try {
+      const outcome = await current;
+      if (outcome.indexed > 0) this.metrics.imagesIndexed(options.source, outcome.indexed);
+      for (const [reason, count] of Object.entries(outcome.skipped)) this.metrics.imagesSkipped(reason, count);
+      return outcome;
+    } finally {
+      if (this.inFlight.get(message.id) === current) this.inFlight.delete(message.id);
+    }
+  }
+
+  private async indexOnce(message: Message<true>, options: IndexMessageOptions): Promise<IndexOutcome> {
+    const refs = imagesInMessage(message);
+    if (refs.length === 0) return nothing();
     const skipped: Record<string, number> = {};
     const skip = (reason: string, count = 1) => (skipped[reason] = (skipped[reason] ?? 0) + count);
-    const reposts: RepostFinding[] = [];
-    const refs = imagesInMessage(message);
-    if (refs.length === 0) return { indexed: 0, skipped, reposts };
     const guildId = message.guildId;
     const state = await this.state.get(guildId);
     if (state.optedOutUserIds.includes(message.author.id)) {
       skip("opted_out", refs.length);
-      return { indexed: 0, skipped, reposts };
+      return { ...nothing(), skipped };
     }
-    const engine = this.pipeline.engine;
-    const table = await engine.collection(guildId);
-    const known = await table.get(refs.map((ref) => ref.id));
+    const known = await this.index.read(guildId, refs.map((ref) => ref.id));
     const fresh = refs.filter((ref) => !known.has(ref.id));
     if (fresh.length < refs.length) skip("already_indexed", refs.length - fresh.length);
+    if (fresh.length === 0) return { ...nothing(), skipped };
+    if (options.whenBusy === "defer" && !this.pipeline.hasBackgroundRoom(fresh.length)) return nothing(true);
 
-    const analysed = await Promise.all(
-      fresh.map(async (ref) => {
-        try {
-          const image = await this.pipeline.analyzeRef(ref, {
-            priority: options.alerts ? "live" : "backfill",
-            flipped: options.alerts,
-            centre: options.alerts,
-            signal: options.signal,
-          });
-          return { ref, image };
-        } catch (error) {
-          skip(errorCode(error));
-          this.logger.debug({ err: error, imageId: ref.id, messageId: message.id }, "image skipped");
-          return null;
-        }
-      }),
+    const check = options.checkReposts && state.settings.enabled && !this.ignored(message, state.settings);
+    // Every image enters the lane now (no await in between), so the room just checked is still there.
+    const results = await Promise.all(
+      fresh.map((ref) =>
+        this.pipeline
+          .run(ref, { lane: "background", waitForRoom: options.whenBusy === "wait", flipped: check, centre: check, signal: options.signal }, async (image) => ({
+            ref,
+            image,
+            finding: check ? await this.findOriginal(message, ref, image, state.settings, state.notReposts) : null,
+          }))
+          .catch((error: unknown) => {
+            if (error instanceof QueueFullError) return "deferred" as const;
+            skip(errorCode(error));
+            this.logger.debug({ err: error, imageId: ref.id, messageId: message.id }, "image skipped");
+            return null;
+          }),
+      ),
     );
-    const ok = analysed.filter((item): item is { ref: ImageRef; image: AnalyzedImage } => item !== null);
-    if (options.alerts && state.settings.enabled && !this.ignored(message, state.settings)) {
-      for (const { ref, image } of ok) {
-        const finding = await this.findOriginal(message, ref, image, state.settings, state.notReposts);
-        if (finding) reposts.push(finding);
-      }
-    }
-    const written = await this.writer.write(guildId, this.records(message, ok));
+    if (results.includes("deferred")) return nothing(true);
+    const ok = results.filter((result) => result !== null && result !== "deferred");
+    const written = await this.index.write(guildId, this.records(message, ok));
     if (written < ok.length) {
-      // The author opted out while these images were being analysed.
-      skip("opted_out", ok.length - written);
-      return { indexed: written, skipped, reposts: [] };
+      // The author opted out, or the message was deleted, while these images were being analysed.
+      skip("withdrawn", ok.length - written);
+      return { indexed: written, skipped, reposts: [], deferred: false };
     }
-    return { indexed: ok.length, skipped, reposts };
-  }
-
-  forgetAuthor(guildId: string, userId: string): Promise<number> {
-    return this.writer.forgetAuthor(guildId, userId);
+    const reposts = ok.flatMap(({ finding }) => (finding ? [finding] : []));
+    return { indexed: written, skipped, reposts, deferred: false };
   }
 
   private records(message: Message<true>, items: readonly { ref: ImageRef; image: AnalyzedImage }[]): IndexItem[] {
     return items.map(({ ref, image }) => ({
-        image,
-        meta: {
-          id: ref.id,
-          source: ref.url,
-          channelId: message.channelId,
-          parentId: message.channel?.isThread() ? message.channel.parentId : null,
-          messageId: message.id,
-          authorId: message.author.id,
-          createdAt: message.createdAt,
-          spoiler: ref.spoiler,
-        },
-      }));
+      image,
+      meta: {
+        id: ref.id,
+        source: ref.url,
+        channelId: message.channelId,
+        parentId: message.channel?.isThread() ? message.channel.parentId : null,
+        messageId: message.id,
+        authorId: message.author.id,
+        createdAt: message.createdAt,
+        spoiler: ref.spoiler,
+      },
+    }));
   }
 
   private ignored(message: Message<true>, settings: RepostSettings): boolean {
@@ -138,6 +164,7 @@ export class MessageIndexer {
     settings: RepostSettings,
     notReposts: GuildState["notReposts"],
   ): Promise<RepostFinding | null> {
+    const stopTimer = this.metrics.timeRepostCheck();
     const guild = message.guild ?? null;
     const member = message.member ?? (await guild?.members.fetch(message.author.id).catch(() => null)) ?? null;
     const posted = message.createdTimestamp;
@@ -157,6 +184,7 @@ export class MessageIndexer {
         !markedNotARepost(image, match.id, notReposts) &&
         !(match.authorId === message.author.id && posted - (match.createdAt?.getTime() ?? 0) < sameAuthorWindow),
     });
+    stopTimer();
     if (verdict.verdict !== "exact" && verdict.verdict !== "near-duplicate") return null;
     return { imageId: ref.id, verdict: verdict.verdict, original: verdict.match! };
   }

@@ -58,8 +58,9 @@ function notARepostButton(finding: RepostFinding, posterId: string): ActionRowBu
 export class RepostAlerts {
   constructor(private readonly logger: Logger) {}
 
-  async announce(message: Message<true>, findings: readonly RepostFinding[], settings: RepostSettings): Promise<void> {
-    if (findings.length === 0) return;
+  /** Posts the alert; false if there was nothing to say or Discord refused it (logged). */
+  async announce(message: Message<true>, findings: readonly RepostFinding[], settings: RepostSettings): Promise<boolean> {
+    if (findings.length === 0) return false;
     // One alert per message: the strongest finding speaks for the rest.
     const finding = [...findings].sort((a, b) => b.original.score - a.original.score)[0]!;
     try {
@@ -80,8 +81,10 @@ export class RepostAlerts {
           allowedMentions: { parse: [], repliedUser: false },
         });
       }
+      return true;
     } catch (error) {
       this.logger.warn({ err: error, messageId: message.id, action: settings.action }, "could not post repost alert");
+      return false;
     }
   }
 }

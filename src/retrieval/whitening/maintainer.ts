@@ -12,6 +12,11 @@ export interface WhiteningPolicy {
   readonly minRows: number;
   /** Refit once the collection has grown this many times past the rows of the last fit. */
   readonly refitGrowth: number;
+  /**
+   * Refit once this share of the rows the fit was learned from is gone (members who opted out,
+   * deleted messages): their images must leave the statistics too, not only the table.
+   */
+  readonly refitRemovedShare: number;
   /** Vectors a fit reads at most (spread over the table); bounds its time and memory. */
   readonly sampleRows: number;
   readonly options: WhiteningOptions;
@@ -26,14 +31,17 @@ export interface WhiteningPolicy {
 export const DEFAULT_WHITENING_POLICY: WhiteningPolicy = {
   minRows: 2_000,
   refitGrowth: 2,
+  refitRemovedShare: 0.1,
   sampleRows: 8_000,
   options: DEFAULT_WHITENING,
 };
 
-export type WhiteningOutcome = "none" | "fitted";
+export type WhiteningOutcome = "none" | "fitted" | "dropped";
 
 export class WhiteningMaintainer {
   private readonly cache = new Map<string, Promise<StoredWhitening | null>>();
+  /** Rows removed from each collection since its fit (this process's count; the row count covers restarts). */
+  private readonly removedSinceFit = new Map<string, number>();
 
   constructor(
     private readonly repository: WhiteningRepository,
@@ -42,18 +50,39 @@ export class WhiteningMaintainer {
     readonly policy: WhiteningPolicy = DEFAULT_WHITENING_POLICY,
   ) {}
 
-  /** Fits (or refits) the collection's whitening when the policy says it is due. */
+  /** Counts rows deleted from a collection towards its refit. */
+  noteRemoved(collection: string, rows: number): void {
+    if (rows > 0) this.removedSinceFit.set(collection, (this.removedSinceFit.get(collection) ?? 0) + rows);
+  }
+
+  /**
+   * Fits (or refits) the collection's whitening when the policy says it is due: big enough for a
+   * first fit, grown past the last one, or a tenth of its rows gone. A collection that shrank below
+   * the minimum loses its fit (plain cosine again) rather than keep statistics of removed images.
+   */
   async refresh(table: CollectionTable, signal?: AbortSignal): Promise<WhiteningOutcome> {
     const rows = await table.count();
-    if (rows < this.policy.minRows) return "none";
     const current = await this.current(table.name);
-    if (current && rows < current.collectionRows * this.policy.refitGrowth) return "none";
+    if (rows < this.policy.minRows) {
+      if (!current) return "none";
+      await this.repository.drop(table.name);
+      this.cache.set(table.name, Promise.resolve(null));
+      this.removedSinceFit.delete(table.name);
+      return "dropped";
+    }
+    if (current && !this.refitDue(table.name, rows, current)) return "none";
     const sample = await table.sampleVectors(this.policy.sampleRows);
     const whitening = await fitWhiteningInWorker(sample, this.policy.options, signal);
     const stored: StoredWhitening = { whitening, collectionRows: rows, sampleRows: sample.length, space: this.space, fittedAt: new Date() };
     await this.repository.save(table.name, stored);
     this.cache.set(table.name, Promise.resolve(stored));
+    this.removedSinceFit.delete(table.name);
     return "fitted";
+  }
+
+  private refitDue(collection: string, rows: number, current: StoredWhitening): boolean {
+    const removed = Math.max(this.removedSinceFit.get(collection) ?? 0, current.collectionRows - rows);
+    return rows >= current.collectionRows * this.policy.refitGrowth || removed >= current.collectionRows * this.policy.refitRemovedShare;
   }
 
   /** The collection's whitening as a projection of unit vectors, or undefined when it has none yet. */
@@ -75,5 +104,6 @@ export class WhiteningMaintainer {
   /** Forgets a cached fit (after its collection was dropped). */
   forget(collection: string): void {
     this.cache.delete(collection);
+    this.removedSinceFit.delete(collection);
   }
 }

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import type { APIAttachment } from "discord-api-types/v10";
 import { contentTypeForName, type CdnAssetSpec, type FakeCdn } from "./cdn.ts";
-import { sniffImageSize } from "./image-size.ts";
+import { imageDimensions } from "./image-size.ts";
+import { encodePath } from "./path-pattern.ts";
 import type { SnowflakeGenerator } from "./snowflake.ts";
 
 export interface AttachmentSpec {
@@ -41,10 +42,8 @@ export class AttachmentFactory {
     this.cdn.put(`/cdn/${filePath}`, asset);
     this.cdn.put(`/cdn/media/${filePath}`, asset);
 
-    const size = spec.width !== undefined && spec.height !== undefined ? null : sniffImageSize(spec.bytes);
-    const width = spec.width ?? size?.width;
-    const height = spec.height ?? size?.height;
-    const encodedPath = filePath.split("/").map(encodeURIComponent).join("/");
+    const { width, height } = imageDimensions(spec);
+    const encodedPath = encodePath(filePath);
     return {
       id,
       filename: spec.filename,

@@ -1,4 +1,4 @@
-import type { APIAttachment, APIMessage, APIUser } from "discord-api-types/v10";
+import type { APIAttachment, APIEmbed, APIMessage, APIUser } from "discord-api-types/v10";
 import { AttachmentFactory, type AttachmentSpec } from "./attachments.ts";
 import { FakeCdn, type CdnAssetSpec } from "./cdn.ts";
 import { CommandRegistry } from "./command-registry.ts";
@@ -7,6 +7,7 @@ import { FakeGateway, type IdentifiedSession } from "./gateway.ts";
 import { addMember, buildChannel, buildGuild, buildThread, type ChannelSpec, type GuildSpec, type ThreadSpec } from "./guild-builder.ts";
 import { GuildHandle } from "./guild-handle.ts";
 import { InteractionHandle } from "./interaction-handle.ts";
+import { LinkedImages, type LinkedImageSpec } from "./linked-images.ts";
 import {
   buildCommandInteraction,
   buildComponentInteraction,
@@ -15,6 +16,7 @@ import {
   type InteractionContext,
 } from "./interaction-payloads.ts";
 import { buildMessage, type MessageSpec } from "./message-builder.ts";
+import { encodePath } from "./path-pattern.ts";
 import { RateLimiter, type RateLimitInjection } from "./rate-limits.ts";
 import { describeMatcher, RequestLog, toRequestPredicate, type RecordedRequest, type RequestMatcher } from "./request-log.ts";
 import { FakeRest } from "./rest.ts";
@@ -46,9 +48,10 @@ export interface FakeDiscordOptions {
 export type MessageEdit = Pick<MessageSpec, "content" | "attachments" | "embeds" | "components">;
 
 /**
- * A local Discord for end-to-end tests: REST, gateway and CDN on one loopback port. Point a real
- * discord.js Client at `apiUrl`, then drive users' actions from the test and inspect what the
- * bot did. See README.md in this folder.
+ * A local Discord for end-to-end tests: REST, gateway and CDN on one loopback port, plus the
+ * external-media proxy and a third-party site for linked images on hosts of their own. Point a
+ * real discord.js Client at `apiUrl`, then drive users' actions from the test and inspect what
+ * the bot did. See README.md in this folder.
  */
 export class FakeDiscord {
   readonly state: FakeDiscordState;
@@ -64,6 +67,7 @@ export class FakeDiscord {
   readonly #attachments: AttachmentFactory;
   readonly #commands: CommandRegistry;
   #server: FakeDiscordServer | null = null;
+  #linked: LinkedImages | null = null;
 
   private constructor(options: FakeDiscordOptions) {
     const botUser = buildUser(this.#ids, { username: "Lookalike", ...options.bot, bot: true });
@@ -103,6 +107,11 @@ export class FakeDiscord {
     }
     const rest = new FakeRest(router, fake.#rateLimits, fake.#log);
     fake.#server = await FakeDiscordServer.listen({ rest, gateway: fake.gateway, cdn: fake.cdn, log: fake.#log });
+    // Needs 127.0.0.2 and .3 (loopback on Linux); do not leave the main server open if they fail.
+    fake.#linked = await LinkedImages.start(fake.#log, fake.#ids).catch(async (error: unknown) => {
+      await fake.close();
+      throw error;
+    });
     return fake;
   }
 
@@ -130,6 +139,16 @@ export class FakeDiscord {
   /** `http://127.0.0.1:PORT/cdn` */
   get cdnUrl(): string {
     return `${this.baseUrl}${CDN_PREFIX.slice(0, -1)}`;
+  }
+
+  /** `127.0.0.2:PORT`: Discord's external-media proxy (images of unfurled links), for DISCORD_EXTERNAL_MEDIA_HOSTS. */
+  get externalMediaHost(): string {
+    return this.#linkedImages.proxyHost;
+  }
+
+  /** `http://127.0.0.3:PORT`: the third-party site that `linkEmbed` links point at. */
+  get originUrl(): string {
+    return this.#linkedImages.originUrl;
   }
 
   get botUser(): APIUser {
@@ -210,7 +229,16 @@ export class FakeDiscord {
   cdnAsset(path: string, spec: CdnAssetSpec): string {
     const cdnPath = path.startsWith(CDN_PREFIX) ? path : `${CDN_PREFIX}${path.replace(/^\/+/, "")}`;
     this.cdn.put(cdnPath, spec);
-    return `${this.baseUrl}${cdnPath.split("/").map(encodeURIComponent).join("/")}`;
+    return `${this.baseUrl}${encodePath(cdnPath)}`;
+  }
+
+  /**
+   * The embed Discord adds (in a MESSAGE_UPDATE, a moment after posting) to a message holding a
+   * link to an image: `url`/`thumbnail.url` on the third-party site, `thumbnail.proxy_url` on the
+   * external-media proxy. Both serve `bytes`; see LinkedImageSpec to make the proxy misbehave.
+   */
+  linkEmbed(spec: LinkedImageSpec): APIEmbed {
+    return this.#linkedImages.embed(spec);
   }
 
   // ---- messages ----
@@ -303,7 +331,7 @@ export class FakeDiscord {
 
   // ---- requests ----
 
-  /** Every HTTP call (REST and CDN), in arrival order. */
+  /** Every HTTP call (REST, CDN, external-media proxy, third-party site), in arrival order. */
   get requests(): readonly RecordedRequest[] {
     return this.#log.entries;
   }
@@ -322,6 +350,11 @@ export class FakeDiscord {
     return this.#log.waitFor(toRequestPredicate(matcher), describeMatcher(matcher), options);
   }
 
+  /** Requests to the third-party site of `linkEmbed` links: a bot should never make any. */
+  originHits(): RecordedRequest[] {
+    return this.findRequests({ kind: "origin" });
+  }
+
   /** Calls the fake had no route for, or that crashed inside the fake: should stay empty. */
   unexpectedRequests(): RecordedRequest[] {
     return this.#log.entries.filter((request) => (request.route === null && !request.rateLimited) || request.error);
@@ -335,8 +368,14 @@ export class FakeDiscord {
   /** Destroy the discord.js client first: a client whose gateway vanishes keeps reconnecting. */
   async close(): Promise<void> {
     await this.gateway.close();
-    await this.#server?.close();
+    await Promise.all([this.#server?.close(), this.#linked?.close()]);
     this.#server = null;
+    this.#linked = null;
+  }
+
+  get #linkedImages(): LinkedImages {
+    if (!this.#linked) throw new Error("FakeDiscord is not started (use FakeDiscord.start())");
+    return this.#linked;
   }
 
   get #builderContext() {

@@ -7,6 +7,13 @@ export interface ImageSize {
   height: number;
 }
 
+/** Declared dimensions when both are given, else the ones read from the bytes (or none). */
+export function imageDimensions(spec: { bytes: Uint8Array; width?: number; height?: number }): Partial<ImageSize> {
+  if (spec.width !== undefined && spec.height !== undefined) return { width: spec.width, height: spec.height };
+  const sniffed = sniffImageSize(spec.bytes);
+  return { width: spec.width ?? sniffed?.width, height: spec.height ?? sniffed?.height };
+}
+
 export function sniffImageSize(bytes: Uint8Array): ImageSize | null {
   const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (data.length < 30) return null;

@@ -6,6 +6,7 @@ export type { DispatchedEvent, IdentifiedSession, ReceivedGatewayPayload } from 
 export type { ChannelSpec, GuildSpec, MemberSpec, OverwriteSpec, RoleSpec, ThreadSpec } from "./guild-builder.ts";
 export { GuildHandle } from "./guild-handle.ts";
 export { carriesContent, InteractionHandle, type InteractionReply } from "./interaction-handle.ts";
+export type { LinkedImageSpec } from "./linked-images.ts";
 export type { CommandInvocation, CommandOptionInput, ComponentInvocation } from "./interaction-payloads.ts";
 export { forwardOf, type MessageSpec } from "./message-builder.ts";
 export { ALL_PERMISSIONS, DEFAULT_BOT_PERMISSIONS, DEFAULT_EVERYONE_PERMISSIONS } from "./permissions.ts";

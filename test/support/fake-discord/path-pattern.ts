@@ -46,6 +46,11 @@ export function decodePathSegments(rawPath: string): string[] {
   });
 }
 
+/** The inverse for URLs the fake hands out: each segment encoded, the slashes kept. */
+export function encodePath(path: string): string {
+  return path.split("/").map(encodeURIComponent).join("/");
+}
+
 /** A route template (see above) or a RegExp tested against the decoded path; undefined matches all. */
 export function pathPredicate(pattern: string | RegExp | undefined): (path: string) => boolean {
   if (pattern === undefined) return () => true;

@@ -13,7 +13,11 @@ export interface RecordedFile {
 export interface RecordedRequest {
   /** Position in the log: pass it as `since` to wait only for later requests. */
   index: number;
-  kind: "rest" | "cdn";
+  /**
+   * `external`: Discord's external-media proxy (images of unfurled links); `origin`: the third-party
+   * site such a link points at, which a bot should never fetch.
+   */
+  kind: "rest" | "cdn" | "external" | "origin";
   method: string;
   /** Decoded path without the `/api/v10` (REST) prefix, e.g. `/webhooks/1/tok/messages/@original`. */
   path: string;

@@ -285,10 +285,10 @@ export class BackfillJob {
     const botId = this.deps.client.user?.id;
     const wanted = messages.filter((message) => MessageIndexer.indexable(message, botId));
     const outcomes = await mapLimit(wanted, this.deps.options.messagesInFlight, (message) =>
-      this.deps.indexer.indexMessage(message, { alerts: false, signal: this.signal }).catch((error: unknown) => {
+      this.deps.indexer.indexMessage(message, { checkReposts: false, whenBusy: "wait", source: "backfill", signal: this.signal }).catch((error: unknown) => {
         // An unexpected failure (e.g. the database) costs that message's images, not the whole backfill.
         this.logger.error({ err: error, messageId: message.id }, "backfill could not index a message");
-        return { indexed: 0, skipped: { internal: imagesInMessage(message).length }, reposts: [] };
+        return { indexed: 0, skipped: { internal: imagesInMessage(message).length }, reposts: [], deferred: false };
       }),
     );
     counts.scanned = wanted.length;
