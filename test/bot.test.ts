@@ -121,17 +121,6 @@ describe("Lookalike bot end to end", () => {
     assert.equal(firstLink(embedText(reply))?.[1], posted.sunset!.id);
   });
 
-  it("indexes an image link when Discord unfurls it later (MESSAGE_UPDATE with an embed)", async () => {
-    const url = h.fake.cdnAsset("external/linked.jpg", { bytes: photos[6]!, contentType: "image/jpeg" });
-    const message = await h.fake.postMessage(art.channel("general").id, { author: mod, content: url });
-    await h.fake.editMessage(art.channel("general").id, message.id, {
-      embeds: [{ type: "image" as never, url, thumbnail: { url, proxy_url: url, width: 384, height: 256 } }],
-    });
-    const table = await h.bot.context.engine.collection(art.id);
-    await eventually(async () => (await table.get([`${message.id}-e0`])).size === 1, "unfurled image indexed");
-    await table.delete({ messageIds: [message.id] });
-  });
-
   it("flags a re-encoded and a cropped repost with a link to the original, not an unrelated image", async () => {
     const cursor = h.fake.requestCursor();
     // Discord answers the alert with 429 twice; discord.js waits and retries by itself.

@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import { once } from "node:events";
 import { botEnvironment, spawnBotProcess } from "../../test/support/bot-harness.ts";
 import type { FakeDiscord } from "../../test/support/fake-discord/index.ts";
+import { round } from "../speed/stats.ts";
 
 export interface Memory {
   /** Resident set size now, MiB. */
@@ -72,7 +73,7 @@ export class BotProcess {
     const status = await readFile(`/proc/${this.pid}/status`, "utf8").catch(() => undefined);
     const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)\\s+kB`).exec(status ?? "")?.[1] ?? Number.NaN);
     if (!status) return undefined;
-    return { rssMiB: kib("VmRSS") / 1024, peakMiB: kib("VmHWM") / 1024 };
+    return { rssMiB: round(kib("VmRSS") / 1024), peakMiB: round(kib("VmHWM") / 1024) };
   }
 
   /** User + system CPU seconds the bot has used so far (all threads, incl. onnxruntime's). */

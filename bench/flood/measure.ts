@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { FakeDiscord } from "../../test/support/fake-discord/index.ts";
+import { FakeDiscord, type RequestMatcher } from "../../test/support/fake-discord/index.ts";
 import { BotProcess, type Memory, type StopResult } from "./bot-process.ts";
 import type { FloodImages } from "./images.ts";
 import { IndexCounter } from "./index-count.ts";
@@ -115,11 +115,10 @@ export async function measureFlood(plan: FloodPlan, images: FloodImages, log: (l
     log(`flood: ${drained.rows - queries.length} of ${plan.images} stored${drainSeconds === undefined ? " (drain timed out)" : ` after ${drainSeconds.toFixed(1)} s`}, ${flood.length} queries meanwhile`);
 
     const endMemory = await running.memory();
-    const alerts = fake.findRequests(
-      (request) =>
-        request.index >= cursor &&
-        ((request.method === "POST" && /^\/channels\/\d+\/messages$/.test(request.path)) || (request.method === "PUT" && request.path.includes("/reactions/"))),
-    ).length;
+    // A repost alert is a reply or log post (a channel message) or a reaction; /similar answers go
+    // through the interaction webhook and are not counted.
+    const sinceFlood = (matcher: RequestMatcher) => fake.findRequests(matcher).filter((request) => request.index >= cursor).length;
+    const alerts = sinceFlood({ method: "POST", path: "/channels/:id/messages" }) + sinceFlood({ method: "PUT", path: /\/reactions\// });
     const stop = await bot.stop();
     bot = undefined;
     return {

@@ -41,5 +41,5 @@ export async function postPaced(
     );
   }
   await Promise.all(posts);
-  return { posted: images.length - failed, failed, lastMs };
+  return { posted: images.length - failed, failed, lastMs: Math.round(lastMs) };
 }

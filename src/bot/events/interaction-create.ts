@@ -5,7 +5,7 @@
 import { MessageFlags, type Interaction, type RepliableInteraction } from "discord.js";
 import { buttons, messageMenus, slashCommands } from "../../commands/registry.ts";
 import type { BotContext } from "../context.ts";
-import { userMessage } from "../errors.ts";
+import { errorCode, userMessage } from "../errors.ts";
 
 export async function onInteractionCreate(interaction: Interaction, context: BotContext): Promise<void> {
   if (!interaction.inGuild()) {
@@ -25,6 +25,7 @@ export async function onInteractionCreate(interaction: Interaction, context: Bot
     }
   } catch (error) {
     const { text, expected } = userMessage(error);
+    context.metrics.error(errorCode(error));
     const log = { err: error, guildId: interaction.guildId, user: interaction.user.id, interaction: describe(interaction) };
     if (expected) context.logger.info(log, "interaction refused");
     else context.logger.error(log, "interaction failed");

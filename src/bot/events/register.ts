@@ -11,7 +11,10 @@ export function registerEvents(context: BotContext): void {
   const guard =
     <A extends unknown[]>(event: string, handler: (...args: [...A, BotContext]) => Promise<void>) =>
     (...args: A) => {
-      handler(...args, context).catch((error: unknown) => logger.error({ err: error, event }, "event handler failed"));
+      handler(...args, context).catch((error: unknown) => {
+        logger.error({ err: error, event }, "event handler failed");
+        context.metrics.error("event_failed");
+      });
     };
   client.on(Events.MessageCreate, guard(Events.MessageCreate, onMessageCreate));
   client.on(Events.MessageUpdate, guard(Events.MessageUpdate, onMessageUpdate));

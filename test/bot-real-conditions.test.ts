@@ -1,0 +1,197 @@
+/**
+ * The bot under real conditions, end to end against the fake Discord: messages deleted right
+ * after posting (what AutoMod does), a flood of image posts while members search, and a process
+ * killed mid-burst with more images posted while it is down.
+ */
+import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
+import { after, before, describe, it } from "node:test";
+import * as lancedb from "@lancedb/lancedb";
+import type { APIMessage } from "discord-api-types/v10";
+import sharp from "sharp";
+import { recompress, samplePhotos } from "./support/bot-fixtures.ts";
+import { botEnvironment, spawnBotProcess, startHarness, type Harness } from "./support/bot-harness.ts";
+import { FakeDiscord, type GuildHandle, type RecordedRequest } from "./support/fake-discord/index.ts";
+import { waitUntil } from "./support/polling.ts";
+
+/** `count` distinct images: crops of the shared photos at different places and sizes. */
+async function distinctImages(count: number): Promise<Buffer[]> {
+  const photos = await samplePhotos(30);
+  return Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const photo = photos[i % photos.length]!;
+      const variant = Math.floor(i / photos.length);
+      const { width = 384, height = 384 } = await sharp(photo).metadata();
+      const size = Math.round(Math.min(width, height) * (0.5 + 0.05 * (variant % 8)));
+      const left = Math.round(((width - size) * ((variant * 37) % 100)) / 100);
+      const top = Math.round(((height - size) * ((variant * 61) % 100)) / 100);
+      return sharp(photo).extract({ left, top, width: size, height: size }).jpeg({ quality: 85 }).toBuffer();
+    }),
+  );
+}
+
+const repliesTo = (messageIds: ReadonlySet<string>) => (request: RecordedRequest) =>
+  request.method === "POST" && messageIds.has((request.json as { message_reference?: { message_id?: string } } | undefined)?.message_reference?.message_id ?? "");
+
+describe("the bot under real conditions", () => {
+  let h: Harness;
+  let guild: GuildHandle;
+  let photos: Buffer[];
+
+  before(async () => {
+    photos = await samplePhotos(2, 30);
+    h = await startHarness((fake) => {
+      guild = fake.addGuild({ name: "Busy Server", channels: [{ name: "general" }, { name: "memes" }, { name: "art" }] });
+    });
+  });
+  after(() => h?.close());
+
+  const rows = async () => (await h.bot.context.engine.collection(guild.id)).count();
+  const post = (channel: string, bytes: Buffer, name = "image.jpg") =>
+    h.fake.postMessage(guild.channel(channel).id, { attachments: [h.fake.attachment({ filename: name, bytes })] });
+  const idle = () =>
+    waitUntil("the bot to finish its work", () => {
+      const { pipeline, indexer, sync } = h.bot.context;
+      return pipeline.depths.background === 0 && indexer.messagesInFlight === 0 && sync.backlog === 0;
+    }, 120_000);
+
+  it("a message deleted 0–300 ms after posting leaves nothing findable and raises no alert", async () => {
+    const original = await post("general", photos[0]!, "original.jpg");
+    await waitUntil("the original indexed", async () => (await rows()) === 1);
+    const cursor = h.fake.requestCursor();
+    const repost = await recompress(photos[0]!);
+    const deleted = new Set<string>();
+    // Each of these is a repost of the original: kept, it would be indexed and flagged.
+    await Promise.all(
+      [0, 40, 100, 200, 300].map(async (delayMs, i) => {
+        const message = await post(i % 2 ? "memes" : "art", repost, `repost-${delayMs}.jpg`);
+        deleted.add(message.id);
+        await sleep(delayMs);
+        await h.fake.deleteMessage(message.channel_id, message.id);
+      }),
+    );
+    await idle();
+    await sleep(2_000); // past the alert's grace period
+    const table = await h.bot.context.engine.collection(guild.id);
+    assert.equal(await table.count({ messageIds: [...deleted] }), 0, "no row of a deleted message");
+    assert.equal(await rows(), 1, "only the original is stored");
+    assert.deepEqual(h.fake.findRequests((r) => r.index >= cursor && repliesTo(deleted)(r)), [], "no alert for a deleted message");
+
+    const handle = await h.fake.invokeCommand({
+      name: "similar",
+      channelId: guild.channel("general").id,
+      options: [{ name: "image", attachment: h.fake.attachment({ filename: "query.jpg", bytes: repost }) }],
+    });
+    const text = JSON.stringify((await handle.waitForReply(undefined, { timeoutMs: 20_000 })).message?.embeds ?? []);
+    assert.ok(text.includes(original.id), "the original is found");
+    for (const id of deleted) assert.ok(!text.includes(id), "no deleted message is found");
+  });
+
+  it("answers /similar within 2 s while 300 images are being indexed", async () => {
+    const before = await rows();
+    const images = await distinctImages(300);
+    const channels = ["general", "memes", "art"];
+    // 50 images a second for six seconds, as a raid or an event would.
+    const flood = (async () => {
+      for (const [i, bytes] of images.entries()) {
+        void post(channels[i % 3]!, bytes, `flood-${i}.jpg`);
+        await sleep(20);
+      }
+    })();
+    await sleep(1_000);
+    const latencies: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const started = Date.now();
+      const handle = await h.fake.invokeCommand({
+        name: "similar",
+        channelId: guild.channel("general").id,
+        options: [{ name: "image", attachment: h.fake.attachment({ filename: "query.jpg", bytes: await recompress(photos[1]!) }) }],
+      });
+      await handle.waitForReply((reply) => (reply.message?.embeds?.length ?? 0) > 0, { timeoutMs: 30_000 });
+      latencies.push(Date.now() - started);
+      await sleep(500);
+    }
+    const backlogDuringQueries = h.bot.context.pipeline.depths.background;
+    await flood;
+    assert.ok(Math.max(...latencies) <= 2_000, `/similar took ${latencies.join(", ")} ms during the flood`);
+    await waitUntil("every flooded image stored", async () => (await rows()) === before + 300, 180_000, 500);
+    assert.ok(backlogDuringQueries > 0 || (await rows()) > before, "the flood was still being indexed while the queries ran");
+  });
+});
+
+describe("a bot killed mid-burst and restarted", () => {
+  let fake: FakeDiscord;
+  const children: ReturnType<typeof spawnBotProcess>[] = [];
+  before(async () => {
+    fake = await FakeDiscord.start();
+  });
+  after(async () => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    await fake?.close();
+  });
+
+  async function startChild(env: Awaited<ReturnType<typeof botEnvironment>>) {
+    const child = spawnBotProcess({ ...env, LOG_LEVEL: "info" });
+    children.push(child);
+    await waitUntil("the bot process to come online", () => {
+      if (child.exitCode !== null) throw new Error(`bot exited early:\n${child.output()}`);
+      return child.output().includes("Lookalike is online");
+    }, 60_000);
+    return child;
+  }
+
+  /** Every stored id, read through a fresh connection (another process writes the table). */
+  async function storedIds(dbDir: string, guildId: string): Promise<string[]> {
+    const db = await lancedb.connect(dbDir);
+    if (!(await db.tableNames()).includes(`images_${guildId}`)) return [];
+    const table = await db.openTable(`images_${guildId}`);
+    const rows = (await table.query().select(["id"]).toArray()) as { id: string }[];
+    table.close();
+    db.close();
+    return rows.map((row) => row.id);
+  }
+
+  it("finds every image of the burst and every image posted while it was down, once each", async () => {
+    const server = fake.addGuild({ name: "Crashy", channels: [{ name: "general" }, { name: "pics" }] });
+    const env = await botEnvironment(fake);
+    const dbDir = `${env.LOOKALIKE_DATA_DIR}/lancedb`;
+    const images = await distinctImages(50);
+    const posted: APIMessage[] = [];
+    const postImage = async (i: number) =>
+      posted.push(
+        await fake.postMessage(server.channel(i % 2 ? "pics" : "general").id, {
+          attachments: [fake.attachment({ filename: `burst-${i}.jpg`, bytes: images[i]! })],
+        }),
+      );
+
+    const first = await startChild(env);
+    // A burst of 40; the bot is killed once it has stored a few, with the rest in flight or unsent.
+    let next = 0;
+    const burst = (async () => {
+      for (; next < 40; next++) {
+        await postImage(next);
+        await sleep(25);
+      }
+    })();
+    await waitUntil("a few images stored", async () => (await storedIds(dbDir, server.id)).length >= 5, 60_000, 25);
+    first.kill("SIGKILL");
+    await new Promise((resolve) => first.once("exit", resolve));
+    await burst;
+    // Posted while the bot is down.
+    for (let i = 40; i < 50; i++) await postImage(i);
+    const storedAtRestart = (await storedIds(dbDir, server.id)).length;
+    assert.ok(storedAtRestart < 50, `the kill came mid-burst (${storedAtRestart} stored)`);
+
+    const second = await startChild(env);
+    const expected = posted.map((message) => message.attachments[0]!.id).sort();
+    const ids = await waitUntil("every image stored", async () => {
+      const found = await storedIds(dbDir, server.id);
+      return found.length >= expected.length ? found : undefined;
+    }, 120_000, 250);
+    assert.deepEqual([...ids].sort(), expected, "every image, once each");
+    await sleep(1_000);
+    assert.equal((await storedIds(dbDir, server.id)).length, expected.length, "nothing stored twice afterwards");
+    second.kill("SIGTERM");
+    await new Promise((resolve) => second.once("exit", resolve));
+  });
+});
