@@ -28,11 +28,15 @@ export interface RunningBot {
   stop(): Promise<void>;
 }
 
-/**
- * Background images processed at once: enough to keep the model's batches full while downloads
- * and decodes overlap, few enough that a flood leaves the CPU to interactive work.
- */
+/** Background images in progress at once (downloads overlap; the CPU part has its own limit). */
 const BACKGROUND_CONCURRENCY = 8;
+/**
+ * Background images decoding, embedding and being checked at once. The model already uses every
+ * core; two keep it busy while one decodes, and leave the CPU to searches during a flood
+ * (`npm run bench -- --only flood`: /similar p95 under a 300-image flood fell from ~1 s at 8 to
+ * ~0.35 s at 2, for the same indexing rate).
+ */
+const BACKGROUND_COMPUTE_CONCURRENCY = 2;
 /** `/similar` and the context menu: their own slots, never behind indexing. */
 const INTERACTIVE_CONCURRENCY = 4;
 const INTERACTIVE_LIMIT = 64;
@@ -43,6 +47,8 @@ export async function startBot(config: BotConfig & { token: string }, logger: Lo
   const lanes = {
     interactive: new WorkQueue(INTERACTIVE_CONCURRENCY, INTERACTIVE_LIMIT),
     background: new WorkQueue(BACKGROUND_CONCURRENCY, config.queueLimit),
+    // Bounded by the background lane itself; no limit of its own.
+    backgroundCompute: new WorkQueue(BACKGROUND_COMPUTE_CONCURRENCY, Number.MAX_SAFE_INTEGER),
   };
   const metrics = new BotMetrics({
     queueDepths: () => ({ interactive: lanes.interactive.depth, background: lanes.background.depth }),

@@ -15,10 +15,17 @@ import type { WorkQueue } from "../work-queue.ts";
 export interface WorkLanes {
   readonly interactive: WorkQueue;
   readonly background: WorkQueue;
+  /**
+   * Within a background slot, the CPU part (decode, model, repost check) takes a slot of this
+   * smaller queue: downloads wait on the network and may overlap freely, but more than a couple of
+   * images decoding and embedding at once only queue up inside the model while taking the CPU
+   * from searches (bench/RESULTS.md, flood section).
+   */
+  readonly backgroundCompute: WorkQueue;
 }
 
 export interface AnalyzeRefOptions {
-  readonly lane: keyof WorkLanes;
+  readonly lane: "interactive" | "background";
   /** Background lane: wait for room when it is full (backfill, catch-up) instead of refusing. */
   readonly waitForRoom?: boolean;
   /** Also embed the mirror image (for repost checks and queries). */
@@ -36,7 +43,7 @@ export class ImagePipeline {
   ) {}
 
   /** Tasks waiting or running per lane. */
-  get depths(): Record<keyof WorkLanes, number> {
+  get depths(): Record<"interactive" | "background", number> {
     return { interactive: this.lanes.interactive.depth, background: this.lanes.background.depth };
   }
 
@@ -47,7 +54,11 @@ export class ImagePipeline {
 
   /** Downloads and analyses one image, then runs `followUp` on it in the same slot. */
   run<T>(ref: ImageRef, options: AnalyzeRefOptions, followUp: (image: AnalyzedImage) => Promise<T>): Promise<T> {
-    const task = async () => followUp(await this.analyzeBytes(await this.download(ref, options.signal), options));
+    const compute = (bytes: Buffer) => async () => followUp(await this.analyzeBytes(bytes, options));
+    const task = async () => {
+      const bytes = await this.download(ref, options.signal);
+      return options.lane === "interactive" ? compute(bytes)() : this.lanes.backgroundCompute.submit(compute(bytes), options.signal);
+    };
     const queue = this.lanes[options.lane];
     return options.waitForRoom ? queue.submit(task, options.signal) : queue.offer(task);
   }
