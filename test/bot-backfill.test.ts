@@ -15,7 +15,7 @@ import type { BackfillReport } from "../src/bot/services/backfill.ts";
 import { ChannelStopped, withRetries, type RetryPolicy } from "../src/bot/services/backfill/history.ts";
 import { InteractionProgressSink } from "../src/bot/services/backfill/interaction-sink.ts";
 import { distinctJpegs, FULL_WORLD, pagesFromScratch, seedWorld, SMALL_WORLD, type SeededWorld } from "./support/backfill-world.ts";
-import { botEnvironment, spawnBotProcess, startHarness, type Harness } from "./support/bot-harness.ts";
+import { BotProcesses, botEnvironment, startHarness, type Harness } from "./support/bot-harness.ts";
 import { openTestEngine } from "./support/engine.ts";
 import { FakeDiscord, type CommandOptionInput, type InteractionHandle, type RecordedRequest } from "./support/fake-discord/index.ts";
 import { readGuildStateFile, waitUntil } from "./support/polling.ts";
@@ -169,7 +169,7 @@ describe("/index in the running bot", () => {
 describe("backfill resumes after the bot process is killed", () => {
   let fake: FakeDiscord;
   let world: SeededWorld;
-  const children: ReturnType<typeof spawnBotProcess>[] = [];
+  const bots = new BotProcesses();
 
   before(async () => {
     fake = await FakeDiscord.start();
@@ -177,25 +177,14 @@ describe("backfill resumes after the bot process is killed", () => {
   });
 
   after(async () => {
-    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    bots.killAll();
     await fake?.close();
   });
-
-  async function startChild(env: Awaited<ReturnType<typeof botEnvironment>>) {
-    // Info logs: "online" tells when to go on, and the resume is logged.
-    const child = spawnBotProcess({ ...env, LOG_LEVEL: "info" });
-    children.push(child);
-    await waitUntil("the bot process to come online", () => {
-      if (child.exitCode !== null) throw new Error(`bot exited early:\n${child.output()}`);
-      return child.output().includes("Lookalike is online");
-    }, 30_000);
-    return child;
-  }
 
   it("continues from the saved checkpoints, reading fewer pages, and ends with every image once", async () => {
     const env = await botEnvironment(fake);
     const state = () => readGuildStateFile(env.LOOKALIKE_DATA_DIR, world.guild.id);
-    const firstBot = await startChild(env);
+    const firstBot = await bots.start(env);
     await runIndex(fake, world.guild.channel("general").id, "server");
     // Kill once a few pages are saved, well before the end.
     await waitUntil("a few saved pages", async () => {
@@ -209,7 +198,7 @@ describe("backfill resumes after the bot process is killed", () => {
     assert.ok(Object.values(killed!.backfill.checkpoints).some((checkpoint) => !checkpoint.done), "work left to do");
 
     const cursor = fake.requestCursor();
-    const secondBot = await startChild(env);
+    const secondBot = await bots.start(env);
     const finished = await waitUntil("the resumed backfill to finish", async () => {
       const current = await state();
       return current?.backfill.lastFinishedAt ? current : undefined;

@@ -4,13 +4,14 @@
  * killed mid-burst with more images posted while it is down.
  */
 import assert from "node:assert/strict";
+import { createServer, type AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import * as lancedb from "@lancedb/lancedb";
 import type { APIMessage } from "discord-api-types/v10";
 import sharp from "sharp";
 import { recompress, samplePhotos } from "./support/bot-fixtures.ts";
-import { botEnvironment, spawnBotProcess, startHarness, type Harness } from "./support/bot-harness.ts";
+import { BotProcesses, botEnvironment, startHarness, type Harness } from "./support/bot-harness.ts";
 import { FakeDiscord, type GuildHandle, type RecordedRequest } from "./support/fake-discord/index.ts";
 import { waitUntil } from "./support/polling.ts";
 
@@ -126,24 +127,14 @@ describe("the bot under real conditions", () => {
 
 describe("a bot killed mid-burst and restarted", () => {
   let fake: FakeDiscord;
-  const children: ReturnType<typeof spawnBotProcess>[] = [];
+  const bots = new BotProcesses();
   before(async () => {
     fake = await FakeDiscord.start();
   });
   after(async () => {
-    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    bots.killAll();
     await fake?.close();
   });
-
-  async function startChild(env: Awaited<ReturnType<typeof botEnvironment>>) {
-    const child = spawnBotProcess({ ...env, LOG_LEVEL: "info" });
-    children.push(child);
-    await waitUntil("the bot process to come online", () => {
-      if (child.exitCode !== null) throw new Error(`bot exited early:\n${child.output()}`);
-      return child.output().includes("Lookalike is online");
-    }, 60_000);
-    return child;
-  }
 
   /** Every stored id, read through a fresh connection (another process writes the table). */
   async function storedIds(dbDir: string, guildId: string): Promise<string[]> {
@@ -169,7 +160,7 @@ describe("a bot killed mid-burst and restarted", () => {
         }),
       );
 
-    const first = await startChild(env);
+    const first = await bots.start(env);
     // A burst of 40; the bot is killed once it has stored a few, with the rest in flight or unsent.
     let next = 0;
     const burst = (async () => {
@@ -187,7 +178,7 @@ describe("a bot killed mid-burst and restarted", () => {
     const storedAtRestart = (await storedIds(dbDir, server.id)).length;
     assert.ok(storedAtRestart < 50, `the kill came mid-burst (${storedAtRestart} stored)`);
 
-    const second = await startChild(env);
+    const second = await bots.start(env);
     const expected = posted.map((message) => message.attachments[0]!.id).sort();
     const ids = await waitUntil("every image stored", async () => {
       const found = await storedIds(dbDir, server.id);
@@ -200,3 +191,46 @@ describe("a bot killed mid-burst and restarted", () => {
     await new Promise((resolve) => second.once("exit", resolve));
   });
 });
+
+describe("a bot whose background lane is full", () => {
+  let h: Harness;
+  let guild: GuildHandle;
+  let metricsPort: number;
+  before(async () => {
+    metricsPort = await freePort();
+    // Room for two images at a time: a burst overflows it at once.
+    h = await startHarness(
+      (fake) => {
+        guild = fake.addGuild({ name: "Tiny Queue", channels: [{ name: "general" }] });
+      },
+      { LOOKALIKE_QUEUE_LIMIT: "2", LOOKALIKE_METRICS_PORT: String(metricsPort) },
+    );
+  });
+  after(() => h?.close());
+
+  it("defers what does not fit to the catch-up, which indexes every image, and reports it in its metrics", async () => {
+    const images = await distinctImages(20);
+    const channelId = guild.channel("general").id;
+    const posted = await Promise.all(images.map((bytes, i) => h.fake.postMessage(channelId, { attachments: [h.fake.attachment({ filename: `b-${i}.jpg`, bytes })] })));
+    const table = await h.bot.context.engine.collection(guild.id);
+    await waitUntil("every image of the burst stored", async () => (await table.count()) === 20, 120_000, 250);
+    const ids = posted.map((message) => message.attachments[0]!.id);
+    assert.equal((await table.get(ids)).size, 20);
+
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const indexed = (source: string) => Number(new RegExp(`lookalike_images_indexed_total\\{source="${source}"\\} (\\d+)`).exec(metrics)?.[1]);
+    assert.equal(indexed("live") + indexed("catch_up"), 20, metrics.split("\n").filter((l) => l.includes("indexed_total")).join("\n"));
+    assert.ok(indexed("catch_up") > 0, "some images came through the catch-up");
+    const health = await fetch(`http://127.0.0.1:${metricsPort}/healthz`);
+    assert.equal(health.status, 200);
+    assert.equal(((await health.json()) as { gatewayConnected: boolean }).gatewayConnected, true);
+  });
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

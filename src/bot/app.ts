@@ -77,7 +77,7 @@ export async function startBot(config: BotConfig & { token: string }, logger: Lo
   const alerts = new RepostAlerts(logger);
   const checkpoints = new LiveCheckpoints(state, logger);
   sync = new ChannelSync({ client, indexer, index, checkpoints, state, alerts, metrics, logger });
-  const backfill = new BackfillService({ client, indexer, state, logger, engine });
+  const backfill = new BackfillService({ client, indexer, state, logger, index });
   const context: BotContext = { config, logger, client, engine, fetcher, pipeline, indexer, index, sync, alerts, state, backfill, metrics };
   registerEvents(context);
 

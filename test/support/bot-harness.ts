@@ -10,6 +10,7 @@ import { startBot, type RunningBot } from "../../src/bot/app.ts";
 import { loadConfig } from "../../src/bot/config.ts";
 import { FakeDiscord } from "./fake-discord/index.ts";
 import { modelsDir } from "./paths.ts";
+import { waitUntil } from "./polling.ts";
 import { tempDir } from "./temp.ts";
 
 export interface BotEnvironment {
@@ -49,10 +50,11 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(setup?: (fake: FakeDiscord) => void | Promise<void>): Promise<Harness> {
+/** `extraEnv`: more settings for the bot (e.g. a small LOOKALIKE_QUEUE_LIMIT). */
+export async function startHarness(setup?: (fake: FakeDiscord) => void | Promise<void>, extraEnv: Record<string, string> = {}): Promise<Harness> {
   const fake = await FakeDiscord.start();
   await setup?.(fake);
-  const env = await botEnvironment(fake);
+  const env = { ...(await botEnvironment(fake)), ...extraEnv };
   const harness: Harness = {
     fake,
     env,
@@ -82,4 +84,24 @@ export function spawnBotProcess(env: BotEnvironment): ChildProcess & { output: (
   child.stdout!.on("data", (chunk) => (output += chunk));
   child.stderr!.on("data", (chunk) => (output += chunk));
   return Object.assign(child, { output: () => output });
+}
+
+/** Bot processes started by one test suite; `killAll` in its `after` hook leaves none behind. */
+export class BotProcesses {
+  private readonly children: ReturnType<typeof spawnBotProcess>[] = [];
+
+  /** Starts `npm start`'s entry point with info logs and waits until it says it is online. */
+  async start(env: BotEnvironment): Promise<ReturnType<typeof spawnBotProcess>> {
+    const child = spawnBotProcess({ ...env, LOG_LEVEL: "info" });
+    this.children.push(child);
+    await waitUntil("the bot process to come online", () => {
+      if (child.exitCode !== null) throw new Error(`bot exited early:\n${child.output()}`);
+      return child.output().includes("Lookalike is online");
+    }, 60_000);
+    return child;
+  }
+
+  killAll(): void {
+    for (const child of this.children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  }
 }

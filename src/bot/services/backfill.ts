@@ -6,11 +6,11 @@
  */
 import { channelMention, type Client, type Guild } from "discord.js";
 import type { Logger } from "pino";
-import type { LookalikeEngine } from "../../retrieval/engine.ts";
 import { UserFacingError } from "../errors.ts";
 import type { BackfillCheckpoint, GuildState, GuildStateStore } from "../guild-state.ts";
 import { BackfillJob, DEFAULT_BACKFILL_OPTIONS, type BackfillOptions, type JobSpec } from "./backfill/job.ts";
 import { logProgressSink, type BackfillReport, type ProgressSink } from "./backfill/progress.ts";
+import type { GuildIndex } from "./guild-index.ts";
 import type { MessageIndexer } from "./message-indexer.ts";
 
 export { BackfillJob, type BackfillOptions } from "./backfill/job.ts";
@@ -21,7 +21,7 @@ export interface BackfillServiceDeps {
   readonly indexer: MessageIndexer;
   readonly state: GuildStateStore;
   readonly logger: Logger;
-  readonly engine: LookalikeEngine;
+  readonly index: GuildIndex;
   /** Tuning (tests shorten the waits); DEFAULT_BACKFILL_OPTIONS otherwise. */
   readonly options?: Partial<BackfillOptions>;
 }
@@ -85,7 +85,7 @@ export class BackfillService {
       lastStartedAt: date(backfill.lastStartedAt),
       lastFinishedAt: date(backfill.lastFinishedAt),
       channels: Object.entries(backfill.checkpoints).map(([channelId, checkpoint]) => ({ channelId, checkpoint })),
-      imagesInIndex: await (await this.deps.engine.collection(guildId)).count(),
+      imagesInIndex: await this.deps.index.count(guildId),
     };
   }
 

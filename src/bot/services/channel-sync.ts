@@ -11,6 +11,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { setMaxListeners } from "node:events";
+import pLimit from "p-limit";
 import { ChannelType, type Client, type Guild, type GuildBasedChannel, type Message } from "discord.js";
 import type { Logger } from "pino";
 import type { GuildStateStore } from "../guild-state.ts";
@@ -106,8 +107,13 @@ export class ChannelSync {
       await this.deps.checkpoints.load(guild.id);
       const me = guild.members.me;
       for (const channel of guild.channels.cache.values()) {
-        if (!hasHistory(channel) || (me && !canRead(channel, me))) continue;
+        if (!hasHistory(channel)) continue;
         const id = key(guild.id, channel.id);
+        // Without Read Message History there is nothing to catch up from: such a channel is live only.
+        if (me && !canRead(channel, me)) {
+          this.inSync.add(id);
+          continue;
+        }
         this.inSync.delete(id);
         if (this.deps.checkpoints.behind(guild.id, channel.id, channel.lastMessageId)) this.requestPass(guild.id, channel.id);
         else if (!this.running.has(id) && !this.waiting.has(id)) this.inSync.add(id);
@@ -164,7 +170,9 @@ export class ChannelSync {
   async stop(): Promise<void> {
     this.controller.abort();
     this.waiting.clear();
-    while (this.running.size > 0) await sleep(20);
+    // Every wait of a pass listens to the signal; the deadline only guards against one that does not.
+    const deadline = Date.now() + 10_000;
+    while (this.running.size > 0 && Date.now() < deadline) await sleep(20);
     await this.deps.checkpoints.save();
   }
 
@@ -254,11 +262,8 @@ export class ChannelSync {
 
   /** Indexes a page's messages (a few at a time); throws if any could not be stored, so the checkpoint stays. */
   private async indexPage(messages: readonly Message[]): Promise<void> {
-    let next = 0;
-    const worker = async () => {
-      for (let i = next++; i < messages.length; i = next++) await this.catchUpMessage(messages[i]!);
-    };
-    await Promise.all(Array.from({ length: Math.min(this.options.messagesInFlight, messages.length) }, worker));
+    const limit = pLimit(this.options.messagesInFlight);
+    await Promise.all(messages.map((message) => limit(() => this.catchUpMessage(message))));
   }
 
   private async catchUpMessage(message: Message): Promise<void> {

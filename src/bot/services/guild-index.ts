@@ -194,6 +194,15 @@ export class GuildIndex {
     this.upkeep.delete(guildId);
   }
 
+  /**
+   * Upkeep after a bulk of writes (a backfill): the ANN index and whitening when due, and a
+   * compaction under the server's lock when the index upkeep did not already compact.
+   */
+  async upkeepNow(guildId: string): Promise<void> {
+    const { index } = await this.engine.maintain(guildId);
+    if (index === "none") await this.lock.run(guildId, () => this.compact(guildId));
+  }
+
   /** Stored images by id (reads need no lock). */
   async read(guildId: string, ids: readonly string[]): Promise<Map<string, StoredImage>> {
     return (await this.engine.collection(guildId)).get(ids);
@@ -203,6 +212,10 @@ export class GuildIndex {
     const table = await this.engine.collection(guildId);
     const [images, perChannel] = await Promise.all([table.count(), table.countByChannel()]);
     return { images, channels: [...perChannel.keys()].filter(Boolean).length };
+  }
+
+  async count(guildId: string): Promise<number> {
+    return (await this.engine.collection(guildId)).count();
   }
 
   close(): void {

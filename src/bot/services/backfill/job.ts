@@ -6,11 +6,12 @@
  * the indexer skips the images it already has.
  */
 import { setMaxListeners } from "node:events";
+import pLimit from "p-limit";
 import { SnowflakeUtil, type Client, type Guild, type Message } from "discord.js";
 import type { Logger } from "pino";
-import type { LookalikeEngine } from "../../../retrieval/engine.ts";
 import type { BackfillCheckpoint, GuildStateStore } from "../../guild-state.ts";
 import { imagesInMessage } from "../../message-images.ts";
+import type { GuildIndex } from "../guild-index.ts";
 import { MessageIndexer } from "../message-indexer.ts";
 import { ChannelStopped, fetchHistoryPage, PAGE_SIZE, type HistoryChannel, type RetryPolicy } from "./history.ts";
 import { startReporter, type BackfillPhase, type BackfillReport, type ProgressSink, type Reporter } from "./progress.ts";
@@ -45,7 +46,7 @@ export interface JobDeps {
   readonly indexer: MessageIndexer;
   readonly state: GuildStateStore;
   readonly logger: Logger;
-  readonly engine: LookalikeEngine;
+  readonly index: GuildIndex;
   readonly options: BackfillOptions;
 }
 
@@ -86,17 +87,6 @@ interface PageCounts {
 const FRESH_CHECKPOINT: BackfillCheckpoint = { before: null, done: false, scanned: 0, indexed: 0, skipped: 0 };
 
 const timestampOf = (id: string) => Number(SnowflakeUtil.timestampFrom(id));
-
-/** `map` with at most `limit` calls in flight; results in input order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, map: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    for (let index = next++; index < items.length; index = next++) results[index] = await map(items[index]!);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return results;
-}
 
 const add = (into: Record<string, number>, key: string, count: number) => (into[key] = (into[key] ?? 0) + count);
 
@@ -284,12 +274,17 @@ export class BackfillJob {
     const counts: PageCounts = { scanned: 0, imagesNew: 0, imagesAlreadyIndexed: 0, skipped: {} };
     const botId = this.deps.client.user?.id;
     const wanted = messages.filter((message) => MessageIndexer.indexable(message, botId));
-    const outcomes = await mapLimit(wanted, this.deps.options.messagesInFlight, (message) =>
-      this.deps.indexer.indexMessage(message, { checkReposts: false, whenBusy: "wait", source: "backfill", signal: this.signal }).catch((error: unknown) => {
-        // An unexpected failure (e.g. the database) costs that message's images, not the whole backfill.
-        this.logger.error({ err: error, messageId: message.id }, "backfill could not index a message");
-        return { indexed: 0, skipped: { internal: imagesInMessage(message).length }, reposts: [], deferred: false };
-      }),
+    const limit = pLimit(this.deps.options.messagesInFlight);
+    const outcomes = await Promise.all(
+      wanted.map((message) =>
+        limit(() =>
+          this.deps.indexer.indexMessage(message, { checkReposts: false, whenBusy: "wait", source: "backfill", signal: this.signal }).catch((error: unknown) => {
+            // An unexpected failure (e.g. the database) costs that message's images, not the whole backfill.
+            this.logger.error({ err: error, messageId: message.id }, "backfill could not index a message");
+            return { indexed: 0, skipped: { internal: imagesInMessage(message).length }, reposts: [], deferred: false };
+          }),
+        ),
+      ),
     );
     counts.scanned = wanted.length;
     for (const outcome of outcomes) {
@@ -320,8 +315,7 @@ export class BackfillJob {
    */
   private async maintainIndex(): Promise<void> {
     try {
-      const { index } = await this.deps.engine.maintain(this.guildId);
-      if (index === "none") await (await this.deps.engine.collection(this.guildId)).compact();
+      await this.deps.index.upkeepNow(this.guildId);
     } catch (error) {
       this.logger.warn({ err: error }, "index maintenance after backfill failed");
     }
