@@ -3,12 +3,15 @@
  * defaults, on this machine. Each section's output is kept in bench/sections/<name>.json together
  * with the command, date and machine that produced it; bench/RESULTS.md and bench/results.json are
  * assembled from all sections, so `--only speed` refreshes the speed section and keeps the others.
- * With --quick everything goes to bench/.cache/ instead, so a smoke run never touches committed results.
+ * With --quick everything goes to bench/.cache/ (or LOOKALIKE_BENCH_CACHE) instead, so a smoke run
+ * never touches committed results.
  */
+import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { machineReport } from "./lib/machine.ts";
+import { cacheDir, datasetsDir, modelsDir, sharedDir } from "./lib/paths.ts";
 import type { BenchContext, BenchSection } from "./lib/section.ts";
 
 const SECTIONS: Record<string, () => Promise<BenchSection>> = {
@@ -65,9 +68,13 @@ async function main(): Promise<void> {
   });
   const names = values.only ?? Object.keys(SECTIONS);
   for (const name of names) if (!SECTIONS[name]) throw new Error(`Unknown section "${name}"; choose from ${Object.keys(SECTIONS).join(", ")}.`);
+  if (!existsSync(modelsDir) || !existsSync(datasetsDir)) {
+    process.stderr.write(`shared/ not found at ${sharedDir}: the benchmark needs the shared models and datasets; clone next to shared/ or set LOOKALIKE_SHARED_DIR\n`);
+    process.exit(1);
+  }
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;
   const context: BenchContext = { quick: values.quick!, log: (line) => process.stderr.write(`${line}\n`) };
-  const outDir = values.quick ? path.join("bench", ".cache") : "bench";
+  const outDir = values.quick ? cacheDir() : "bench";
   await mkdir(path.join(outDir, "sections"), { recursive: true });
   for (const name of names) {
     context.log(`== ${name}`);

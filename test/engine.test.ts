@@ -7,7 +7,8 @@ import type { LookalikeEngine } from "../src/retrieval/engine.ts";
 import { isLookalikeError } from "../src/retrieval/errors.ts";
 import { decodeImage } from "../src/retrieval/image.ts";
 import { getModel } from "../src/retrieval/models.ts";
-import { POOLING_NAMES, dot, pool } from "../src/retrieval/pooling.ts";
+import { POOLING_NAMES, pool } from "../src/retrieval/pooling.ts";
+import { dot } from "../src/retrieval/vectors.ts";
 import { DEFAULT_WHITENING_POLICY } from "../src/retrieval/whitening/maintainer.ts";
 import { openTestEngine } from "./support/engine.ts";
 import { datasetsDir, modelsDir } from "./support/paths.ts";
@@ -38,11 +39,12 @@ describe("embedding with the real MobileNetV2 model", () => {
 
   it("scores a re-encoded, resized copy far above an unrelated photo for every pooling", async () => {
     const [a, b] = (await readdir(photos)).slice(0, 2).map((f) => path.join(photos, f));
-    const maps = await embedder.featureMaps([
+    const images = [
       await decodeImage(a!),
       await decodeImage(await reencode(await downscale(a!, 0.4), 30)),
       await decodeImage(b!),
-    ]);
+    ];
+    const maps = await Promise.all(images.map((image) => embedder.featureMap(image)));
     for (const name of POOLING_NAMES) {
       const [original, copy, other] = maps.map((m) => pool(name, m));
       const same = dot(original!, copy!);

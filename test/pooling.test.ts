@@ -6,9 +6,7 @@ import {
   crow,
   crowChannelWeights,
   crowSpatialWeights,
-  dot,
   gem,
-  l2normalize,
   mac,
   pool,
   poolBatch,
@@ -18,6 +16,7 @@ import {
   type FeatureMap,
   type Region,
 } from "../src/retrieval/pooling.ts";
+import { dot, l2normalize } from "../src/retrieval/vectors.ts";
 import { seededRandom } from "./support/vectors.ts";
 
 /** A CHW map from per-channel planes (each row-major H×W). */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { isLookalikeError } from "../src/retrieval/errors.ts";
-import { alphaQueryExpansion, augmentDatabase, expand, nearestNeighbours } from "../src/retrieval/rerank.ts";
+import { alphaQueryExpansion, augmentDatabase, expand, nearestNeighbours } from "../bench/lib/rerank.ts";
 import { augmentRows, expandRows } from "../bench/lib/vectors.ts";
 import { randomUnitVector, seededRandom } from "./support/vectors.ts";
 

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { isLookalikeError } from "../src/retrieval/errors.ts";
-import { ImageStore, type ImageRecord, type VectorSpace } from "../src/retrieval/store.ts";
+import { idsWhere } from "../src/retrieval/filters.ts";
+import { ImageStore } from "../src/retrieval/store/image-store.ts";
+import type { ImageRecord, VectorSpace } from "../src/retrieval/store/schema.ts";
 import { tempDir } from "./support/temp.ts";
 import { nearby, randomUnitVector, seededRandom } from "./support/vectors.ts";
 
@@ -74,7 +76,7 @@ describe("ImageStore on a real LanceDB in a temp dir", () => {
     store.close();
   });
 
-  it("deletes by id (any string, safely), message, channel and author", async () => {
+  it("looks rows up by id (any string, safely) and deletes by message, channel and author", async () => {
     const store = await ImageStore.open(await tempDir(), space);
     const table = await store.collection("g");
     const hostile = "it's a trap' OR '1'='1";
@@ -84,12 +86,13 @@ describe("ImageStore on a real LanceDB in a temp dir", () => {
       record("other", randomUnitVector(32, random), { messageId: "6", channelId: "60", authorId: "600" }),
       record("more", randomUnitVector(32, random), { messageId: "7", channelId: "60", authorId: "700" }),
     ]);
-    assert.equal(await table.deleteIds([hostile]), 1);
-    assert.equal(await table.count(), 3);
+    assert.equal(idsWhere([hostile]), `id IN ('it''s a trap'' OR ''1''=''1')`, "the id stays one string literal");
+    assert.deepEqual([...(await table.get([hostile, "it's not stored"])).keys()], [hostile]);
     assert.equal(await table.delete({ messageIds: ["5"] }), 1);
     assert.equal(await table.delete({ authorIds: ["700"] }), 1);
     assert.equal(await table.delete({ channelIds: ["60"] }), 1);
-    assert.equal(await table.count(), 0);
+    assert.equal(await table.count(), 1, "only the row with the hostile id is left");
+    assert.deepEqual([...(await table.get([hostile])).keys()], [hostile]);
     await assert.rejects(table.delete({}), /empty filter/);
     store.close();
   });

@@ -39,7 +39,7 @@ export async function augmentedViews(sources: readonly ImageItem[], views: numbe
   const jobs = sources.flatMap((source, s) => Array.from({ length: views }, (_, v) => ({ source, s, v })));
   await mapLimit(jobs, 4, async ({ source, s, v }) => {
     const id = `v${VERSION}/${itemKey(source).replace(/[:/]/g, "__")}__${v}.jpg`;
-    const file = path.join(cacheDir, "train-aug", id);
+    const file = path.join(cacheDir(), "train-aug", id);
     const exists = await access(file).then(() => true, () => false);
     if (!exists) {
       await mkdir(path.dirname(file), { recursive: true });

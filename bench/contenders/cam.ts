@@ -11,7 +11,8 @@
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { l2normalize, type FeatureMap } from "../../src/retrieval/pooling.ts";
+import type { FeatureMap } from "../../src/retrieval/pooling.ts";
+import { l2normalize } from "../../src/retrieval/vectors.ts";
 import type { ModelDescription } from "../../src/retrieval/models.ts";
 
 export interface Classifier {

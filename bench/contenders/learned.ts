@@ -26,6 +26,8 @@ export interface LearnedProjection {
 /** At most this many training pairs: enough for 256 × 1280 weights to move, cheap to embed. */
 const MAX_PAIRS = 900;
 const MAX_IMAGES = 600;
+/** The quick slice: enough to run every step (views, their maps, training), not to learn much. */
+const QUICK = { images: 24, pairs: 48 };
 
 export async function learnProjection(
   cache: FeatureCache,
@@ -34,8 +36,8 @@ export async function learnProjection(
   mode: ResizeMode,
   quick: boolean,
 ): Promise<LearnedProjection> {
-  const images = sample(storedItems, quick ? Math.min(120, MAX_IMAGES) : MAX_IMAGES, "learned-projection");
-  const views = Math.max(1, Math.floor((quick ? 240 : MAX_PAIRS) / images.length));
+  const images = sample(storedItems, quick ? QUICK.images : MAX_IMAGES, "learned-projection");
+  const views = Math.max(1, Math.floor((quick ? QUICK.pairs : MAX_PAIRS) / images.length));
   const augmented = await augmentedViews(images, views);
   const rowOfItem = new Map(storedItems.map((item, i) => [item, i]));
   const anchorRows = images.flatMap((item) => Array.from({ length: views }, () => rowOfItem.get(item)!));

@@ -9,7 +9,8 @@
  * apart poorly). Weights follow the paper's power normalisation (α = 2, β = 2, as CroW).
  * Each part vector is L2-normalised before concatenation so every part has an equal say.
  */
-import { l2normalize, type FeatureMap } from "../../src/retrieval/pooling.ts";
+import type { FeatureMap } from "../../src/retrieval/pooling.ts";
+import { l2normalize } from "../../src/retrieval/vectors.ts";
 
 /** Parts kept. The paper used up to 25 on VGG16; 4 keeps 4 × 1280 = 5,120 dimensions affordable here. */
 export const PWA_PARTS = 4;

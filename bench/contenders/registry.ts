@@ -4,7 +4,7 @@
  * contender goes through the same metric code.
  */
 import { DEFAULT_POOLING } from "../../src/retrieval/descriptor.ts";
-import { DEFAULT_DATABASE_AUGMENTATION, DEFAULT_QUERY_EXPANSION } from "../../src/retrieval/rerank.ts";
+import { DEFAULT_DATABASE_AUGMENTATION, DEFAULT_QUERY_EXPANSION } from "../lib/rerank.ts";
 import { DEFAULT_WHITENING, type Whitening } from "../../src/retrieval/whitening.ts";
 import type { DescribedCollection } from "../lib/collection.ts";
 import { CNN_DESCRIPTORS, LIBRARY_POOLINGS, type CnnDescriptor } from "../lib/descriptors.ts";

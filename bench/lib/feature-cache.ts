@@ -106,7 +106,7 @@ export class FeatureCache {
 
   private fileOf({ item, mode, flipped }: MapRequest, square: boolean): string {
     const name = `${item.id.replaceAll("/", "__")}${flipped ? ".flip" : ""}.f32`;
-    return path.join(cacheDir, "maps", this.model.id, square ? "square" : mode, item.dataset, name);
+    return path.join(cacheDir(), "maps", this.model.id, square ? "square" : mode, item.dataset, name);
   }
 
   private embedder(mode: ResizeMode): Promise<Embedder> {

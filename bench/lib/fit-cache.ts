@@ -41,7 +41,7 @@ function decode(buffer: Buffer): Whitening {
 }
 
 export async function cachedWhitening(m: Matrix, options: WhiteningOptions, fit: () => Promise<Whitening>): Promise<Whitening> {
-  const file = path.join(cacheDir, "whitening", `${await keyOf(m, options)}.bin`);
+  const file = path.join(cacheDir(), "whitening", `${await keyOf(m, options)}.bin`);
   const stored = await readFile(file).catch(() => undefined);
   if (stored) return decode(stored);
   const w = await fit();

@@ -3,10 +3,10 @@
  * score (higher = more alike) between every query and every stored image. Metrics and verdict
  * calibration are written once against this, so every contender is measured by the same code.
  */
-import type { ExpansionOptions } from "../../src/retrieval/rerank.ts";
+import type { ExpansionOptions } from "./rerank.ts";
 import type { Whitening, WhiteningOptions } from "../../src/retrieval/whitening.ts";
-import { dot } from "../../src/retrieval/pooling.ts";
-import { expand } from "../../src/retrieval/rerank.ts";
+import { dot } from "../../src/retrieval/vectors.ts";
+import { expand } from "./rerank.ts";
 import { hammingBits, type Bits } from "../contenders/hashes.ts";
 import { matrixOf, rowOf, type Matrix } from "./matrix.ts";
 import { forEachSimilarityBlock, nearest, topK, type Ranked } from "./ranking.ts";

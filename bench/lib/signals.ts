@@ -49,7 +49,7 @@ interface Stored {
 const loaded = new Map<string, Promise<Map<string, Stored | Refusal>>>();
 
 async function load(dataset: string): Promise<Map<string, Stored | Refusal>> {
-  const file = path.join(cacheDir, "signals", `${dataset}.json`);
+  const file = path.join(cacheDir(), "signals", `${dataset}.json`);
   const json = await readFile(file, "utf8").catch(() => undefined);
   if (!json) return new Map();
   const parsed = JSON.parse(json) as { version: number; items: Record<string, Stored | Refusal> };
@@ -57,7 +57,7 @@ async function load(dataset: string): Promise<Map<string, Stored | Refusal>> {
 }
 
 async function save(dataset: string, items: Map<string, Stored | Refusal>): Promise<void> {
-  const file = path.join(cacheDir, "signals", `${dataset}.json`);
+  const file = path.join(cacheDir(), "signals", `${dataset}.json`);
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, JSON.stringify({ version: VERSION, items: Object.fromEntries(items) }));
 }

@@ -1,9 +1,9 @@
 /**
- * Whole-matrix versions of the library's vector transforms (whitening, re-ranking), fast enough
- * for thousands of rows: the arithmetic runs through matrix products, the definitions stay the
- * library's (src/retrieval/whitening.ts, src/retrieval/rerank.ts), and bench tests compare both.
+ * Whole-matrix versions of the vector transforms (whitening, re-ranking), fast enough for
+ * thousands of rows: the arithmetic runs through matrix products, the definitions stay the
+ * per-vector ones (src/retrieval/whitening.ts, bench/lib/rerank.ts), and bench tests compare both.
  */
-import { expand, type ExpansionOptions } from "../../src/retrieval/rerank.ts";
+import { expand, type ExpansionOptions } from "./rerank.ts";
 import { symmetricEigen, whiteningFromAxes, whiteningFromMoments, type Whitening, type WhiteningOptions } from "../../src/retrieval/whitening.ts";
 import { gram, multiplyTransposed, rowOf, transpose, type Matrix } from "./matrix.ts";
 import { cachedWhitening } from "./fit-cache.ts";

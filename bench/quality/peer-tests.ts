@@ -60,7 +60,10 @@ export async function peerTests(
 ): Promise<PeerResult> {
   const dedup = await imagededup();
   const aug = await augly();
-  const stored = [aug.original, ...aug.others, ...dedup.base, ...(await museum()).db, ...sample(await flowers(), quick ? 100 : 300, "peer-tests")];
+  // The quick slice: 30 paintings and 30 flowers as distractors instead of all 287 and 300.
+  const paintings = (await museum()).db;
+  const distractors = [...(quick ? sample(paintings, 30, "peer-tests") : paintings), ...sample(await flowers(), quick ? 30 : 300, "peer-tests")];
+  const stored = [aug.original, ...aug.others, ...dedup.base, ...distractors];
   const expectedOf = (item: ImageItem) =>
     item.dataset === "augly" ? itemKey(aug.original) : `imagededup:base_images/${item.label}.jpg`;
   const all = [...dedup.mixed.map((item) => ({ item, suite: "imagededup" as const })), ...aug.transformed.map((item) => ({ item, suite: "augly" as const }))];

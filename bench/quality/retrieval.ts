@@ -4,7 +4,7 @@
  */
 import { contenders, type Family } from "../contenders/registry.ts";
 import type { Classifier } from "../contenders/cam.ts";
-import { cifar, flowers, museum, sample } from "../lib/datasets.ts";
+import { cifar, flowers, museum, sample, type ImageItem } from "../lib/datasets.ts";
 import type { FeatureCache } from "../lib/feature-cache.ts";
 import { categoryMetrics, instanceMetrics } from "../lib/metrics.ts";
 import { qualityInput } from "./input.ts";
@@ -27,19 +27,33 @@ export interface RetrievalResult {
 
 type Log = (line: string) => void;
 
+/**
+ * The quick slice (the test suite's smoke run, about half a minute from an empty cache): 15 museum
+ * queries against their 15 paintings and 35 others, 80 flowers and 100 CIFAR images (5 and 10 classes, evenly).
+ */
+const QUICK = { museumQueries: 15, museumDb: 50, flowers: 80, cifar: 100 };
+
+/** The paintings the queries show, then others in hash order, `count` in all (in db order). */
+function haystack(db: readonly ImageItem[], queries: readonly ImageItem[], count: number): ImageItem[] {
+  const relevant = new Set(queries.map((q) => q.label));
+  const others = sample(db.filter((d) => !relevant.has(d.id)), count - relevant.size, "quality-quick");
+  const kept = new Set([...relevant, ...others.map((d) => d.id)]);
+  return db.filter((d) => kept.has(d.id));
+}
+
 export async function museumRetrieval(cache: FeatureCache, classifier: Classifier, quick: boolean, log: Log): Promise<RetrievalResult> {
   const set = await museum();
-  // The quick slice keeps every painting (the db is the haystack) and half the queries.
-  const queries = quick ? sample(set.queries, 45, "quality-quick") : set.queries;
-  const { input, learnedNote } = await qualityInput(cache, classifier, { stored: set.db, queries, compareModes: true, quick });
-  const relevant = queries.map((q) => set.db.findIndex((d) => d.id === q.label));
+  const queries = quick ? sample(set.queries, QUICK.museumQueries, "quality-quick") : set.queries;
+  const db = quick ? haystack(set.db, queries, QUICK.museumDb) : set.db;
+  const { input, learnedNote } = await qualityInput(cache, classifier, { stored: db, queries, compareModes: true, quick });
+  const relevant = queries.map((q) => db.findIndex((d) => d.id === q.label));
   const rows: RetrievalRow[] = [];
   for (const c of contenders(input)) {
     const m = await instanceMetrics(await c.make(), relevant);
     rows.push({ name: c.name, family: c.family, shipped: c.shipped === true, metrics: { top1: m.top1, top5: m.top5, map: m.map } });
   }
   log(`  museum: ${rows.length} contenders`);
-  return { dataset: "museum-paintings-mcv", queries: queries.length, stored: set.db.length, rows, learnedNote: learnedNote() };
+  return { dataset: "museum-paintings-mcv", queries: queries.length, stored: db.length, rows, learnedNote: learnedNote() };
 }
 
 export async function categoryRetrieval(
@@ -50,7 +64,7 @@ export async function categoryRetrieval(
   log: Log,
 ): Promise<RetrievalResult> {
   const all = which === "flowers" ? await flowers() : await cifar();
-  const stored = quick ? sample(all, 300, "quality-quick") : all;
+  const stored = quick ? sample(all, QUICK[which], "quality-quick") : all;
   // Square images: every resize mode gives the model the same input, so modes are not compared.
   const { input, learnedNote } = await qualityInput(cache, classifier, { stored, queries: "stored", compareModes: false, quick });
   const labels = stored.map((s) => s.label!);

@@ -96,7 +96,7 @@ export const qualitySection: BenchSection = {
         "",
         `Shipped configuration (**bold**): ${label}, no whitening or re-ranking. Every CNN row uses the same cached MobileNetV2-int8 feature maps ` +
           "and query-time flip augmentation (max over the query and its mirror image), as the CLI does. PCAw = PCA-whitening learned on the " +
-          "stored images (src/retrieval/whitening.ts: shrinkage 0.1, power ½, all dimensions); αQE and DBA: k = 2, α = 3 (src/retrieval/rerank.ts). " +
+          "stored images (src/retrieval/whitening.ts: shrinkage 0.1, power ½, all dimensions); αQE and DBA: k = 2, α = 3 (bench/lib/rerank.ts). " +
           "Museum: each of " +
           `${museum.queries} re-photographed queries has one relevant painting among ${museum.stored}. Flowers (${flowers.stored}) and CIFAR-10 ` +
           `(${cifar.stored}, 32 px upscaled) are leave-one-out: every image queries all others, relevant = same class. ` +

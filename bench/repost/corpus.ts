@@ -68,18 +68,32 @@ interface Sizes {
 }
 
 const FULL: Sizes = { museumOriginals: 40, photoOriginals: 39, cifar: 5000, flowers: 1500, museumDistractors: 247, framedIndexed: 200, framedQueries: 200 };
-const QUICK: Sizes = { museumOriginals: 6, photoOriginals: 8, cifar: 300, flowers: 150, museumDistractors: 60, framedIndexed: 20, framedQueries: 30 };
+/**
+ * The quick slice (the test suite's smoke run): one photo and one painting original per half (so
+ * both halves have reposts of every transform), and a small index (~170 images), so that every
+ * step runs in seconds and the fused verdict is still calibrated on, and judged over, real negatives.
+ */
+const QUICK: Sizes = { museumOriginals: 2, photoOriginals: 2, cifar: 60, flowers: 40, museumDistractors: 20, framedIndexed: 8, framedQueries: 12 };
 
 const SALT = "repost-v1";
+const originalsHalf = (item: ImageItem): Half => halfOf(itemKey(item), `${SALT}/originals`);
+
+/** `count` originals; the quick slice draws half of them from each half of the corpus. */
+function originalsFrom(items: readonly ImageItem[], count: number, salt: string, quick: boolean): ImageItem[] {
+  if (!quick) return sample(items, count, salt);
+  return (["calibration", "test"] as const).flatMap((h, i) =>
+    sample(items.filter((item) => originalsHalf(item) === h), i === 0 ? Math.ceil(count / 2) : Math.floor(count / 2), salt),
+  );
+}
 
 export async function buildCorpus(quick: boolean, log: (line: string) => void): Promise<RepostCorpus> {
   const sizes = quick ? QUICK : FULL;
   const paintings = await museum();
   // Paintings that serve as originals are drawn first; the rest of the museum db are distractors.
-  const museumOriginals = sample(paintings.db, sizes.museumOriginals, `${SALT}/museum-originals`);
+  const museumOriginals = originalsFrom(paintings.db, sizes.museumOriginals, `${SALT}/museum-originals`, quick);
   const originalKeys = new Set(museumOriginals.map(itemKey));
   const museumRest = sample(paintings.db.filter((d) => !originalKeys.has(itemKey(d))), sizes.museumDistractors, `${SALT}/museum`);
-  const originals = [...sample(await photoPool(), sizes.photoOriginals, `${SALT}/photos`), ...museumOriginals];
+  const originals = [...originalsFrom(await photoPool(), sizes.photoOriginals, `${SALT}/photos`, quick), ...museumOriginals];
   const peers = [...(await blockhashImages()), ...(await imagededup()).base, ...(await augly()).others, (await augly()).original];
   const distractors = [
     ...sample(await cifar(), sizes.cifar, `${SALT}/cifar`),
@@ -143,7 +157,10 @@ export async function buildCorpus(quick: boolean, log: (line: string) => void): 
     });
   }
   const museumByKey = new Map(paintings.db.map((d) => [d.id, d]));
-  for (const q of paintings.queries) {
+  // A re-photo is a repost only of an indexed painting (the full corpus indexes all of them).
+  const indexedKeys = new Set(indexed.map(itemKey));
+  const rePhotos = paintings.queries.filter((q) => indexedKeys.has(itemKey(museumByKey.get(q.label!)!)));
+  for (const q of rePhotos) {
     const target = museumByKey.get(q.label!)!;
     const expected = itemKey(target);
     queries.push({ item: q, kind: "re-photo", transform: "re-photo", group: "re-photo", expected, excluded: sharingContent([expected], expected), half: half(itemKey(q), "re-photos") });
@@ -171,7 +188,7 @@ export async function buildCorpus(quick: boolean, log: (line: string) => void): 
     "framed distractors (indexed)": framedIndexed.length,
     indexed: indexed.length,
     "repost queries": reposts.length,
-    "re-photo queries": paintings.queries.length,
+    "re-photo queries": rePhotos.length,
     "non-repost queries": indexed.length + framedQueries.length,
   };
   return { indexed, queries, originals, generated: [...reposts, ...framedIndexed, ...framedQueries], counts };

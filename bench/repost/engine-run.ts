@@ -9,7 +9,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { LookalikeEngine, type AnalyzedImage } from "../../src/retrieval/engine.ts";
-import { DEFAULT_INDEX_POLICY } from "../../src/retrieval/store.ts";
+import { DEFAULT_INDEX_POLICY } from "../../src/retrieval/store/index-policy.ts";
 import type { DecisionSpace, RepostVerdict } from "../../src/retrieval/reposts.ts";
 import type { RepostCalibration } from "../../src/retrieval/thresholds.ts";
 import { mapLimit } from "../lib/concurrency.ts";

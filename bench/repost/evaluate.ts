@@ -186,7 +186,10 @@ async function run(quick: boolean, log: (line: string) => void): Promise<RepostE
   // all of them). Whitened thresholds are calibrated over every fit a collection may have, from
   // the policy's minRows up; the smaller sizes show where that minimum has to be.
   const { minRows } = DEFAULT_WHITENING_POLICY;
-  const sizes = [...new Set([...SMALL_FIT_ROWS, minRows])].filter((n) => n < storedRows.rows).sort((a, b) => a - b);
+  // The quick slice indexes fewer images than the smallest size: it fits on half of them, to run the step.
+  const sizes = quick
+    ? [Math.floor(storedRows.rows / 2)]
+    : [...new Set([...SMALL_FIT_ROWS, minRows])].filter((n) => n < storedRows.rows).sort((a, b) => a - b);
   const fitEvidence = new Map<number, Candidate[][]>();
   for (const rows of sizes) fitEvidence.set(rows, await gather(await whitenedBy(spreadRows(storedRows, rows))));
   const applicable = sizes.filter((rows) => rows >= minRows).map((rows) => fitEvidence.get(rows)!);

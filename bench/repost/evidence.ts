@@ -8,8 +8,8 @@
  */
 import type { Fingerprint } from "../../src/retrieval/fingerprint.ts";
 import { evidence, queryViews, type CandidateEvidence } from "../../src/retrieval/reposts.ts";
-import { dot } from "../../src/retrieval/pooling.ts";
-import type { Match } from "../../src/retrieval/store.ts";
+import { dot } from "../../src/retrieval/vectors.ts";
+import type { Match } from "../../src/retrieval/store/schema.ts";
 import { rowOf, type Matrix } from "../lib/matrix.ts";
 import { nearest } from "../lib/ranking.ts";
 

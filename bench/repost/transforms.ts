@@ -102,7 +102,7 @@ export interface Job {
 
 const GENERATOR_VERSION = 1;
 export const GENERATED_DATASET = "repost-gen";
-const root = path.join(cacheDir, "repost");
+const root = () => path.join(cacheDir(), "repost");
 
 const fileName = (job: Job) => `${job.transform.name}/${itemKey(job.source).replace(/[:/]/g, "__")}.jpg`;
 
@@ -118,7 +118,7 @@ async function run(job: Job): Promise<Generated> {
   }
   params.output = { format: "jpeg", quality: job.transform.quality, width: picture.width, height: picture.height };
   const id = fileName(job);
-  const file = path.join(root, "images", id);
+  const file = path.join(root(), "images", id);
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, await sharp(picture.data).jpeg({ quality: job.transform.quality }).toBuffer());
   return {
@@ -136,7 +136,7 @@ async function run(job: Job): Promise<Generated> {
  * The manifest keeps every image ever generated, so the quick slice and the full run share files.
  */
 export async function generate(jobs: readonly Job[], log: (line: string) => void): Promise<Generated[]> {
-  const manifestFile = path.join(root, "manifest.json");
+  const manifestFile = path.join(root(), "manifest.json");
   const manifest = await readFile(manifestFile, "utf8")
     .then((json) => JSON.parse(json) as { version: number; images: Record<string, Generated> })
     .catch(() => ({ version: GENERATOR_VERSION, images: {} as Record<string, Generated> }));
@@ -156,7 +156,7 @@ export async function generate(jobs: readonly Job[], log: (line: string) => void
     if (++made % 200 === 0) log(`  generated ${made} transformed images`);
   });
   if (made > 0) {
-    await mkdir(root, { recursive: true });
+    await mkdir(root(), { recursive: true });
     await writeFile(manifestFile, JSON.stringify(manifest, null, 1));
     log(`  generated ${made} transformed images (parameters in ${path.relative(process.cwd(), manifestFile)})`);
   }

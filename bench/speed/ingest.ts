@@ -15,7 +15,8 @@ import { decodeImage, writeModelInput, type DecodedImage } from "../../src/retri
 import { InferenceWorker } from "../../src/retrieval/embedder/inference-worker.ts";
 import { DEFAULT_MODEL_ID, ensureModelFile, getModel } from "../../src/retrieval/models.ts";
 import { pool } from "../../src/retrieval/pooling.ts";
-import { ImageStore, type ImageRecord } from "../../src/retrieval/store.ts";
+import { ImageStore } from "../../src/retrieval/store/image-store.ts";
+import type { ImageRecord } from "../../src/retrieval/store/schema.ts";
 import { flowers, MODELS_DIR, museumDb, photoPool, spread } from "./datasets.ts";
 import { load, median, timed } from "./stats.ts";
 

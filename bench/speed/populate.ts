@@ -7,7 +7,8 @@
 import * as lancedb from "@lancedb/lancedb";
 import type { Data, DataType, Schema } from "apache-arrow";
 import { arrow } from "../../src/retrieval/arrow.ts";
-import { ImageStore, type VectorSpace } from "../../src/retrieval/store.ts";
+import { ImageStore } from "../../src/retrieval/store/image-store.ts";
+import type { VectorSpace } from "../../src/retrieval/store/schema.ts";
 import type { RowSource } from "./synthetic.ts";
 
 export const TABLE_PREFIX = "images_";

@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { DEFAULT_INDEX_POLICY, type IndexPolicy, type VectorIndexSpec } from "../../src/retrieval/store.ts";
+import { DEFAULT_INDEX_POLICY, type IndexPolicy, type VectorIndexSpec } from "../../src/retrieval/store/index-policy.ts";
 import { ExactTopK, recallAtK } from "./exact.ts";
 import { createCollection, populate } from "./populate.ts";
 import type { RealEmbeddings } from "./real-embeddings.ts";

@@ -9,7 +9,8 @@
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_INDEX_POLICY, ImageStore } from "../../src/retrieval/store.ts";
+import { ImageStore } from "../../src/retrieval/store/image-store.ts";
+import { DEFAULT_INDEX_POLICY } from "../../src/retrieval/store/index-policy.ts";
 import { benchSpace, FILTER_CHANNEL } from "./populate.ts";
 import { percentile } from "./stats.ts";
 import { randomCentres } from "./synthetic.ts";

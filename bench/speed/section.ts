@@ -9,7 +9,7 @@ import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { BenchContext, BenchSection, SectionResult } from "../lib/section.ts";
-import { DEFAULT_INDEX_POLICY, DEFAULT_VECTOR_INDEX } from "../../src/retrieval/store.ts";
+import { DEFAULT_INDEX_POLICY, DEFAULT_VECTOR_INDEX } from "../../src/retrieval/store/index-policy.ts";
 import { DEFAULT_POOLING } from "../../src/retrieval/descriptor.ts";
 import { DESCRIPTOR_LABEL } from "../contenders/registry.ts";
 import { MODELS_DIR } from "./datasets.ts";

@@ -1,26 +1,39 @@
 /**
- * The composition root: config → logger → engine → services → client. `npm start` and the
- * end-to-end tests both start the bot through `startBot`; everything is wired here and only here.
+ * The composition root: config → logger → engine → services → client, then the commands: the
+ * services they may use (command-services.ts) built from the bot's, and the command registry
+ * handed to the interaction dispatcher. `npm start` (main.ts) and the end-to-end tests both start
+ * the bot through `startBot`; everything is wired here and only here, and only those entry points
+ * import this module.
  */
 import { Events, Status, type Client } from "discord.js";
 import type { Logger } from "pino";
+import { commandRegistry } from "../commands/registry.ts";
 import { LookalikeEngine } from "../retrieval/engine.ts";
 import { AttachmentFetcher } from "./attachment-fetcher.ts";
 import { createClient } from "./client.ts";
+import type { CommandServices } from "./command-services.ts";
 import type { BotConfig } from "./config.ts";
 import type { BotContext } from "./context.ts";
+import { reportToUser } from "./errors.ts";
+import { createDispatcher } from "./events/interaction-create.ts";
 import { registerEvents } from "./events/register.ts";
 import { GuildStateStore } from "./guild-state.ts";
 import { createLogger } from "./logger.ts";
+import { attachmentRef, imagesInMessage } from "./message-images.ts";
 import { healthReport, startMetricsServer } from "./metrics-server.ts";
 import { BotMetrics } from "./metrics.ts";
+import { askerOf } from "./permissions.ts";
 import { BackfillService } from "./services/backfill.ts";
+import { InteractionProgressSink } from "./services/backfill/interaction-sink.ts";
+import { renderProgress } from "./services/backfill/progress.ts";
+import { canRead } from "./services/backfill/targets.ts";
 import { ChannelSync } from "./services/channel-sync.ts";
 import { GuildIndex } from "./services/guild-index.ts";
 import { ImagePipeline } from "./services/image-pipeline.ts";
 import { LiveCheckpoints } from "./services/live-checkpoints.ts";
 import { MessageIndexer } from "./services/message-indexer.ts";
 import { RepostAlerts } from "./services/repost-alerts.ts";
+import { buildSimilarReply } from "./similar-reply.ts";
 import { WorkQueue } from "./work-queue.ts";
 
 export interface RunningBot {
@@ -79,7 +92,7 @@ export async function startBot(config: BotConfig & { token: string }, logger: Lo
   sync = new ChannelSync({ client, indexer, index, checkpoints, state, alerts, metrics, logger });
   const backfill = new BackfillService({ client, indexer, state, logger, index });
   const context: BotContext = { config, logger, client, engine, fetcher, pipeline, indexer, index, sync, alerts, state, backfill, metrics };
-  registerEvents(context);
+  registerEvents(context, createDispatcher({ registry: commandRegistry, services: commandServices(context), logger, metrics }));
 
   const metricsServer = config.metricsPort
     ? await startMetricsServer({
@@ -111,4 +124,62 @@ export async function startBot(config: BotConfig & { token: string }, logger: Lo
   backfill.resumeAll();
 
   return { context, stop: closeAll };
+}
+
+/** What commands may use of the bot (command-services.ts), from its services. */
+function commandServices({ config, logger, engine, pipeline, index, state, backfill, sync, metrics }: BotContext): CommandServices {
+  return {
+    search: {
+      imagesIn: (message) => imagesInMessage(message),
+      fromAttachment: (attachment) => attachmentRef(attachment),
+      async lookalikes(interaction, ref, { fileName, ...query }) {
+        const image = await pipeline.analyzeRef(ref, { lane: "interactive", flipped: true });
+        return buildSimilarReply(engine, { ...askerOf(interaction), ...query, image }, fileName);
+      },
+      timeAnswer: (command) => metrics.timeSimilar(command),
+    },
+    backfill: {
+      status: (guildId) => backfill.status(guildId),
+      cancel: (guildId) => backfill.cancel(guildId),
+      assertIdle: (guildId) => backfill.assertIdle(guildId),
+      canRead(channel) {
+        const me = channel.guild.members.me;
+        return me !== null && canRead(channel, me);
+      },
+      start: (interaction, channelIds) => backfill.start(interaction.guild, channelIds, new InteractionProgressSink(interaction, logger)).report(),
+      describe: (report) => renderProgress(report),
+    },
+    repostSettings: {
+      get: async (guildId) => (await state.get(guildId)).settings,
+      update: async (guildId, change) => (await state.update(guildId, (current) => change(current.settings))).settings,
+    },
+    notReposts: {
+      async mark(guildId, imageId, originalId) {
+        const marked = await index.markNotARepost(guildId, imageId, originalId);
+        if (marked) metrics.notARepostMarked();
+        return marked;
+      },
+    },
+    members: {
+      forget: (guildId, userId) => index.forgetAuthor(guildId, userId),
+      remember: (guildId, userId) => index.rememberAuthor(guildId, userId),
+    },
+    async stats(guildId) {
+      const [stats, guildState, whitening] = await Promise.all([index.stats(guildId), state.get(guildId), engine.whitening(guildId)]);
+      const { lastStartedAt, lastFinishedAt } = guildState.backfill;
+      const date = (iso: string | null) => (iso ? new Date(iso) : null);
+      const { enabled, action, sensitivity } = guildState.settings;
+      return {
+        images: stats.images,
+        channels: stats.channels,
+        lastBackfill: { startedAt: date(lastStartedAt), finishedAt: date(lastFinishedAt) },
+        backlog: { ...pipeline.depths, limit: config.queueLimit, channelsCatchingUp: sync.backlog },
+        model: { id: config.modelId, descriptor: engine.store.space.descriptor },
+        repost: { enabled, action, sensitivity },
+        whitening: whitening ? { rows: whitening.collectionRows, fittedAt: whitening.fittedAt } : null,
+        whiteningMinRows: engine.whiteningMinRows,
+      };
+    },
+    reportError: (error, details) => reportToUser(error, { logger, metrics }, "image search", details),
+  };
 }

@@ -1,4 +1,8 @@
-/** Everything a command or event handler may use, built once by the composition root (app.ts). */
+/**
+ * The bot's services, built once by the composition root (app.ts): what its event handlers use,
+ * and what the end-to-end tests inspect (RunningBot.context). Commands never see this: they get
+ * the narrower CommandServices (command-services.ts), which app.ts builds from it.
+ */
 import type { Client } from "discord.js";
 import type { Logger } from "pino";
 import type { LookalikeEngine } from "../retrieval/engine.ts";

@@ -1,8 +1,10 @@
 /**
  * The one place that turns an error into what a Discord user reads. Library errors carry codes;
- * anything unexpected becomes a generic apology (and is logged with its stack by the caller).
+ * anything unexpected becomes a generic apology, and `reportToUser` logs it before saying so.
  */
+import type { Logger } from "pino";
 import { LookalikeError, type ErrorCode } from "../retrieval/errors.ts";
+import type { BotMetrics } from "./metrics.ts";
 import { QueueFullError } from "./work-queue.ts";
 
 /** An error whose message is written for the user (bad option, missing permission, ...). */
@@ -20,12 +22,16 @@ const MESSAGES: Partial<Record<ErrorCode, string>> = {
 };
 
 export function errorCode(error: unknown): string {
+  if (error instanceof UserFacingError) return "refused";
   if (error instanceof LookalikeError) return error.code;
   if (error instanceof QueueFullError) return "busy";
   return "internal";
 }
 
-/** What to tell the user; `expected` is false when the error should be logged as a bug. */
+/**
+ * What to tell the user; `expected` is false when the error is a bug. It does not say the error
+ * was logged: only `reportToUser`, which logs it, adds that.
+ */
 export function userMessage(error: unknown): { text: string; expected: boolean } {
   if (error instanceof UserFacingError) return { text: error.message, expected: true };
   if (error instanceof QueueFullError) return { text: "I'm very busy right now; please try again in a minute.", expected: true };
@@ -35,5 +41,26 @@ export function userMessage(error: unknown): { text: string; expected: boolean }
     if (known) return { text: known, expected: true };
     if (error.code === "model_mismatch") return { text: "This server's index was built with another model; a moderator needs to re-index.", expected: false };
   }
-  return { text: "Something went wrong on my side. The error was logged.", expected: false };
+  return { text: "Something went wrong on my side.", expected: false };
+}
+
+export interface ErrorSinks {
+  readonly logger: Logger;
+  readonly metrics: Pick<BotMetrics, "error">;
+}
+
+/**
+ * Counts and logs an error a user is about to read about — a refusal at info as "<what> refused",
+ * a bug at error with its stack as "<what> failed" — and returns the text to show them, which says
+ * the error was logged when it was.
+ */
+export function reportToUser(error: unknown, { logger, metrics }: ErrorSinks, what: string, details: Record<string, unknown>): string {
+  const { text, expected } = userMessage(error);
+  metrics.error(errorCode(error));
+  if (expected) {
+    logger.info({ err: error, ...details }, `${what} refused`);
+    return text;
+  }
+  logger.error({ err: error, ...details }, `${what} failed`);
+  return `${text} The error was logged.`;
 }

@@ -8,9 +8,11 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { assertSnowflake } from "../retrieval/filters.ts";
+import { SENSITIVITIES } from "./sensitivity.ts";
 
-export const SENSITIVITIES = ["strict", "balanced", "loose"] as const;
+/** What a repost alert does: reply under the repost, react ♻️, or post in the log channel. */
 export const REPOST_ACTIONS = ["reply", "react", "log"] as const;
+export type RepostAction = (typeof REPOST_ACTIONS)[number];
 
 const settingsSchema = z.object({
   enabled: z.boolean().default(true),

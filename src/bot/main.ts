@@ -1,6 +1,6 @@
 /**
  * `npm start`: runs the bot when DISCORD_TOKEN is set; otherwise explains how to set it and shows
- * what Lookalike does with the offline CLI demo.
+ * what Lookalike does with the offline demo (src/demo.ts, which needs neither Discord nor the CLI).
  */
 import { loadConfigOrReport } from "./config.ts";
 import { createLogger } from "./logger.ts";
@@ -14,7 +14,7 @@ async function main(): Promise<number> {
         "portal and start it with DISCORD_TOKEN=... npm start (README.md, \"Running the bot\").\n" +
         "Meanwhile, here is the offline demo of what it does:\n\n",
     );
-    const { runDemo } = await import("../cli/demo.ts");
+    const { runDemo } = await import("../demo.ts");
     return runDemo();
   }
   const logger = createLogger(config.logLevel);

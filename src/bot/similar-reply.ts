@@ -11,7 +11,7 @@ import {
 } from "discord.js";
 import type { AnalyzedImage, LookalikeEngine } from "../retrieval/engine.ts";
 import type { RowFilter } from "../retrieval/filters.ts";
-import type { Match } from "../retrieval/store.ts";
+import type { Match } from "../retrieval/store/schema.ts";
 import { contactSheet } from "./contact-sheet.ts";
 import { jumpLink } from "./jump-link.ts";
 import { baseChannelId, visibleChannelIds, type Asker } from "./permissions.ts";

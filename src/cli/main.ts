@@ -4,8 +4,8 @@
  */
 import { LookalikeEngine, vectorSpace } from "../retrieval/engine.ts";
 import { LookalikeError } from "../retrieval/errors.ts";
-import { ImageStore } from "../retrieval/store.ts";
-import { runIndex } from "./index-command.ts";
+import { ImageStore } from "../retrieval/store/image-store.ts";
+import { runIndex } from "./index-files.ts";
 import { parseCli, type CliOptions } from "./options.ts";
 import { runCheck, runSearch } from "./query-commands.ts";
 import { processOutput, type Output } from "./report.ts";

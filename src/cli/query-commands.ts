@@ -1,7 +1,7 @@
 /** `lookalike search` and `lookalike check`: one result line per query image, in input order. */
 import type { AnalyzeOptions, AnalyzedImage, LookalikeEngine } from "../retrieval/engine.ts";
 import type { RepostVerdict } from "../retrieval/reposts.ts";
-import type { Match } from "../retrieval/store.ts";
+import type { Match } from "../retrieval/store/schema.ts";
 import { mapOrdered } from "./concurrency.ts";
 import { expandPaths } from "./files.ts";
 import type { CliOptions } from "./options.ts";

@@ -1,17 +1,13 @@
 /** Message context menu "Find similar images": look-alikes of the images in a message, answered privately. */
 import {
   ApplicationCommandType,
-  EmbedBuilder,
   ApplicationIntegrationType,
+  EmbedBuilder,
   InteractionContextType,
   MessageFlags,
   type RESTPostAPIContextMenuApplicationCommandsJSONBody,
 } from "discord.js";
-import { userMessage, UserFacingError } from "../bot/errors.ts";
-import { imagesInMessage } from "../bot/message-images.ts";
-import { askerOf } from "../bot/permissions.ts";
-import { buildSimilarReply, type SimilarReply } from "../bot/similar-reply.ts";
-import type { MessageMenuCommand } from "./types.ts";
+import { type MessageMenuCommand, type SimilarReply, UserFacingError } from "../bot/command-services.ts";
 
 /** Each image gets an embed and a sheet; Discord allows 10 of each, 4 keeps the reply readable. */
 const MAX_IMAGES = 4;
@@ -25,34 +21,29 @@ const data = {
 
 export const findSimilar: MessageMenuCommand = {
   data,
-  async execute(interaction, { engine, pipeline, metrics }) {
-    const answered = metrics.timeSimilar("find_similar");
+  async execute(interaction, { search, reportError }) {
+    const answered = search.timeAnswer("find_similar");
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     const target = interaction.targetMessage;
-    const refs = imagesInMessage(target).slice(0, MAX_IMAGES);
+    const refs = search.imagesIn(target).slice(0, MAX_IMAGES);
     if (refs.length === 0) throw new UserFacingError("That message has no images I can read.");
     const replies: SimilarReply[] = [];
     for (const [index, ref] of refs.entries()) {
       try {
-        const image = await pipeline.analyzeRef(ref, { lane: "interactive", flipped: true });
         replies.push(
-          await buildSimilarReply(
-            engine,
-            {
-              ...askerOf(interaction),
-              image,
-              count: 5,
-              scope: "server",
-              excludeMessageIds: [target.id],
-              title: `Look-alikes of ${ref.name}`,
-            },
-            `lookalikes-${index + 1}.webp`,
-          ),
+          await search.lookalikes(interaction, ref, {
+            count: 5,
+            scope: "server",
+            excludeMessageIds: [target.id],
+            title: `Look-alikes of ${ref.name}`,
+            fileName: `lookalikes-${index + 1}.webp`,
+          }),
         );
       } catch (error) {
         // One unreadable image should not hide the answers for the others.
         if (refs.length === 1) throw error;
-        replies.push({ embed: new EmbedBuilder().setTitle(ref.name).setDescription(userMessage(error).text), file: null });
+        const text = reportError(error, { guildId: interaction.guildId, messageId: target.id, image: ref.id });
+        replies.push({ embed: new EmbedBuilder().setTitle(ref.name).setDescription(text), file: null });
       }
     }
     await interaction.editReply({

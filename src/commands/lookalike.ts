@@ -10,7 +10,8 @@ import {
   TimestampStyles,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from "discord.js";
-import type { SlashCommand } from "./types.ts";
+import type { ServerStats, SlashCommand } from "../bot/command-services.ts";
+import { bySubcommand, type SubcommandHandler, type SubcommandName } from "./options.ts";
 
 const data = {
   type: ApplicationCommandType.ChatInput,
@@ -25,49 +26,49 @@ const data = {
   ],
 } as const satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
 
-export const lookalike: SlashCommand = {
-  data,
-  async execute(interaction, { engine, state, pipeline, config, index, sync }) {
-    const guildId = interaction.guildId;
-    const userId = interaction.user.id;
-    const subcommand = interaction.options.getSubcommand(true);
+const subcommands: Record<SubcommandName<typeof data>, SubcommandHandler> = {
+  async "forget-me"(interaction, { members }) {
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-    if (subcommand === "forget-me") {
-      const removed = await index.forgetAuthor(guildId, userId);
-      await interaction.editReply(
-        `Done: ${removed} of your image${removed === 1 ? "" : "s"} removed from this server's index, and new ones will not be indexed. ` +
-          "Use `/lookalike remember-me` to change your mind.",
-      );
-    } else if (subcommand === "remember-me") {
-      await index.rememberAuthor(guildId, userId);
-      await interaction.editReply("Your new images will be indexed again. (Earlier ones can be added back by a moderator's `/index`.)");
-    } else {
-      const [stats, guildState, whitening] = await Promise.all([index.stats(guildId), state.get(guildId), engine.whitening(guildId)]);
-      const { lastStartedAt, lastFinishedAt } = guildState.backfill;
-      const queues = pipeline.depths;
-      const when = (iso: string | null) => (iso ? time(new Date(iso), TimestampStyles.RelativeTime) : "never");
-      const embed = new EmbedBuilder().setTitle("Lookalike in this server").addFields(
-        { name: "Images indexed", value: String(stats.images), inline: true },
-        { name: "Channels covered", value: String(stats.channels), inline: true },
-        { name: "Last backfill", value: `started ${when(lastStartedAt)}, finished ${when(lastFinishedAt)}`, inline: false },
-        {
-          name: "Backlog",
-          value:
-            `${queues.background} images waiting or being indexed (limit ${config.queueLimit}), ` +
-            `${queues.interactive} searches, ${sync.backlog} channels catching up`,
-          inline: false,
-        },
-        { name: "Model", value: `${config.modelId} · ${engine.store.space.descriptor}`, inline: true },
-        { name: "Repost detection", value: guildState.settings.enabled ? `on (${guildState.settings.action}, ${guildState.settings.sensitivity})` : "off", inline: true },
-        {
-          name: "Repost metric",
-          value: whitening
-            ? `learned from this server's images (${whitening.collectionRows}, ${time(whitening.fittedAt, TimestampStyles.RelativeTime)})`
-            : `plain cosine until ${engine.whiteningMinRows} images are indexed`,
-          inline: false,
-        },
-      );
-      await interaction.editReply({ embeds: [embed] });
-    }
+    const removed = await members.forget(interaction.guildId, interaction.user.id);
+    await interaction.editReply(
+      `Done: ${removed} of your image${removed === 1 ? "" : "s"} removed from this server's index, and new ones will not be indexed. ` +
+        "Use `/lookalike remember-me` to change your mind.",
+    );
+  },
+  async "remember-me"(interaction, { members }) {
+    await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+    await members.remember(interaction.guildId, interaction.user.id);
+    await interaction.editReply("Your new images will be indexed again. (Earlier ones can be added back by a moderator's `/index`.)");
+  },
+  async stats(interaction, { stats }) {
+    await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+    await interaction.editReply({ embeds: [statsEmbed(await stats(interaction.guildId))] });
   },
 };
+
+export const lookalike: SlashCommand = { data, execute: bySubcommand(subcommands) };
+
+function statsEmbed({ images, channels, lastBackfill, backlog, model, repost, whitening, whiteningMinRows }: ServerStats): EmbedBuilder {
+  const when = (date: Date | null) => (date ? time(date, TimestampStyles.RelativeTime) : "never");
+  return new EmbedBuilder().setTitle("Lookalike in this server").addFields(
+    { name: "Images indexed", value: String(images), inline: true },
+    { name: "Channels covered", value: String(channels), inline: true },
+    { name: "Last backfill", value: `started ${when(lastBackfill.startedAt)}, finished ${when(lastBackfill.finishedAt)}`, inline: false },
+    {
+      name: "Backlog",
+      value:
+        `${backlog.background} images waiting or being indexed (limit ${backlog.limit}), ` +
+        `${backlog.interactive} searches, ${backlog.channelsCatchingUp} channels catching up`,
+      inline: false,
+    },
+    { name: "Model", value: `${model.id} · ${model.descriptor}`, inline: true },
+    { name: "Repost detection", value: repost.enabled ? `on (${repost.action}, ${repost.sensitivity})` : "off", inline: true },
+    {
+      name: "Repost metric",
+      value: whitening
+        ? `learned from this server's images (${whitening.rows}, ${time(whitening.fittedAt, TimestampStyles.RelativeTime)})`
+        : `plain cosine until ${whiteningMinRows} images are indexed`,
+      inline: false,
+    },
+  );
+}

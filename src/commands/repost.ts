@@ -8,14 +8,34 @@ import {
   EmbedBuilder,
   InteractionContextType,
   MessageFlags,
-  PermissionFlagsBits,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from "discord.js";
-import { UserFacingError } from "../bot/errors.ts";
-import { REPOST_ACTIONS, SENSITIVITIES, type RepostSettings } from "../bot/guild-state.ts";
-import type { SlashCommand } from "./types.ts";
+import {
+  defaultMemberPermissions,
+  INDEXED_CHANNEL_TYPES,
+  REPOST_ACTIONS,
+  type RepostAction,
+  type RepostSettings,
+  SENSITIVITIES,
+  type Sensitivity,
+  type SlashCommand,
+  UserFacingError,
+} from "../bot/command-services.ts";
+import { choicesOf, getChoice } from "./options.ts";
 
-const TEXT_CHANNELS = [ChannelType.GuildText, ChannelType.GuildAnnouncement, ChannelType.GuildForum, ChannelType.GuildMedia] as const;
+const requires = { permission: "ManageGuild", to: "change repost settings" } as const;
+
+const ACTION_LABELS: Record<RepostAction, string> = {
+  reply: "reply under the repost",
+  react: "react with ♻️",
+  log: "post in a log channel",
+};
+
+const SENSITIVITY_LABELS: Record<Sensitivity, string> = {
+  strict: "strict (fewest false alarms)",
+  balanced: "balanced (default)",
+  loose: "loose (catches heavier edits)",
+};
 
 const data = {
   type: ApplicationCommandType.ChatInput,
@@ -23,7 +43,7 @@ const data = {
   description: "Repost detection for this server",
   contexts: [InteractionContextType.Guild],
   integration_types: [ApplicationIntegrationType.GuildInstall],
-  default_member_permissions: String(PermissionFlagsBits.ManageGuild),
+  default_member_permissions: defaultMemberPermissions(requires),
   options: [
     {
       type: ApplicationCommandOptionType.Subcommand,
@@ -35,25 +55,17 @@ const data = {
           type: ApplicationCommandOptionType.String,
           name: "action",
           description: "What to do about a repost",
-          choices: [
-            { name: "reply under the repost", value: "reply" },
-            { name: "react with ♻️", value: "react" },
-            { name: "post in a log channel", value: "log" },
-          ],
+          choices: choicesOf(REPOST_ACTIONS, ACTION_LABELS),
         },
         { type: ApplicationCommandOptionType.Channel, name: "log_channel", description: "Where the log action posts", channel_types: [ChannelType.GuildText] },
         {
           type: ApplicationCommandOptionType.String,
           name: "sensitivity",
           description: "How alike two images must be",
-          choices: [
-            { name: "strict (fewest false alarms)", value: "strict" },
-            { name: "balanced (default)", value: "balanced" },
-            { name: "loose (catches heavier edits)", value: "loose" },
-          ],
+          choices: choicesOf(SENSITIVITIES, SENSITIVITY_LABELS),
         },
-        { type: ApplicationCommandOptionType.Channel, name: "ignore_channel", description: "Stop checking this channel", channel_types: [...TEXT_CHANNELS] },
-        { type: ApplicationCommandOptionType.Channel, name: "unignore_channel", description: "Check this channel again", channel_types: [...TEXT_CHANNELS] },
+        { type: ApplicationCommandOptionType.Channel, name: "ignore_channel", description: "Stop checking this channel", channel_types: [...INDEXED_CHANNEL_TYPES] },
+        { type: ApplicationCommandOptionType.Channel, name: "unignore_channel", description: "Check this channel again", channel_types: [...INDEXED_CHANNEL_TYPES] },
         { type: ApplicationCommandOptionType.Integer, name: "lookback_days", description: "Only earlier posts this recent count (0 = all)", min_value: 0, max_value: 3650 },
         {
           type: ApplicationCommandOptionType.Integer,
@@ -81,23 +93,20 @@ function describe(settings: RepostSettings): EmbedBuilder {
 
 export const repost: SlashCommand = {
   data,
-  async execute(interaction, { state }) {
-    // Discord hides the command from others by default_member_permissions, but servers can change that.
-    if (!interaction.memberPermissions.has(PermissionFlagsBits.ManageGuild)) {
-      throw new UserFacingError("You need the Manage Server permission to change repost settings.");
-    }
+  requires,
+  async execute(interaction, { repostSettings }) {
     const options = interaction.options;
-    const action = options.getString("action") as (typeof REPOST_ACTIONS)[number] | null;
+    const action = getChoice(interaction, "action", REPOST_ACTIONS);
+    const sensitivity = getChoice(interaction, "sensitivity", SENSITIVITIES);
     const logChannel = options.getChannel("log_channel");
-    if (action === "log" && !logChannel && !(await state.get(interaction.guildId)).settings.logChannelId) {
+    if (action === "log" && !logChannel && !(await repostSettings.get(interaction.guildId)).logChannelId) {
       throw new UserFacingError("Choose a `log_channel` for the log action.");
     }
-    const updated = await state.update(interaction.guildId, ({ settings }) => {
+    const updated = await repostSettings.update(interaction.guildId, (settings) => {
       const enabled = options.getBoolean("enabled");
       if (enabled !== null) settings.enabled = enabled;
       if (action) settings.action = action;
       if (logChannel) settings.logChannelId = logChannel.id;
-      const sensitivity = options.getString("sensitivity") as (typeof SENSITIVITIES)[number] | null;
       if (sensitivity) settings.sensitivity = sensitivity;
       const ignore = options.getChannel("ignore_channel");
       if (ignore && !settings.ignoredChannelIds.includes(ignore.id)) settings.ignoredChannelIds.push(ignore.id);
@@ -108,6 +117,6 @@ export const repost: SlashCommand = {
       const sameAuthor = options.getInteger("same_author_hours");
       if (sameAuthor !== null) settings.sameAuthorWindowHours = sameAuthor;
     });
-    await interaction.reply({ embeds: [describe(updated.settings)], flags: MessageFlags.Ephemeral });
+    await interaction.reply({ embeds: [describe(updated)], flags: MessageFlags.Ephemeral });
   },
 };

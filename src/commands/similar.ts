@@ -7,11 +7,11 @@ import {
   MessageFlags,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from "discord.js";
-import { UserFacingError } from "../bot/errors.ts";
-import { attachmentRef } from "../bot/message-images.ts";
-import { askerOf } from "../bot/permissions.ts";
-import { buildSimilarReply } from "../bot/similar-reply.ts";
-import type { SlashCommand } from "./types.ts";
+import { type SimilarScope, type SlashCommand, UserFacingError } from "../bot/command-services.ts";
+import { choicesOf, getChoice } from "./options.ts";
+
+const SCOPES = ["server", "channel"] as const satisfies readonly SimilarScope[];
+const SCOPE_LABELS: Record<(typeof SCOPES)[number], string> = { server: "whole server", channel: "this channel" };
 
 const data = {
   type: ApplicationCommandType.ChatInput,
@@ -26,10 +26,7 @@ const data = {
       type: ApplicationCommandOptionType.String,
       name: "scope",
       description: "Where to look (default: the whole server)",
-      choices: [
-        { name: "whole server", value: "server" },
-        { name: "this channel", value: "channel" },
-      ],
+      choices: choicesOf(SCOPES, SCOPE_LABELS),
     },
     { type: ApplicationCommandOptionType.User, name: "author", description: "Only images posted by this member" },
     { type: ApplicationCommandOptionType.Boolean, name: "private", description: "Only you see the answer (default: no)" },
@@ -38,8 +35,8 @@ const data = {
 
 export const similar: SlashCommand = {
   data,
-  async execute(interaction, { engine, pipeline, metrics }) {
-    const answered = metrics.timeSimilar("similar");
+  async execute(interaction, { search }) {
+    const answered = search.timeAnswer("similar");
     const ephemeral = interaction.options.getBoolean("private") ?? false;
     // Answer within Discord's 3 seconds; the download and the model take longer.
     await interaction.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
@@ -47,19 +44,13 @@ export const similar: SlashCommand = {
     if (attachment.contentType && !attachment.contentType.startsWith("image/")) {
       throw new UserFacingError(`\`${attachment.name}\` is not an image (${attachment.contentType}).`);
     }
-    const image = await pipeline.analyzeRef(attachmentRef(attachment), { lane: "interactive", flipped: true });
-    const reply = await buildSimilarReply(
-      engine,
-      {
-        ...askerOf(interaction),
-        image,
-        count: interaction.options.getInteger("count") ?? 5,
-        scope: interaction.options.getString("scope") === "channel" ? "channel" : "server",
-        authorId: interaction.options.getUser("author")?.id ?? null,
-        title: `Look-alikes of ${attachment.name}`,
-      },
-      "lookalikes.webp",
-    );
+    const reply = await search.lookalikes(interaction, search.fromAttachment(attachment), {
+      count: interaction.options.getInteger("count") ?? 5,
+      scope: getChoice(interaction, "scope", SCOPES) ?? "server",
+      authorId: interaction.options.getUser("author")?.id ?? null,
+      title: `Look-alikes of ${attachment.name}`,
+      fileName: "lookalikes.webp",
+    });
     await interaction.editReply({ embeds: [reply.embed], files: reply.file ? [reply.file] : [] });
     answered();
   },

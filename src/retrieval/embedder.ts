@@ -68,15 +68,6 @@ export class Embedder {
     return new Embedder(options.model, workers, Math.max(1, options.maxBatch ?? DEFAULT_MAX_BATCH), options.onBatch);
   }
 
-  get inputSize(): number {
-    return this.model.input.size;
-  }
-
-  /** Feature maps in the order of `images`. */
-  async featureMaps(images: readonly DecodedImage[], signal?: AbortSignal): Promise<FeatureMap[]> {
-    return Promise.all(images.map((image) => this.featureMap(image, signal)));
-  }
-
   /**
    * The image's conv feature map; `resize` overrides the model's resize mode (e.g. "cover" for a
    * centre view). An `urgent` request (someone is waiting for the answer) goes ahead of the queued

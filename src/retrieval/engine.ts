@@ -13,7 +13,11 @@ import { judge, queryViews, type RepostVerdict } from "./reposts.ts";
 import { DEFAULT_REPOST_THRESHOLDS, type RepostCalibration } from "./thresholds.ts";
 import type { StoredWhitening } from "./whitening/repository.ts";
 import { DEFAULT_WHITENING_POLICY, WhiteningMaintainer, type WhiteningOutcome, type WhiteningPolicy } from "./whitening/maintainer.ts";
-import { DEFAULT_INDEX_POLICY, ImageStore, cosine, type CollectionTable, type ImageRecord, type IndexPolicy, type Match, type VectorSpace } from "./store.ts";
+import type { CollectionTable } from "./store/collection-table.ts";
+import { ImageStore } from "./store/image-store.ts";
+import { DEFAULT_INDEX_POLICY, type IndexPolicy } from "./store/index-policy.ts";
+import type { ImageRecord, Match, VectorSpace } from "./store/schema.ts";
+import { cosine } from "./vectors.ts";
 
 export interface EngineOptions {
   readonly dbDir: string;
@@ -144,7 +148,7 @@ export class LookalikeEngine {
   }
 
   /**
-   * Upkeep after a batch of writes: the ANN index (store.ts) and the collection's whitening.
+   * Upkeep after a batch of writes: the ANN index (`CollectionTable.maintain`) and the collection's whitening.
    * Cheap when nothing is due; a fit takes seconds, in a worker thread.
    */
   async maintain(collection: string, options: { readonly signal?: AbortSignal } = {}): Promise<{ index: "none" | "indexed" | "optimized"; whitening: WhiteningOutcome }> {

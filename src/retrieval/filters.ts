@@ -1,7 +1,9 @@
 /**
- * The only place that writes LanceDB `where` clauses. Values are validated against strict shapes
- * (snowflake digits, finite dates) before they are spelled into SQL; free text never is: filters on
- * arbitrary strings (such as CLI file paths) are applied to results instead.
+ * Every LanceDB `where` clause the collection tables run is written here. Filter values are
+ * validated against strict shapes (snowflake digits, finite dates) before they are spelled into
+ * SQL. Row ids are arbitrary strings (CLI file paths), so a lookup by id spells them as escaped SQL
+ * string literals (`idsWhere`); other filters on free text (such as a search's `excludeIds`) are
+ * applied to results instead.
  */
 import { LookalikeError } from "./errors.ts";
 
@@ -69,4 +71,18 @@ export function buildWhere(filter: RowFilter = {}): string | undefined {
   if (filter.createdBefore) clauses.push(`created_at < ${timestamp(filter.createdBefore, "createdBefore")}`);
   const meaningful = clauses.filter((clause) => clause !== "TRUE");
   return meaningful.length > 0 ? meaningful.join(" AND ") : undefined;
+}
+
+/** `id IN (…)` for exact lookups by id; `ids` must not be empty. */
+export function idsWhere(ids: readonly string[]): string {
+  return `id IN (${ids.map(sqlString).join(", ")})`;
+}
+
+/**
+ * A SQL string literal for exact-match lookups by id. Ids can be arbitrary (CLI file paths), so they
+ * are not validated like snowflakes; doubling the quote is the SQL-standard escape and DataFusion reads
+ * no backslash escapes in plain literals, so no value can end the literal (tested with hostile ids).
+ */
+function sqlString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
 }

@@ -1,7 +1,7 @@
 /**
  * The model registry: every model is described by data, so adding one is a new entry, not new code.
  * Model files live in a cache directory under their upstream file names, so a directory that already
- * holds them (such as ../shared/models on the development machines) can be used as the cache as is.
+ * holds them (for instance a model folder shared by several checkouts) can be used as the cache as is.
  */
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";

@@ -8,6 +8,7 @@
  * In CHW order each channel's H×W plane is contiguous, so every method walks plane by plane.
  */
 import { LookalikeError } from "./errors.ts";
+import { l2normalize } from "./vectors.ts";
 
 /** One feature map in CHW order; `data` may be a view into a larger [N,C,H,W] batch. */
 export interface FeatureMap {
@@ -227,26 +228,6 @@ export function crowChannelWeights(map: FeatureMap): Float64Array {
   const numerator = map.channels * EPS + total;
   for (let k = 0; k < q.length; k++) q[k] = Math.log(numerator / (EPS + q[k]!));
   return q;
-}
-
-/** Scales v to unit L2 norm in place and returns it; a zero vector stays zero (no NaN). */
-export function l2normalize(v: Float32Array): Float32Array {
-  let sum = 0;
-  for (let i = 0; i < v.length; i++) sum += v[i]! * v[i]!;
-  if (sum > 0 && Number.isFinite(sum)) {
-    const scale = 1 / Math.sqrt(sum);
-    for (let i = 0; i < v.length; i++) v[i]! *= scale;
-  }
-  return v;
-}
-
-export function dot(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) {
-    throw new LookalikeError("internal", `Cannot take the dot product of vectors of length ${a.length} and ${b.length}.`);
-  }
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += a[i]! * b[i]!;
-  return sum;
 }
 
 // ---------------------------------------------------------------------------------------------

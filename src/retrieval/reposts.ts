@@ -5,7 +5,8 @@
  */
 import type { Fingerprint } from "./fingerprint.ts";
 import { hamming } from "./hashes.ts";
-import { cosine, type Match } from "./store.ts";
+import type { Match } from "./store/schema.ts";
+import { cosine } from "./vectors.ts";
 
 export type Verdict = "exact" | "near-duplicate" | "similar" | "new";
 

@@ -14,7 +14,7 @@
  * tridiagonalisation + implicit QL (EISPACK tred2/tql2, as in JAMA), O(n³) and exact to rounding.
  */
 import { LookalikeError } from "./errors.ts";
-import { l2normalize } from "./pooling.ts";
+import { l2normalize } from "./vectors.ts";
 
 export interface WhiteningOptions {
   /** Output dimensions: the leading principal axes kept (default: all of the input's). */

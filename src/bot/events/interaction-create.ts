@@ -1,38 +1,46 @@
 /**
- * Routes interactions to their command or button handler. The one path from a thrown error to the
- * user's reply is here: every handler just throws.
+ * Routes interactions to their command or button handler, from the registry the composition root
+ * (app.ts) hands in. Each handler's `requires` is checked here, once, before it runs; and the one
+ * path from a thrown error to the user's reply is here too: every handler just throws.
  */
 import { MessageFlags, type Interaction, type RepliableInteraction } from "discord.js";
-import { buttons, messageMenus, slashCommands } from "../../commands/registry.ts";
-import type { BotContext } from "../context.ts";
-import { errorCode, userMessage } from "../errors.ts";
+import { type MemberInteraction, refusal } from "../command-permissions.ts";
+import type { CommandRegistry, CommandServices, Handler } from "../command-services.ts";
+import { reportToUser, UserFacingError, type ErrorSinks } from "../errors.ts";
 
-export async function onInteractionCreate(interaction: Interaction, context: BotContext): Promise<void> {
-  if (!interaction.inGuild()) {
-    if (interaction.isRepliable()) await interaction.reply({ content: "Lookalike works inside servers.", flags: MessageFlags.Ephemeral });
-    return;
-  }
-  try {
-    if (interaction.isChatInputCommand()) {
-      const command = slashCommands.get(interaction.commandName);
-      if (command) await command.execute(interaction, context);
-    } else if (interaction.isMessageContextMenuCommand()) {
-      const command = messageMenus.get(interaction.commandName);
-      if (command) await command.execute(interaction, context);
-    } else if (interaction.isButton()) {
-      const handler = buttons.get(interaction.customId.split(":")[0]!);
-      if (handler) await handler.execute(interaction, context);
+export interface DispatcherParts extends ErrorSinks {
+  readonly registry: CommandRegistry;
+  readonly services: CommandServices;
+}
+
+export function createDispatcher({ registry, services, ...sinks }: DispatcherParts): (interaction: Interaction) => Promise<void> {
+  return async (interaction) => {
+    if (!interaction.inGuild()) {
+      if (interaction.isRepliable()) await interaction.reply({ content: "Lookalike works inside servers.", flags: MessageFlags.Ephemeral });
+      return;
     }
-  } catch (error) {
-    const { text, expected } = userMessage(error);
-    context.metrics.error(errorCode(error));
-    const log = { err: error, guildId: interaction.guildId, user: interaction.user.id, interaction: describe(interaction) };
-    if (expected) context.logger.info(log, "interaction refused");
-    else context.logger.error(log, "interaction failed");
-    if (interaction.isRepliable()) await answer(interaction, `⚠️ ${text}`).catch((replyError: unknown) =>
-      context.logger.warn({ err: replyError }, "could not send the error reply"),
-    );
-  }
+    try {
+      if (interaction.isChatInputCommand()) await run(registry.slash.get(interaction.commandName), interaction, services);
+      else if (interaction.isMessageContextMenuCommand()) await run(registry.messageMenus.get(interaction.commandName), interaction, services);
+      else if (interaction.isButton()) await run(registry.buttons.get(interaction.customId.split(":")[0]!), interaction, services);
+    } catch (error) {
+      const text = reportToUser(error, sinks, "interaction", {
+        guildId: interaction.guildId,
+        user: interaction.user.id,
+        interaction: describe(interaction),
+      });
+      if (interaction.isRepliable()) {
+        await answer(interaction, `⚠️ ${text}`).catch((replyError: unknown) => sinks.logger.warn({ err: replyError }, "could not send the error reply"));
+      }
+    }
+  };
+}
+
+async function run<I extends MemberInteraction>(handler: Handler<I> | undefined, interaction: I, services: CommandServices): Promise<void> {
+  if (!handler) return;
+  const refused = refusal(handler.requires, interaction);
+  if (refused) throw new UserFacingError(refused);
+  await handler.execute(interaction, services);
 }
 
 async function answer(interaction: RepliableInteraction, content: string): Promise<void> {

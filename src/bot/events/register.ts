@@ -1,12 +1,14 @@
-/** Wires Discord events to their handlers; a failing handler is logged, never crashes the bot. */
-import { Events } from "discord.js";
+/**
+ * Wires Discord events to their handlers; a failing handler is logged, never crashes the bot.
+ * Interactions go to `onInteraction`: the dispatcher app.ts builds around the command registry.
+ */
+import { Events, type Interaction } from "discord.js";
 import type { BotContext } from "../context.ts";
 import { onChannelDelete, onGuildDelete, onMessageDelete, onMessageDeleteBulk } from "./deletions.ts";
-import { onInteractionCreate } from "./interaction-create.ts";
 import { onMessageCreate } from "./message-create.ts";
 import { onMessageUpdate } from "./message-update.ts";
 
-export function registerEvents(context: BotContext): void {
+export function registerEvents(context: BotContext, onInteraction: (interaction: Interaction) => Promise<void>): void {
   const { client, logger } = context;
   const guard =
     <A extends unknown[]>(event: string, handler: (...args: [...A, BotContext]) => Promise<void>) =>
@@ -23,7 +25,7 @@ export function registerEvents(context: BotContext): void {
   client.on(Events.ChannelDelete, guard(Events.ChannelDelete, onChannelDelete));
   client.on(Events.ThreadDelete, guard(Events.ThreadDelete, onChannelDelete));
   client.on(Events.GuildDelete, guard(Events.GuildDelete, onGuildDelete));
-  client.on(Events.InteractionCreate, guard(Events.InteractionCreate, onInteractionCreate));
+  client.on(Events.InteractionCreate, guard<[Interaction]>(Events.InteractionCreate, (interaction) => onInteraction(interaction)));
   client.on(Events.Error, (error) => logger.error({ err: error }, "discord client error"));
   client.on(Events.Warn, (message) => logger.warn(message));
   client.on(Events.ShardDisconnect, () => logger.warn("gateway disconnected; discord.js reconnects"));

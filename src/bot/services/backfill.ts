@@ -74,6 +74,13 @@ export class BackfillService {
     return this.jobs.has(guildId);
   }
 
+  /** Refuses, in the words `/index` answers with, while a backfill runs in the server. */
+  assertIdle(guildId: string): void {
+    if (this.jobs.has(guildId)) {
+      throw new UserFacingError("A backfill is already running in this server: see `/index status`, or stop it with `/index cancel`.");
+    }
+  }
+
   /** The running job's progress, or what the last backfill left behind. */
   async status(guildId: string): Promise<BackfillStatus> {
     const job = this.jobs.get(guildId);
@@ -131,9 +138,7 @@ export class BackfillService {
   private launch(spec: JobSpec): BackfillJob {
     const guildId = spec.guild.id;
     if (this.stopping) throw new UserFacingError("I'm restarting; please run `/index` again in a minute.");
-    if (this.jobs.has(guildId)) {
-      throw new UserFacingError("A backfill is already running in this server: see `/index status`, or stop it with `/index cancel`.");
-    }
+    this.assertIdle(guildId);
     const job = new BackfillJob({ ...this.deps, options: this.options }, spec);
     this.jobs.set(guildId, job);
     // Registered before anyone else can await `done`, so the slot is free when they resume.

@@ -12,7 +12,7 @@
  */
 import type { Logger } from "pino";
 import type { AnalyzedImage, ImageMeta, LookalikeEngine } from "../../retrieval/engine.ts";
-import type { StoredImage } from "../../retrieval/store.ts";
+import type { StoredImage } from "../../retrieval/store/schema.ts";
 import { hashToHex } from "../../retrieval/hashes.ts";
 import type { GuildStateStore } from "../guild-state.ts";
 import { KeyedLock } from "../keyed-lock.ts";

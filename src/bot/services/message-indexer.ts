@@ -9,17 +9,15 @@
 import { ChannelType, type Message, type PartialMessage } from "discord.js";
 import type { Logger } from "pino";
 import type { AnalyzedImage } from "../../retrieval/engine.ts";
-import { hamming, hexToHash } from "../../retrieval/hashes.ts";
 import { errorCode } from "../errors.ts";
-import type { GuildState, GuildStateStore, RepostSettings } from "../guild-state.ts";
+import type { GuildState, GuildStateStore } from "../guild-state.ts";
 import { imagesInMessage, type ImageRef } from "../message-images.ts";
 import type { BotMetrics, IndexSource } from "../metrics.ts";
 import { visibleChannelIds } from "../permissions.ts";
-import { thresholdsFor } from "../sensitivity.ts";
+import { alertFor, repostQuery, skipReason, type Post, type RepostFinding } from "../repost-policy.ts";
 import { QueueFullError } from "../work-queue.ts";
 import type { GuildIndex, IndexItem } from "./guild-index.ts";
 import type { ImagePipeline } from "./image-pipeline.ts";
-import type { RepostFinding } from "./repost-alerts.ts";
 
 export interface IndexOutcome {
   readonly indexed: number;
@@ -40,13 +38,15 @@ export interface IndexMessageOptions {
   readonly signal?: AbortSignal;
 }
 
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
-/** pHash distance within which two images count as the same picture for a "not a repost" mark. */
-const SAME_PICTURE_HAMMING = 6;
-
-function markedNotARepost(image: AnalyzedImage, originalId: string, marks: GuildState["notReposts"]): boolean {
-  return marks.some((mark) => mark.originalId === originalId && hamming(hexToHash(mark.phash), image.phash) <= SAME_PICTURE_HAMMING);
+/** The message as the repost rules see it (repost-policy.ts). */
+function postOf(message: Message<true>): Post {
+  return {
+    messageId: message.id,
+    channelId: message.channelId,
+    parentId: message.channel?.isThread() ? message.channel.parentId : null,
+    authorId: message.author.id,
+    postedAt: message.createdTimestamp,
+  };
 }
 
 const nothing = (deferred = false): IndexOutcome => ({ indexed: 0, skipped: {}, reposts: [], deferred });
@@ -106,7 +106,9 @@ export class MessageIndexer {
     if (fresh.length === 0) return { ...nothing(), skipped };
     if (options.whenBusy === "defer" && !this.pipeline.hasBackgroundRoom(fresh.length)) return nothing(true);
 
-    const check = options.checkReposts && state.settings.enabled && !this.ignored(message, state.settings);
+    const post = postOf(message);
+    // Whether to check is decided before the analysis: a check also embeds the extra query views.
+    const check = options.checkReposts && skipReason(post, state.settings) === null;
     // Every image enters the lane now (no await in between), so the room just checked is still there.
     const results = await Promise.all(
       fresh.map((ref) =>
@@ -114,7 +116,7 @@ export class MessageIndexer {
           .run(ref, { lane: "background", waitForRoom: options.whenBusy === "wait", flipped: check, centre: check, signal: options.signal }, async (image) => ({
             ref,
             image,
-            finding: check ? await this.findOriginal(message, ref, image, state.settings, state.notReposts) : null,
+            finding: check ? await this.findOriginal(message, post, ref, image, state) : null,
           }))
           .catch((error: unknown) => {
             if (error instanceof QueueFullError) return "deferred" as const;
@@ -152,40 +154,24 @@ export class MessageIndexer {
     }));
   }
 
-  private ignored(message: Message<true>, settings: RepostSettings): boolean {
-    const parentId = message.channel?.isThread() ? message.channel.parentId : null;
-    return settings.ignoredChannelIds.some((id) => id === message.channelId || id === parentId);
-  }
-
-  private async findOriginal(
-    message: Message<true>,
-    ref: ImageRef,
-    image: AnalyzedImage,
-    settings: RepostSettings,
-    notReposts: GuildState["notReposts"],
-  ): Promise<RepostFinding | null> {
+  /** The earlier post this image repeats, under the server's repost rules; null if none. */
+  private async findOriginal(message: Message<true>, post: Post, ref: ImageRef, image: AnalyzedImage, state: GuildState): Promise<RepostFinding | null> {
     const stopTimer = this.metrics.timeRepostCheck();
     const guild = message.guild ?? null;
-    const member = message.member ?? (await guild?.members.fetch(message.author.id).catch(() => null)) ?? null;
-    const posted = message.createdTimestamp;
-    const channelIds = visibleChannelIds({ guild, member, channelId: message.channelId });
-    const sameAuthorWindow = settings.sameAuthorWindowHours * HOUR;
+    const member = message.member ?? (await guild?.members.fetch(post.authorId).catch(() => null)) ?? null;
+    const visible = visibleChannelIds({ guild, member, channelId: post.channelId });
+    const query = repostQuery({ ...post, phash: image.phash }, state.settings, state.notReposts, visible);
+    if (!query.check) {
+      stopTimer();
+      return null;
+    }
     const verdict = await this.pipeline.engine.checkRepost(image, {
       collection: message.guildId,
-      thresholds: thresholdsFor(settings.sensitivity),
-      // Only earlier posts the poster could have seen; never the message itself.
-      filter: {
-        visibleChannelIds: channelIds,
-        excludeMessageIds: [message.id],
-        createdBefore: new Date(posted + 1),
-        createdAfter: settings.lookbackDays > 0 ? new Date(posted - settings.lookbackDays * DAY) : undefined,
-      },
-      accept: (match) =>
-        !markedNotARepost(image, match.id, notReposts) &&
-        !(match.authorId === message.author.id && posted - (match.createdAt?.getTime() ?? 0) < sameAuthorWindow),
+      thresholds: query.thresholds,
+      filter: query.filter,
+      accept: query.accept,
     });
     stopTimer();
-    if (verdict.verdict !== "exact" && verdict.verdict !== "near-duplicate") return null;
-    return { imageId: ref.id, verdict: verdict.verdict, original: verdict.match! };
+    return alertFor(ref.id, verdict);
   }
 }

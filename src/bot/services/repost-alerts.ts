@@ -13,15 +13,11 @@ import {
   type Message,
 } from "discord.js";
 import type { Logger } from "pino";
-import type { RepostVerdict } from "../../retrieval/reposts.ts";
 import type { RepostSettings } from "../guild-state.ts";
 import { jumpLink } from "../jump-link.ts";
+import { alertAction, strongestFinding, type RepostFinding } from "../repost-policy.ts";
 
-export interface RepostFinding {
-  readonly imageId: string;
-  readonly verdict: "exact" | "near-duplicate";
-  readonly original: NonNullable<RepostVerdict["match"]>;
-}
+export type { RepostFinding } from "../repost-policy.ts";
 
 export const NOT_A_REPOST_PREFIX = "nr";
 
@@ -60,15 +56,16 @@ export class RepostAlerts {
 
   /** Posts the alert; false if there was nothing to say or Discord refused it (logged). */
   async announce(message: Message<true>, findings: readonly RepostFinding[], settings: RepostSettings): Promise<boolean> {
-    if (findings.length === 0) return false;
     // One alert per message: the strongest finding speaks for the rest.
-    const finding = [...findings].sort((a, b) => b.original.score - a.original.score)[0]!;
+    const finding = strongestFinding(findings);
+    if (!finding) return false;
+    const action = alertAction(settings);
     try {
-      if (settings.action === "react") {
+      if (action.kind === "react") {
         await message.react("♻️");
-      } else if (settings.action === "log" && settings.logChannelId) {
-        const channel = await message.guild.channels.fetch(settings.logChannelId).catch(() => null);
-        if (!channel?.isSendable()) throw new Error(`log channel ${settings.logChannelId} is not available`);
+      } else if (action.kind === "log") {
+        const channel = await message.guild.channels.fetch(action.channelId).catch(() => null);
+        if (!channel?.isSendable()) throw new Error(`log channel ${action.channelId} is not available`);
         await channel.send({
           embeds: [alertEmbed(message.guildId, finding, message)],
           components: [notARepostButton(finding, message.author.id)],

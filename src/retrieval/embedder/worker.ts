@@ -1,8 +1,8 @@
 /**
  * Inference worker. The ONNX session lives here, never on the main thread, because
  * `session.run()` blocks its thread for hundreds of milliseconds on a batch, and because
- * onnxruntime-node 1.30 segfaults when it creates a session on the main thread of a process
- * with a long command line (see STACK-NOTES).
+ * onnxruntime-node 1.30 segfaults (exit 139) when it creates a session on the main thread of a
+ * process whose command line is longer than about 28 KB (e.g. a CLI call with 600 image paths).
  */
 import { createRequire } from "node:module";
 import { readFile } from "node:fs/promises";

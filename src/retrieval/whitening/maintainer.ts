@@ -2,7 +2,7 @@
  * Keeps each collection's whitening in step with its images: fitted once the collection is big
  * enough to learn from, refitted as it grows, cached for the repost checks in between.
  */
-import type { CollectionTable } from "../store.ts";
+import type { CollectionTable } from "../store/collection-table.ts";
 import { applyWhitening, DEFAULT_WHITENING, type WhiteningOptions } from "../whitening.ts";
 import { fitWhiteningInWorker } from "./fit-in-worker.ts";
 import type { StoredWhitening, WhiteningRepository } from "./repository.ts";

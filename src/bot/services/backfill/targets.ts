@@ -30,8 +30,15 @@ export interface Discovery {
 
 const READ = PermissionFlagsBits.ViewChannel | PermissionFlagsBits.ReadMessageHistory;
 
+/**
+ * The channels whose images Lookalike indexes, each with its public threads: text, announcement,
+ * forum and media channels. `/index channel` and `/repost settings ignore_channel` offer these.
+ */
+export const INDEXED_CHANNEL_TYPES = [ChannelType.GuildText, ChannelType.GuildAnnouncement, ChannelType.GuildForum, ChannelType.GuildMedia] as const;
+const THREAD_PARENTS: readonly ChannelType[] = INDEXED_CHANNEL_TYPES;
+
 export function isThreadParent(channel: GuildBasedChannel): channel is ThreadParent {
-  return [ChannelType.GuildText, ChannelType.GuildAnnouncement, ChannelType.GuildForum, ChannelType.GuildMedia].includes(channel.type);
+  return THREAD_PARENTS.includes(channel.type);
 }
 
 function hasOwnHistory(channel: GuildBasedChannel): channel is TextChannel | NewsChannel {

@@ -1,15 +1,16 @@
 /**
- * The offline demo `npm start` runs without a Discord token: index a folder of photos, make two
- * reposts of one of them (a captioned crop and a mirrored screenshot), and show what Lookalike
- * says about each — the same engine the bot uses, with no Discord involved.
+ * The offline demo: index a folder of photos, make two reposts of one of them (a captioned crop
+ * and a mirrored screenshot), and show what Lookalike says about each — the same engine the bot
+ * uses, with no Discord involved (this module never loads discord.js). `npm start` runs it when
+ * no DISCORD_TOKEN is set, `npm run demo` runs it directly; either takes a folder as argument.
  */
 import { existsSync } from "node:fs";
 import { mkdir, readdir } from "node:fs/promises";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import sharp from "sharp";
-import { LookalikeEngine } from "../retrieval/engine.ts";
-import { defaultModelsDir } from "../retrieval/models.ts";
-import { looksLikeImage } from "./files.ts";
+import { LookalikeEngine } from "./retrieval/engine.ts";
+import { defaultModelsDir } from "./retrieval/models.ts";
 
 const SHARED_PHOTOS = path.resolve("..", "shared", "datasets", "photo-pool-cc", "images");
 
@@ -50,23 +51,29 @@ export async function runDemo(): Promise<number> {
     process.stderr.write("Pass a folder of photos to the demo: npm start -- /path/to/photos (or set LOOKALIKE_DEMO_DIR).\n");
     return 2;
   }
-  const files = (await readdir(folder)).filter(looksLikeImage).sort().map((f) => path.join(folder, f));
-  if (files.length < 3) {
-    process.stderr.write(`The demo needs at least 3 photos in ${folder}.\n`);
-    return 2;
-  }
+  const entries = await readdir(folder, { withFileTypes: true });
+  const candidates = entries.filter((entry) => entry.isFile()).map((entry) => path.join(folder, entry.name)).sort();
   const dbDir = path.resolve("data", "demo-lancedb");
   await mkdir(dbDir, { recursive: true });
   const engine = await LookalikeEngine.open({ dbDir, modelsDir: defaultModelsDir() });
   try {
     const started = Date.now();
-    const items = await Promise.all(files.map(async (file) => ({ image: await engine.analyze(file), meta: { id: path.basename(file), source: file } })));
+    // Whatever the engine cannot read as an image (a README, a damaged file) is left out.
+    const analyzed = await Promise.all(
+      candidates.map((file) => engine.analyze(file).then((image) => ({ image, meta: { id: path.basename(file), source: file } }), () => null)),
+    );
+    const items = analyzed.filter((item) => item !== null);
+    const files = items.map((item) => item.meta.source);
+    if (files.length < 3) {
+      process.stderr.write(`The demo needs at least 3 photos in ${folder}.\n`);
+      return 2;
+    }
     await engine.add("demo", items);
     console.log(`Indexed ${items.length} photos from ${folder} in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`);
     const original = files[Math.floor(files.length / 2)]!;
     const queries: [string, Buffer][] = [
-      ["a captioned crop (meme) of " + path.basename(original), await captionedCrop(original)],
-      ["a mirrored phone screenshot of " + path.basename(original), await mirroredScreenshot(original)],
+      [`a captioned crop (meme) of ${path.basename(original)}`, await captionedCrop(original)],
+      [`a mirrored phone screenshot of ${path.basename(original)}`, await mirroredScreenshot(original)],
       ["an unrelated noise image", await sharp({ create: { width: 400, height: 300, channels: 3, background: "#808080", noise: { type: "gaussian", mean: 128, sigma: 60 } } }).jpeg().toBuffer()],
     ];
     for (const [label, bytes] of queries) {
@@ -83,3 +90,5 @@ export async function runDemo(): Promise<number> {
     await engine.close();
   }
 }
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = await runDemo();

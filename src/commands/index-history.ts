@@ -1,29 +1,30 @@
 /**
  * `/index channel | server | status | cancel`: moderators index the images already posted
- * (backfill), watch its progress and stop it. The work runs in BackfillService; this file only
- * checks who may ask and what, and puts the answers into words.
+ * (backfill), watch its progress and stop it. The work runs in the bot's BackfillService; this
+ * file only says what may be asked, one handler per subcommand, and puts the answers into words.
  */
 import {
   ApplicationCommandOptionType,
   ApplicationCommandType,
   ApplicationIntegrationType,
   channelMention,
-  ChannelType,
   InteractionContextType,
   MessageFlags,
-  PermissionFlagsBits,
   time,
   TimestampStyles,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from "discord.js";
-import { UserFacingError } from "../bot/errors.ts";
-import type { BackfillStatus } from "../bot/services/backfill.ts";
-import { InteractionProgressSink } from "../bot/services/backfill/interaction-sink.ts";
-import { renderProgress } from "../bot/services/backfill/progress.ts";
-import { canRead } from "../bot/services/backfill/targets.ts";
-import type { SlashCommand } from "./types.ts";
+import {
+  type BackfillControl,
+  type BackfillStatus,
+  defaultMemberPermissions,
+  INDEXED_CHANNEL_TYPES,
+  type SlashCommand,
+  UserFacingError,
+} from "../bot/command-services.ts";
+import { bySubcommand, type SubcommandHandler, type SubcommandName } from "./options.ts";
 
-const INDEXABLE_CHANNELS = [ChannelType.GuildText, ChannelType.GuildAnnouncement, ChannelType.GuildForum, ChannelType.GuildMedia] as const;
+const requires = { permission: "ManageMessages", to: "use `/index`" } as const;
 
 const data = {
   type: ApplicationCommandType.ChatInput,
@@ -31,14 +32,14 @@ const data = {
   description: "Index the images already posted in this server (moderators)",
   contexts: [InteractionContextType.Guild],
   integration_types: [ApplicationIntegrationType.GuildInstall],
-  default_member_permissions: String(PermissionFlagsBits.ManageMessages),
+  default_member_permissions: defaultMemberPermissions(requires),
   options: [
     {
       type: ApplicationCommandOptionType.Subcommand,
       name: "channel",
       description: "Index one channel's history and its public threads",
       options: [
-        { type: ApplicationCommandOptionType.Channel, name: "channel", description: "The channel to index", required: true, channel_types: [...INDEXABLE_CHANNELS] },
+        { type: ApplicationCommandOptionType.Channel, name: "channel", description: "The channel to index", required: true, channel_types: [...INDEXED_CHANNEL_TYPES] },
       ],
     },
     { type: ApplicationCommandOptionType.Subcommand, name: "server", description: "Index every channel I can read, and their public threads" },
@@ -50,55 +51,50 @@ const data = {
 /** Status lists at most this many channels, to stay well inside Discord's 2,000 characters. */
 const STATUS_CHANNEL_LINES = 15;
 
-export const indexCommand: SlashCommand = {
-  data,
-  async execute(interaction, { backfill, logger }) {
-    // default_member_permissions is only a default: server admins can grant the command to anyone.
-    if (!interaction.memberPermissions.has(PermissionFlagsBits.ManageMessages)) {
-      throw new UserFacingError("You need the Manage Messages permission to use `/index`.");
-    }
-    const guildId = interaction.guildId;
-    const subcommand = interaction.options.getSubcommand(true);
-    if (subcommand === "status") {
-      await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-      await interaction.editReply(renderStatus(await backfill.status(guildId)));
-      return;
-    }
-    if (subcommand === "cancel") {
-      const cancelled = backfill.cancel(guildId);
-      await interaction.reply({
-        content: cancelled
-          ? "Stopping the backfill. Its progress is saved: `/index` continues where it stopped."
-          : "No backfill is running in this server.",
-        flags: MessageFlags.Ephemeral,
-      });
-      return;
-    }
-    if (backfill.isRunning(guildId)) {
-      throw new UserFacingError("A backfill is already running in this server: see `/index status`, or stop it with `/index cancel`.");
-    }
+/** `/index channel` and `/index server`: start a backfill, answered publicly so other moderators see it. */
+function start(which: "channel" | "server"): SubcommandHandler {
+  return async (interaction, { backfill }) => {
+    backfill.assertIdle(interaction.guildId);
     // The backfill walks the guild's channel list and permissions: it needs the server in the cache.
     if (!interaction.inCachedGuild()) {
       throw new UserFacingError("I can't see this server's channels right now; please try again in a minute.");
     }
     let channelIds: string[] | null = null;
-    if (subcommand === "channel") {
-      const channel = interaction.options.getChannel("channel", true, [...INDEXABLE_CHANNELS]);
-      const me = interaction.guild.members.me;
-      if (!me || !canRead(channel, me)) {
+    if (which === "channel") {
+      const channel = interaction.options.getChannel("channel", true, [...INDEXED_CHANNEL_TYPES]);
+      if (!backfill.canRead(channel)) {
         throw new UserFacingError(`I can't read ${channelMention(channel.id)}: I need View Channel and Read Message History there.`);
       }
       channelIds = [channel.id];
     }
     // Public: other moderators see that a backfill runs. Progress replaces this reply every few seconds.
     await interaction.deferReply();
-    const job = backfill.start(interaction.guild, channelIds, new InteractionProgressSink(interaction, logger));
-    await interaction.editReply(renderProgress(job.report()));
+    await interaction.editReply(backfill.describe(backfill.start(interaction, channelIds)));
+  };
+}
+
+const subcommands: Record<SubcommandName<typeof data>, SubcommandHandler> = {
+  channel: start("channel"),
+  server: start("server"),
+  async status(interaction, { backfill }) {
+    await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+    await interaction.editReply(renderStatus(await backfill.status(interaction.guildId), backfill));
+  },
+  async cancel(interaction, { backfill }) {
+    const cancelled = backfill.cancel(interaction.guildId);
+    await interaction.reply({
+      content: cancelled
+        ? "Stopping the backfill. Its progress is saved: `/index` continues where it stopped."
+        : "No backfill is running in this server.",
+      flags: MessageFlags.Ephemeral,
+    });
   },
 };
 
-function renderStatus(status: BackfillStatus): string {
-  if (status.running) return renderProgress(status.report);
+export const indexHistory: SlashCommand = { data, requires, execute: bySubcommand(subcommands) };
+
+function renderStatus(status: BackfillStatus, backfill: BackfillControl): string {
+  if (status.running) return backfill.describe(status.report);
   const { lastStartedAt, lastFinishedAt, channels, imagesInIndex } = status;
   if (!lastStartedAt) return `No backfill has run in this server yet. Images in the index: ${imagesInIndex}. Start one with \`/index server\`.`;
   const when = (date: Date) => time(date, TimestampStyles.RelativeTime);

@@ -1,10 +1,11 @@
 /**
  * `npm run deploy-commands`: registers the slash and context-menu commands, in one server when
  * DISCORD_DEV_GUILD_ID is set (instant, for development) or globally (may take up to an hour).
+ * An entry point like main.ts: nothing imports it.
  */
 import { REST, Routes } from "discord.js";
-import { loadConfigOrReport } from "../bot/config.ts";
-import { commandDefinitions } from "./registry.ts";
+import { commandDefinitions } from "../commands/registry.ts";
+import { loadConfigOrReport } from "./config.ts";
 
 async function deploy(): Promise<number> {
   const config = loadConfigOrReport();

@@ -8,12 +8,13 @@
  * - Database-side augmentation (DBA): the same averaging applied to every stored vector once, with
  *   its own top-k neighbours, so each stored vector also "knows" its near copies.
  *
- * Pure functions over vectors the caller already holds; the neighbour search itself is the
- * caller's (the store, or a matrix product in the benchmark). `nearestNeighbours` is a plain
- * O(n²·d) scan for small collections and tests.
+ * Benchmark contenders: the shipped configuration does not re-rank (bench/RESULTS.md compares
+ * them). Pure functions over vectors the caller already holds; the neighbour search itself is the
+ * caller's (a matrix product, bench/lib/vectors.ts). `nearestNeighbours` is a plain O(n²·d) scan
+ * for small collections and tests.
  */
-import { LookalikeError } from "./errors.ts";
-import { dot, l2normalize } from "./pooling.ts";
+import { LookalikeError } from "../../src/retrieval/errors.ts";
+import { dot, l2normalize } from "../../src/retrieval/vectors.ts";
 
 export interface Neighbour {
   /** Position of the neighbour in the caller's vector list. */

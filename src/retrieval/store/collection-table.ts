@@ -1,0 +1,194 @@
+/**
+ * One collection's LanceDB table: writing, reading and deleting its rows, exact-cosine search, and
+ * the upkeep `index-policy.ts` decides on (ANN index, filter indexes, fragment compaction).
+ */
+import * as lancedb from "@lancedb/lancedb";
+import { LookalikeError } from "../errors.ts";
+import { buildWhere, idsWhere, type RowFilter } from "../filters.ts";
+import { cosine } from "../vectors.ts";
+import {
+  DEFAULT_VECTOR_INDEX,
+  FILTER_COLUMNS,
+  annSearchTuning,
+  indexUpkeep,
+  vectorIndexConfig,
+  vectorIndexName,
+  type IndexPolicy,
+  type VectorIndexSpec,
+} from "./index-policy.ts";
+import { RESULT_COLUMNS, fromRow, thumbnailOf, toRow, vectorOf, type ImageRecord, type Match, type Row, type StoredImage } from "./schema.ts";
+
+export interface SearchOptions {
+  readonly k: number;
+  readonly filter?: RowFilter;
+  /** Result ids to drop (e.g. the query itself); applied after the search, never spelled into SQL. */
+  readonly excludeIds?: readonly string[];
+  readonly withVectors?: boolean;
+}
+
+export class CollectionTable {
+  constructor(
+    readonly name: string,
+    private readonly table: lancedb.Table,
+    private readonly policy: IndexPolicy,
+  ) {}
+
+  /** Inserts or replaces rows by id: indexing the same image twice never adds a second row. */
+  async upsert(records: readonly ImageRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const rows = records.map((r) => toRow(r, this.name));
+    await this.table.mergeInsert("id").whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(rows);
+  }
+
+  count(filter?: RowFilter): Promise<number> {
+    return this.table.countRows(buildWhere(filter));
+  }
+
+  /** Deletes the rows matching `filter` (at least one condition is required). Returns how many went. */
+  async delete(filter: RowFilter): Promise<number> {
+    const where = buildWhere(filter);
+    if (!where) throw new LookalikeError("invalid_filter", "Refusing to delete with an empty filter.");
+    const before = await this.table.countRows();
+    await this.table.delete(where);
+    return before - (await this.table.countRows());
+  }
+
+  async get(ids: readonly string[], withThumbnails = false): Promise<Map<string, StoredImage & { thumbnail?: Buffer | null }>> {
+    const wanted = new Set(ids);
+    const found = new Map<string, StoredImage & { thumbnail?: Buffer | null }>();
+    if (wanted.size === 0) return found;
+    const columns = withThumbnails ? [...RESULT_COLUMNS, "thumbnail"] : [...RESULT_COLUMNS];
+    const rows = await this.table.query().where(idsWhere([...wanted])).select(columns).toArray();
+    for (const row of rows as Row[]) {
+      const image = fromRow(row);
+      if (wanted.has(image.id)) {
+        found.set(image.id, withThumbnails ? { ...image, thumbnail: thumbnailOf(row) } : image);
+      }
+    }
+    return found;
+  }
+
+  /** Exact-cosine nearest neighbours; an ANN index, when present, only proposes candidates. */
+  async search(vector: Float32Array, options: SearchOptions): Promise<Match[]> {
+    const exclude = new Set(options.excludeIds ?? []);
+    const limit = options.k + exclude.size;
+    let query = this.table
+      .vectorSearch(vector)
+      .distanceType("cosine")
+      .select([...RESULT_COLUMNS, "vector", "_distance"])
+      .limit(limit);
+    const where = buildWhere(options.filter);
+    if (where) query = query.where(where);
+    const index = await this.vectorIndex();
+    if (index) {
+      const tuning = annSearchTuning(this.policy, index.name, limit);
+      query = query.refineFactor(tuning.refineFactor).ef(tuning.ef).nprobes(tuning.nprobes);
+    }
+    const rows = (await query.toArray()) as Row[];
+    return rows
+      .filter((row) => !exclude.has(String(row.id)))
+      .slice(0, options.k)
+      .map((row) => {
+        const stored = vectorOf(row);
+        const match: Match = { ...fromRow(row), score: cosine(vector, stored) };
+        return options.withVectors ? { ...match, vector: stored } : match;
+      })
+      .sort((a, b) => b.score - a.score);
+  }
+
+  /** How many images each channel has (a column scan: for occasional statistics, not hot paths). */
+  async countByChannel(): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (const row of (await this.table.query().select(["channel_id"]).toArray()) as Row[]) {
+      const channel = (row.channel_id as string | null) ?? "";
+      counts.set(channel, (counts.get(channel) ?? 0) + 1);
+    }
+    return counts;
+  }
+
+  /**
+   * Up to `max` stored vectors, for learning the collection's whitening: all of them in a small
+   * collection, else evenly spaced runs across the table (old and new posts alike, not just the
+   * first `max` rows written).
+   */
+  async sampleVectors(max: number): Promise<Float32Array[]> {
+    const rows = await this.table.countRows();
+    const runs = rows <= max ? 1 : 8;
+    const perRun = rows <= max ? rows : Math.floor(max / runs);
+    const vectors: Float32Array[] = [];
+    for (let run = 0; run < runs; run++) {
+      const offset = Math.floor((run * (rows - perRun)) / Math.max(1, runs - 1));
+      const found = (await this.table.query().select(["vector"]).offset(offset).limit(perRun).toArray()) as Row[];
+      for (const row of found) vectors.push(vectorOf(row));
+    }
+    return vectors;
+  }
+
+  /**
+   * Keeps search fast as the collection grows: builds the ANN index once the table is large enough,
+   * folds newly added rows into it (and compacts small fragments) once enough are unindexed, and
+   * retrains it when the table has outgrown the partitions it was trained with, or when the policy
+   * asks for another kind of index (see `indexUpkeep`). Cheap when there is nothing to do.
+   */
+  async maintain(): Promise<"none" | "indexed" | "optimized"> {
+    const rows = await this.table.countRows();
+    const index = await this.vectorIndex();
+    const upkeep = indexUpkeep(this.policy, rows, index);
+    const spec = this.policy.index ?? DEFAULT_VECTOR_INDEX;
+    if (!index) {
+      if (upkeep !== "build") return "none";
+      await this.buildVectorIndex(spec, rows);
+      await this.ensureFilterIndexes();
+      return "indexed";
+    }
+    await this.ensureFilterIndexes();
+    if (upkeep === "retrain") {
+      await this.buildVectorIndex(spec, rows, index.name);
+      await this.compact();
+      return "indexed";
+    }
+    if (upkeep === "optimize") {
+      await this.compact();
+      return "optimized";
+    }
+    return "none";
+  }
+
+  /** Data fragments in the table: every write adds one until `compact` merges them. */
+  async fragmentCount(): Promise<number> {
+    return (await this.table.stats()).fragmentStats.numFragments;
+  }
+
+  /** Compacts the fragments each write leaves behind (and folds unindexed rows into the indexes). */
+  async compact(): Promise<void> {
+    await this.table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
+  }
+
+  close(): void {
+    this.table.close();
+  }
+
+  /** Bitmap indexes on the filter columns, once (cheap: well under a second at 1M rows). */
+  private async ensureFilterIndexes(): Promise<void> {
+    const indexed = new Set((await this.table.listIndices()).flatMap((index) => index.columns));
+    for (const column of FILTER_COLUMNS) {
+      if (!indexed.has(column)) await this.table.createIndex(column, { config: lancedb.Index.bitmap(), replace: true });
+    }
+  }
+
+  private async vectorIndex(): Promise<lancedb.IndexConfig | undefined> {
+    const indices = await this.table.listIndices();
+    return indices.find((index) => index.columns.includes("vector"));
+  }
+
+  /**
+   * Trains `spec` on the current rows, under a name that records them (`vectorIndexName`); a
+   * replaced index is dropped only once its successor is committed, so searches never fall back to
+   * a full scan in between.
+   */
+  private async buildVectorIndex(spec: VectorIndexSpec, rows: number, replacing?: string): Promise<void> {
+    const name = vectorIndexName(rows);
+    await this.table.createIndex("vector", { config: vectorIndexConfig(spec, rows), name, replace: true });
+    if (replacing && replacing !== name) await this.table.dropIndex(replacing);
+  }
+}
