@@ -1,8 +1,17 @@
 /**
  * The quality and repost benchmark sections in quick mode, in-process, on the real model and the
- * shared datasets (feature maps cached in bench/.cache/ after the first run). Asserts what the
- * results must show, not just that they ran.
+ * shared datasets. Asserts what the results must show, not just that they ran.
+ *
+ * The cache starts empty in a temp directory (removed afterwards), so every run computes what a
+ * fresh clone computes: about 40 s on two busy cores (~55 s of CPU). `LOOKALIKE_BENCH_CACHE=<dir>`
+ * keeps one between runs instead (then about 17 s). The slices are small (QUICK in
+ * bench/quality/retrieval.ts, bench/repost/corpus.ts); the full sets are `npm run bench`'s.
+ *
+ * Not run here: the speed section (timings, minutes even in quick mode, and nothing to assert on
+ * a shared machine) and the flood section's run (the bot in a child process under a flood is what
+ * test/bot-real-conditions.test.ts tests; only its report is checked below).
  */
+import "./support/paths.ts"; // first: without ../shared, stops with one line
 import assert from "node:assert/strict";
 import { describe, it, before } from "node:test";
 import { DEFAULT_POOLING } from "../src/retrieval/descriptor.ts";
@@ -26,6 +35,11 @@ import { RESIZE_MODES } from "../bench/lib/feature-cache.ts";
 import { histogramScorer } from "../bench/lib/scorers.ts";
 import { colourHistogram, histogramCorrelation } from "../bench/contenders/histogram.ts";
 import { decodeImage } from "../src/retrieval/image.ts";
+import { floodPlan } from "../bench/flood/section.ts";
+import { render, summarise } from "../bench/flood/report.ts";
+import type { FloodMeasurement } from "../bench/flood/measure.ts";
+import type { QueryResult } from "../bench/flood/queries.ts";
+import { tempDir } from "./support/temp.ts";
 
 const context = { quick: true, log: () => {} };
 
@@ -48,6 +62,8 @@ const seed = <T extends { name: string }>(rows: readonly T[]) => rows.find((x) =
 
 describe("benchmark, quick mode", () => {
   before(async () => {
+    // Read by bench/lib/paths.ts when the cache is first used, i.e. from here on.
+    process.env.LOOKALIKE_BENCH_CACHE ||= await tempDir("lookalike-bench-quick-");
     quality = await qualitySection.run(context);
     repost = await repostSection.run(context);
   });
@@ -97,7 +113,9 @@ describe("benchmark, quick mode", () => {
   it("measures the shipped verdict through the engine, and it agrees with the in-memory fusion", () => {
     const r = repost.json as RepostJson;
     assert.ok(r.engine.agreesWithInMemory);
-    assert.ok(r.engine.negatives > 100);
+    // The test half of the quick slice's ~120 non-repost queries, and a repost of every transform.
+    assert.ok(r.engine.negatives >= 40, `${r.engine.negatives} non-repost queries`);
+    for (const t of TRANSFORMS) assert.ok(t.name in r.engine.byTransform, `no test-half repost made by ${t.name}`);
     assert.ok(r.engine.falseRate <= 0.02, `false reposts ${r.engine.falseRate}`);
     assert.ok(r.engine.recall.mild >= 0.8, `mild recall ${r.engine.recall.mild}`);
   });
@@ -131,5 +149,32 @@ describe("benchmark, quick mode", () => {
       return (await meme.steps[0]!.edit(picture, { random: seededRandom(42), fillers: [] })).picture.data;
     };
     assert.deepEqual(await once(), await once());
+  });
+});
+
+describe("benchmark, flood section's report (its run is test/bot-real-conditions.test.ts's subject)", () => {
+  const answered = (ms: number): QueryResult => ({ startMs: 0, ms, outcome: "answered", originalFirst: true });
+  const timedOut: QueryResult = { startMs: 0, ms: null, outcome: "timeout", originalFirst: false };
+  const plan = floodPlan(true);
+
+  it("counts a timeout as slower than any answer, and says so", () => {
+    const idle = summarise(Array.from({ length: 10 }, (_, i) => answered(100 + i)));
+    const flood = summarise([...Array.from({ length: 9 }, (_, i) => answered(300 + i)), timedOut]);
+    assert.deepEqual([idle.p95, idle.timeouts], [109, 0]);
+    assert.deepEqual([flood.p50, flood.p95, flood.max, flood.timeouts, flood.originalFirst], [304, Infinity, Infinity, 1, 9]);
+    const run: FloodMeasurement = {
+      idle: [],
+      flood: [],
+      posting: { posted: plan.images, failed: 0, lastMs: 3000 },
+      drainSeconds: undefined,
+      stored: 42,
+      memory: { idle: undefined, end: undefined, samples: [] },
+      floodCpuSeconds: 10,
+      repostAlerts: 0,
+      stop: undefined,
+    };
+    const markdown = render({ plan, loadAtStart: 1, reusedSources: 0, idle, flood, run });
+    assert.match(markdown, /During flood `\/similar` p50 \/ p95 \/ max \| 304 ms \/ > 60 s \(timeout\) \/ > 60 s \(timeout\)/);
+    assert.match(markdown, new RegExp(`not drained: 42 of ${plan.images} stored`));
   });
 });

@@ -238,10 +238,16 @@ describe("backfill building blocks", () => {
     assert.equal(await withRetries("page", async () => (++calls < 3 ? Promise.reject(outage()) : "page"), policy()), "page");
     assert.equal(calls, 3);
     calls = 0;
-    await assert.rejects(withRetries("page", async () => (calls++, Promise.reject(outage())), policy()), (error) => error instanceof ChannelStopped && error.reason === "discord_unavailable");
+    await assert.rejects(withRetries("page", async () => {
+        calls++;
+        throw outage();
+      }, policy()), (error) => error instanceof ChannelStopped && error.reason === "discord_unavailable");
     assert.equal(calls, 3, "the first try and one per backoff delay");
     calls = 0;
-    await assert.rejects(withRetries("page", async () => (calls++, Promise.reject(denied())), policy()), (error) => error instanceof ChannelStopped && error.reason === "no_access");
+    await assert.rejects(withRetries("page", async () => {
+        calls++;
+        throw denied();
+      }, policy()), (error) => error instanceof ChannelStopped && error.reason === "no_access");
     assert.equal(calls, 1);
   });
 
@@ -260,7 +266,11 @@ describe("backfill building blocks", () => {
     const interaction = {
       createdTimestamp: Date.now() - 14.5 * 60_000,
       editReply: async ({ content }: { content: string }) => void log.push(`edit reply: ${content.split("\n")[0]}`),
-      channel: { id: "2", send: async ({ content }: { content: string }) => (log.push(`send: ${content.split("\n")[0]}`), posted) },
+      channel: { id: "2", send: async ({ content }: { content: string }) => {
+        log.push(`send: ${content.split("\n")[0]}`);
+        return posted;
+      },
+    },
     } as unknown as ChatInputCommandInteraction<"cached">;
     const report = (phase: BackfillReport["phase"]): BackfillReport => ({
       guildId: "1", scope: "the whole server", phase, continued: false, elapsedMs: 1_000, fraction: 0.5, etaMs: 1_000,

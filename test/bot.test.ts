@@ -159,7 +159,9 @@ describe("Lookalike bot end to end", () => {
     );
     const alertMessage = h.fake.messages(art.channel("general").id).find((m) => m.message_reference?.message_id === first.id && m.author.id === h.fake.botUser.id)!;
     assert.ok(alertMessage, JSON.stringify(alertRequest.json));
-    const customId = (alertMessage.components?.[0] as { components: { custom_id: string }[] }).components[0]!.custom_id;
+    const row = alertMessage.components?.[0] as { components: { custom_id: string }[] } | undefined;
+    assert.ok(row, "the alert has a button row");
+    const customId = row.components[0]!.custom_id;
     const denied = await h.fake.clickButton(alertMessage, customId, visitor);
     assert.match(JSON.stringify((await denied.waitForReply()).json), /Only the person who posted/);
     const click = await h.fake.clickButton(alertMessage, customId, mod);

@@ -27,7 +27,7 @@ export interface LearnedProjection {
 const MAX_PAIRS = 900;
 const MAX_IMAGES = 600;
 /** The quick slice: enough to run every step (views, their maps, training), not to learn much. */
-const QUICK = { images: 24, pairs: 48 };
+const QUICK = { images: 16, pairs: 16 };
 
 export async function learnProjection(
   cache: FeatureCache,

@@ -132,5 +132,11 @@ export function sample(items: readonly ImageItem[], count: number, salt = "sampl
   return out;
 }
 
+/**
+ * The salt of the quick slices' samples (quality, peer fixtures, repost distractors): one hash
+ * order for all, so a smaller slice of a set is a prefix of a larger one and shares its feature maps.
+ */
+export const QUICK_SALT = "quick";
+
 /** Ids are only unique per dataset; this key is unique across all of them. */
 export const itemKey = (item: Pick<ImageItem, "dataset" | "id">): string => `${item.dataset}:${item.id}`;

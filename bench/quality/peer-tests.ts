@@ -11,7 +11,7 @@ import { isLookalikeError } from "../../src/retrieval/errors.ts";
 import type { Verdict } from "../../src/retrieval/reposts.ts";
 import type { Classifier } from "../contenders/cam.ts";
 import { contenders } from "../contenders/registry.ts";
-import { augly, flowers, imagededup, itemKey, museum, sample, type ImageItem } from "../lib/datasets.ts";
+import { augly, flowers, imagededup, itemKey, museum, QUICK_SALT, sample, type ImageItem } from "../lib/datasets.ts";
 import type { FeatureCache } from "../lib/feature-cache.ts";
 import { topK } from "../lib/ranking.ts";
 import { fingerprints, runEngine } from "../repost/engine-run.ts";
@@ -60,13 +60,17 @@ export async function peerTests(
 ): Promise<PeerResult> {
   const dedup = await imagededup();
   const aug = await augly();
-  // The quick slice: 30 paintings and 30 flowers as distractors instead of all 287 and 300.
+  // The quick slice: every imagededup copy but 12 of AugLy's 42 transforms, and 12 paintings and
+  // 12 flowers as distractors instead of all 287 and 300.
+  const augTransformed = quick ? sample(aug.transformed, 12, QUICK_SALT) : aug.transformed;
   const paintings = (await museum()).db;
-  const distractors = [...(quick ? sample(paintings, 30, "peer-tests") : paintings), ...sample(await flowers(), quick ? 30 : 300, "peer-tests")];
+  const distractors = quick
+    ? [...sample(paintings, 12, QUICK_SALT), ...sample(await flowers(), 12, QUICK_SALT)]
+    : [...paintings, ...sample(await flowers(), 300, "peer-tests")];
   const stored = [aug.original, ...aug.others, ...dedup.base, ...distractors];
   const expectedOf = (item: ImageItem) =>
     item.dataset === "augly" ? itemKey(aug.original) : `imagededup:base_images/${item.label}.jpg`;
-  const all = [...dedup.mixed.map((item) => ({ item, suite: "imagededup" as const })), ...aug.transformed.map((item) => ({ item, suite: "augly" as const }))];
+  const all = [...dedup.mixed.map((item) => ({ item, suite: "imagededup" as const })), ...augTransformed.map((item) => ({ item, suite: "augly" as const }))];
   const rejected = await Promise.all(all.map(({ item }) => rejection(item)));
   const readable = all.filter((_, i) => !rejected[i]);
   const queries: PeerQuery[] = all.map(({ item, suite }, i) => ({ suite, name: shortName(item), rejected: rejected[i] }));
@@ -79,7 +83,9 @@ export async function peerTests(
   const positions = all.map((_, i) => i).filter((i) => !rejected[i]);
   const spread = <T>(values: T[]): (T | undefined)[] => {
     const out: (T | undefined)[] = all.map(() => undefined);
-    positions.forEach((p, k) => (out[p] = values[k]));
+    positions.forEach((p, k) => {
+      out[p] = values[k];
+    });
     return out;
   };
 

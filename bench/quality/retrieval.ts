@@ -4,7 +4,7 @@
  */
 import { contenders, type Family } from "../contenders/registry.ts";
 import type { Classifier } from "../contenders/cam.ts";
-import { cifar, flowers, museum, sample, type ImageItem } from "../lib/datasets.ts";
+import { cifar, flowers, museum, QUICK_SALT, sample, type ImageItem } from "../lib/datasets.ts";
 import type { FeatureCache } from "../lib/feature-cache.ts";
 import { categoryMetrics, instanceMetrics } from "../lib/metrics.ts";
 import { qualityInput } from "./input.ts";
@@ -28,22 +28,22 @@ export interface RetrievalResult {
 type Log = (line: string) => void;
 
 /**
- * The quick slice (the test suite's smoke run, about half a minute from an empty cache): 15 museum
- * queries against their 15 paintings and 35 others, 80 flowers and 100 CIFAR images (5 and 10 classes, evenly).
+ * The quick slice (the test suite's smoke run): 12 museum queries among 36 paintings (theirs and
+ * others), 50 flowers and 60 CIFAR images (5 and 10 classes, evenly).
  */
-const QUICK = { museumQueries: 15, museumDb: 50, flowers: 80, cifar: 100 };
+const QUICK = { museumQueries: 12, museumDb: 36, flowers: 50, cifar: 60 };
 
 /** The paintings the queries show, then others in hash order, `count` in all (in db order). */
 function haystack(db: readonly ImageItem[], queries: readonly ImageItem[], count: number): ImageItem[] {
   const relevant = new Set(queries.map((q) => q.label));
-  const others = sample(db.filter((d) => !relevant.has(d.id)), count - relevant.size, "quality-quick");
+  const others = sample(db.filter((d) => !relevant.has(d.id)), count - relevant.size, QUICK_SALT);
   const kept = new Set([...relevant, ...others.map((d) => d.id)]);
   return db.filter((d) => kept.has(d.id));
 }
 
 export async function museumRetrieval(cache: FeatureCache, classifier: Classifier, quick: boolean, log: Log): Promise<RetrievalResult> {
   const set = await museum();
-  const queries = quick ? sample(set.queries, QUICK.museumQueries, "quality-quick") : set.queries;
+  const queries = quick ? sample(set.queries, QUICK.museumQueries, QUICK_SALT) : set.queries;
   const db = quick ? haystack(set.db, queries, QUICK.museumDb) : set.db;
   const { input, learnedNote } = await qualityInput(cache, classifier, { stored: db, queries, compareModes: true, quick });
   const relevant = queries.map((q) => db.findIndex((d) => d.id === q.label));
@@ -64,7 +64,7 @@ export async function categoryRetrieval(
   log: Log,
 ): Promise<RetrievalResult> {
   const all = which === "flowers" ? await flowers() : await cifar();
-  const stored = quick ? sample(all, QUICK[which], "quality-quick") : all;
+  const stored = quick ? sample(all, QUICK[which], QUICK_SALT) : all;
   // Square images: every resize mode gives the model the same input, so modes are not compared.
   const { input, learnedNote } = await qualityInput(cache, classifier, { stored, queries: "stored", compareModes: false, quick });
   const labels = stored.map((s) => s.label!);

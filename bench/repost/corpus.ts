@@ -25,6 +25,7 @@ import {
   itemKey,
   museum,
   photoPool,
+  QUICK_SALT,
   sample,
   type ImageItem,
 } from "../lib/datasets.ts";
@@ -69,11 +70,12 @@ interface Sizes {
 
 const FULL: Sizes = { museumOriginals: 40, photoOriginals: 39, cifar: 5000, flowers: 1500, museumDistractors: 247, framedIndexed: 200, framedQueries: 200 };
 /**
- * The quick slice (the test suite's smoke run): one photo and one painting original per half (so
- * both halves have reposts of every transform), and a small index (~170 images), so that every
- * step runs in seconds and the fused verdict is still calibrated on, and judged over, real negatives.
+ * The quick slice (the test suite's smoke run): one photo original per half (so both halves have a
+ * repost of every transform; the paintings are in it as distractors and re-photos), and a small
+ * index (~115 images), so every step runs in seconds and the fused verdict is still calibrated
+ * on, and judged over, real negatives.
  */
-const QUICK: Sizes = { museumOriginals: 2, photoOriginals: 2, cifar: 60, flowers: 40, museumDistractors: 20, framedIndexed: 8, framedQueries: 12 };
+const QUICK: Sizes = { museumOriginals: 0, photoOriginals: 2, cifar: 40, flowers: 24, museumDistractors: 12, framedIndexed: 6, framedQueries: 8 };
 
 const SALT = "repost-v1";
 const originalsHalf = (item: ImageItem): Half => halfOf(itemKey(item), `${SALT}/originals`);
@@ -92,12 +94,14 @@ export async function buildCorpus(quick: boolean, log: (line: string) => void): 
   // Paintings that serve as originals are drawn first; the rest of the museum db are distractors.
   const museumOriginals = originalsFrom(paintings.db, sizes.museumOriginals, `${SALT}/museum-originals`, quick);
   const originalKeys = new Set(museumOriginals.map(itemKey));
-  const museumRest = sample(paintings.db.filter((d) => !originalKeys.has(itemKey(d))), sizes.museumDistractors, `${SALT}/museum`);
+  // The quick slice's distractors are the quality slice's (QUICK_SALT): their maps are computed once.
+  const salt = (name: string) => (quick ? QUICK_SALT : `${SALT}/${name}`);
+  const museumRest = sample(paintings.db.filter((d) => !originalKeys.has(itemKey(d))), sizes.museumDistractors, salt("museum"));
   const originals = [...originalsFrom(await photoPool(), sizes.photoOriginals, `${SALT}/photos`, quick), ...museumOriginals];
   const peers = [...(await blockhashImages()), ...(await imagededup()).base, ...(await augly()).others, (await augly()).original];
   const distractors = [
-    ...sample(await cifar(), sizes.cifar, `${SALT}/cifar`),
-    ...sample(await flowers(), sizes.flowers, `${SALT}/flowers`),
+    ...sample(await cifar(), sizes.cifar, salt("cifar")),
+    ...sample(await flowers(), sizes.flowers, salt("flowers")),
     ...museumRest,
     ...peers,
   ];

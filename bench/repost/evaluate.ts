@@ -68,7 +68,10 @@ const memo = new Map<boolean, Promise<RepostEvaluation>>();
 
 export function evaluateReposts(quick: boolean, log: (line: string) => void): Promise<RepostEvaluation> {
   let result = memo.get(quick);
-  if (!result) memo.set(quick, (result = run(quick, log)));
+  if (!result) {
+    result = run(quick, log);
+    memo.set(quick, result);
+  }
   return result;
 }
 
@@ -95,64 +98,69 @@ async function run(quick: boolean, log: (line: string) => void): Promise<RepostE
   const shippedMode = model.input.resize;
   const classifier = loadClassifier(model, modelsDir);
   const described = new Map<ResizeMode, DescribedCollection>();
-  for (const mode of [shippedMode, ...RESIZE_MODES.filter((m) => m !== shippedMode)]) {
-    log(`  descriptors, resize "${mode}"`);
-    described.set(
-      mode,
-      await describeCollection(cache, classifier, {
-        stored: indexed,
-        queries: queries.map((q) => q.item),
+  const results: ContenderResult[] = [];
+  let learnedNote = "";
+  // The cache's model workers would keep the process alive after an error: closed either way.
+  try {
+    for (const mode of [shippedMode, ...RESIZE_MODES.filter((m) => m !== shippedMode)]) {
+      log(`  descriptors, resize "${mode}"`);
+      described.set(
         mode,
-        flip: true,
-        descriptors: mode === shippedMode ? undefined : LIBRARY_POOLINGS,
-      }),
-    );
+        await describeCollection(cache, classifier, {
+          stored: indexed,
+          queries: queries.map((q) => q.item),
+          mode,
+          flip: true,
+          descriptors: mode === shippedMode ? undefined : LIBRARY_POOLINGS,
+        }),
+      );
+    }
+    const shipped = described.get(shippedMode)!;
+    const learned = async () => {
+      const projection = await learnProjection(cache, indexed, shipped.stored.matrices.get(DEFAULT_POOLING)!, shippedMode, quick);
+      learnedNote = `trained on ${projection.pairs} pairs of indexed images and their augmented views; triplet loss ${projection.lossFirst.toFixed(3)} → ${projection.lossLast.toFixed(3)}`;
+      return projection;
+    };
+    let learnedOnce: ReturnType<typeof learned> | undefined;
+
+    const list = contenders({
+      storedSignals,
+      querySignals,
+      described,
+      shippedMode,
+      self,
+      skip,
+      learned: () => (learnedOnce ??= learned()),
+    });
+    for (const contender of list) {
+      const started = Date.now();
+      const scorer = await contender.make();
+      const best: Ranked[] = new Array(queries.length);
+      await scorer.visit((sim, first) => {
+        for (let r = 0; r < sim.rows; r++) best[first + r] = topK(sim, r, 1, (j) => skip[first + r]!.has(j))[0] ?? { index: -1, score: -Infinity };
+      });
+      const negatives = (half: "calibration") =>
+        queries.flatMap((q, i) => (q.expected === null && q.half === half ? [best[i]!.score] : []));
+      const calibrationNegatives = negatives("calibration");
+      const thresholds = Object.fromEntries(
+        LEVELS.map((level) => [level, scoreThreshold(calibrationNegatives, BUDGET[level].calibration)]),
+      ) as Record<Level, number>;
+      const decisions = best.map((b) => ({ repost: b.score > thresholds.balanced, index: b.index }));
+      results.push({
+        name: contender.name,
+        family: contender.family,
+        shipped: contender.shipped === true,
+        thresholds,
+        test: summarize(queries, expectedRows, decisions, "test"),
+        calibration: summarize(queries, expectedRows, decisions, "calibration"),
+      });
+      // Timings go to the log only: the results stay identical from run to run.
+      log(`  ${contender.name}: mild ${results.at(-1)!.test.recall.mild.toFixed(3)}, strong ${results.at(-1)!.test.recall.strong.toFixed(3)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    }
+  } finally {
+    await cache.close();
   }
   const shipped = described.get(shippedMode)!;
-  let learnedNote = "";
-  const learned = async () => {
-    const projection = await learnProjection(cache, indexed, shipped.stored.matrices.get(DEFAULT_POOLING)!, shippedMode, quick);
-    learnedNote = `trained on ${projection.pairs} pairs of indexed images and their augmented views; triplet loss ${projection.lossFirst.toFixed(3)} → ${projection.lossLast.toFixed(3)}`;
-    return projection;
-  };
-  let learnedOnce: ReturnType<typeof learned> | undefined;
-
-  const results: ContenderResult[] = [];
-  const list = contenders({
-    storedSignals,
-    querySignals,
-    described,
-    shippedMode,
-    self,
-    skip,
-    learned: () => (learnedOnce ??= learned()),
-  });
-  for (const contender of list) {
-    const started = Date.now();
-    const scorer = await contender.make();
-    const best: Ranked[] = new Array(queries.length);
-    await scorer.visit((sim, first) => {
-      for (let r = 0; r < sim.rows; r++) best[first + r] = topK(sim, r, 1, (j) => skip[first + r]!.has(j))[0] ?? { index: -1, score: -Infinity };
-    });
-    const negatives = (half: "calibration") =>
-      queries.flatMap((q, i) => (q.expected === null && q.half === half ? [best[i]!.score] : []));
-    const calibrationNegatives = negatives("calibration");
-    const thresholds = Object.fromEntries(
-      LEVELS.map((level) => [level, scoreThreshold(calibrationNegatives, BUDGET[level].calibration)]),
-    ) as Record<Level, number>;
-    const decisions = best.map((b) => ({ repost: b.score > thresholds.balanced, index: b.index }));
-    results.push({
-      name: contender.name,
-      family: contender.family,
-      shipped: contender.shipped === true,
-      thresholds,
-      test: summarize(queries, expectedRows, decisions, "test"),
-      calibration: summarize(queries, expectedRows, decisions, "calibration"),
-    });
-    // Timings go to the log only: the results stay identical from run to run.
-    log(`  ${contender.name}: mild ${results.at(-1)!.test.recall.mild.toFixed(3)}, strong ${results.at(-1)!.test.recall.strong.toFixed(3)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-  }
-  await cache.close();
 
   log("  fused verdict: gathering evidence and calibrating");
   const storedRows = shipped.stored.matrices.get(DEFAULT_POOLING)!;

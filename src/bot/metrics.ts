@@ -11,6 +11,7 @@
  * default process metrics, which start an event-loop-delay monitor and a GC observer that run until
  * the process exits, are registered only by `enableProcessMetrics()` (the metrics server calls it).
  */
+import { REPOST_ACTIONS, type RepostAction } from "./guild-state.ts";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 export const METRIC_PREFIX = "lookalike_";
@@ -18,12 +19,12 @@ export const METRIC_PREFIX = "lookalike_";
 /** How an image reached the index. */
 export type IndexSource = "live" | "catch_up" | "backfill";
 /** What the bot did about a suspected repost. */
-export type AlertAction = "reply" | "react" | "log";
+export type AlertAction = RepostAction;
 /** The commands that search for similar images. */
 export type SimilarCommand = "similar" | "find_similar";
 
 const INDEX_SOURCES: readonly IndexSource[] = ["live", "catch_up", "backfill"];
-const ALERT_ACTIONS: readonly AlertAction[] = ["reply", "react", "log"];
+const ALERT_ACTIONS: readonly AlertAction[] = REPOST_ACTIONS;
 const SIMILAR_COMMANDS: readonly SimilarCommand[] = ["similar", "find_similar"];
 
 /** The bot's live state, read at scrape time; the functions must be cheap and must not throw. */

@@ -1,5 +1,5 @@
 /** Parses and validates the CLI's arguments into typed options. */
-import { parseArgs } from "node:util";
+import { type ParseArgsConfig, parseArgs } from "node:util";
 import { parsePooling } from "../retrieval/descriptor.ts";
 import type { PoolingName } from "../retrieval/pooling.ts";
 import { readPathList } from "./files.ts";
@@ -32,30 +32,31 @@ function positiveInteger(value: string | undefined, flag: string, max: number): 
   return n;
 }
 
-export async function parseCli(argv: readonly string[]): Promise<ParsedArgs> {
-  let parsed;
+const CLI_OPTIONS = {
+  db: { type: "string" },
+  collection: { type: "string", default: "default" },
+  k: { type: "string" },
+  json: { type: "boolean", default: false },
+  force: { type: "boolean", default: false },
+  from: { type: "string", multiple: true },
+  "models-dir": { type: "string" },
+  model: { type: "string" },
+  pooling: { type: "string" },
+  threads: { type: "string" },
+  "no-download": { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} as const satisfies ParseArgsConfig["options"];
+
+function parseFlags(argv: readonly string[]) {
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        db: { type: "string" },
-        collection: { type: "string", default: "default" },
-        k: { type: "string" },
-        json: { type: "boolean", default: false },
-        force: { type: "boolean", default: false },
-        from: { type: "string", multiple: true },
-        "models-dir": { type: "string" },
-        model: { type: "string" },
-        pooling: { type: "string" },
-        threads: { type: "string" },
-        "no-download": { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
+    return parseArgs({ args: [...argv], allowPositionals: true, options: CLI_OPTIONS });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+}
+
+export async function parseCli(argv: readonly string[]): Promise<ParsedArgs> {
+  const parsed = parseFlags(argv);
   const { values, positionals } = parsed;
   const [command, ...paths] = positionals;
   if (values.help || command === "help" || command === undefined) return { help: true };

@@ -15,6 +15,7 @@ import pLimit from "p-limit";
 import { ChannelType, type Client, type Guild, type GuildBasedChannel, type Message } from "discord.js";
 import type { Logger } from "pino";
 import type { GuildStateStore } from "../guild-state.ts";
+import { alertAction } from "../repost-policy.ts";
 import type { BotMetrics } from "../metrics.ts";
 import { ChannelStopped, PAGE_SIZE, withRetries, type HistoryChannel } from "./backfill/history.ts";
 import { canRead } from "./backfill/targets.ts";
@@ -286,6 +287,6 @@ export class ChannelSync {
     const parentId = message.channel?.isThread() ? message.channel.parentId : null;
     if (this.deps.index.wasDeleted(message.guildId, { messageId: message.id, channelId: message.channelId, parentId })) return;
     const { settings } = await this.deps.state.get(message.guildId);
-    if (await this.deps.alerts.announce(message, outcome.reposts, settings)) this.deps.metrics.repostAlert(settings.action);
+    if (await this.deps.alerts.announce(message, outcome.reposts, settings)) this.deps.metrics.repostAlert(alertAction(settings).kind);
   }
 }

@@ -77,7 +77,8 @@ export class MessageIndexer {
   async indexMessage(message: Message<true>, options: IndexMessageOptions): Promise<IndexOutcome> {
     // Chained, not raced: a later caller starts once the earlier one has stored what it could.
     const previous = this.inFlight.get(message.id);
-    const current = previous ? previous.catch(() => undefined).then(() => this.indexOnce(message, options)) : this.indexOnce(message, options);
+    const current =
+      previous === undefined ? this.indexOnce(message, options) : previous.catch(() => undefined).then(() => this.indexOnce(message, options));
     this.inFlight.set(message.id, current);
     try {
       const outcome = await current;

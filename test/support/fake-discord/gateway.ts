@@ -157,8 +157,14 @@ export class FakeGateway {
       session: null,
     };
     const { connection } = context;
-    if (query.v !== "10") return connection.close(GatewayCloseCodes.InvalidAPIVersion, "Invalid API version");
-    if ((query.encoding ?? "json") !== "json") return connection.close(GatewayCloseCodes.DecodeError, "FakeDiscord speaks JSON only");
+    if (query.v !== "10") {
+      connection.close(GatewayCloseCodes.InvalidAPIVersion, "Invalid API version");
+      return;
+    }
+    if ((query.encoding ?? "json") !== "json") {
+      connection.close(GatewayCloseCodes.DecodeError, "FakeDiscord speaks JSON only");
+      return;
+    }
 
     // One payload at a time per connection, so IDENTIFY finishes before the next payload is read.
     let handling = Promise.resolve();
