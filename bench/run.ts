@@ -67,9 +67,12 @@ async function main(): Promise<void> {
     options: { only: { type: "string", multiple: true }, quick: { type: "boolean", default: false } },
   });
   const names = values.only ?? Object.keys(SECTIONS);
-  for (const name of names) if (!SECTIONS[name]) throw new Error(`Unknown section "${name}"; choose from ${Object.keys(SECTIONS).join(", ")}.`);
+  for (const name of names)
+    if (!SECTIONS[name]) throw new Error(`Unknown section "${name}"; choose from ${Object.keys(SECTIONS).join(", ")}.`);
   if (!existsSync(modelsDir) || !existsSync(datasetsDir)) {
-    process.stderr.write(`shared/ not found at ${sharedDir}: the benchmark needs the shared models and datasets; clone next to shared/ or set LOOKALIKE_SHARED_DIR\n`);
+    process.stderr.write(
+      `shared/ not found at ${sharedDir}: the benchmark needs the shared models and datasets; clone next to shared/ or set LOOKALIKE_SHARED_DIR\n`,
+    );
     process.exit(1);
   }
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;

@@ -22,7 +22,12 @@ function demoFolder(): string | undefined {
 async function captionedCrop(file: string): Promise<Buffer> {
   const image = sharp(file);
   const { width = 800, height = 600 } = await image.metadata();
-  const crop = { left: Math.round(width * 0.1), top: Math.round(height * 0.1), width: Math.round(width * 0.8), height: Math.round(height * 0.8) };
+  const crop = {
+    left: Math.round(width * 0.1),
+    top: Math.round(height * 0.1),
+    width: Math.round(width * 0.8),
+    height: Math.round(height * 0.8),
+  };
   const bar = Math.round(crop.height * 0.15);
   const caption = Buffer.from(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${crop.width}" height="${bar}"><rect width="100%" height="100%" fill="white"/>` +
@@ -52,7 +57,10 @@ export async function runDemo(): Promise<number> {
     return 2;
   }
   const entries = await readdir(folder, { withFileTypes: true });
-  const candidates = entries.filter((entry) => entry.isFile()).map((entry) => path.join(folder, entry.name)).sort();
+  const candidates = entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(folder, entry.name))
+    .sort();
   const dbDir = path.resolve("data", "demo-lancedb");
   await mkdir(dbDir, { recursive: true });
   const engine = await LookalikeEngine.open({ dbDir, modelsDir: defaultModelsDir() });
@@ -60,7 +68,12 @@ export async function runDemo(): Promise<number> {
     const started = Date.now();
     // Whatever the engine cannot read as an image (a README, a damaged file) is left out.
     const analyzed = await Promise.all(
-      candidates.map((file) => engine.analyze(file).then((image) => ({ image, meta: { id: path.basename(file), source: file } }), () => null)),
+      candidates.map((file) =>
+        engine.analyze(file).then(
+          (image) => ({ image, meta: { id: path.basename(file), source: file } }),
+          () => null,
+        ),
+      ),
     );
     const items = analyzed.filter((item) => item !== null);
     const files = items.map((item) => item.meta.source);
@@ -74,14 +87,23 @@ export async function runDemo(): Promise<number> {
     const queries: [string, Buffer][] = [
       [`a captioned crop (meme) of ${path.basename(original)}`, await captionedCrop(original)],
       [`a mirrored phone screenshot of ${path.basename(original)}`, await mirroredScreenshot(original)],
-      ["an unrelated noise image", await sharp({ create: { width: 400, height: 300, channels: 3, background: "#808080", noise: { type: "gaussian", mean: 128, sigma: 60 } } }).jpeg().toBuffer()],
+      [
+        "an unrelated noise image",
+        await sharp({
+          create: { width: 400, height: 300, channels: 3, background: "#808080", noise: { type: "gaussian", mean: 128, sigma: 60 } },
+        })
+          .jpeg()
+          .toBuffer(),
+      ],
     ];
     for (const [label, bytes] of queries) {
       const query = await engine.analyze(bytes, { flipped: true, centre: true });
       const { verdict, match } = await engine.checkRepost(query, { collection: "demo" });
       const top = await engine.findSimilar(query, { collection: "demo", k: 3 });
       console.log(`Query: ${label}`);
-      console.log(`  repost verdict: ${verdict}${match ? ` (closest ${match.id}, cosine ${match.score.toFixed(3)}, pHash distance ${match.hamming})` : ""}`);
+      console.log(
+        `  repost verdict: ${verdict}${match ? ` (closest ${match.id}, cosine ${match.score.toFixed(3)}, pHash distance ${match.hamming})` : ""}`,
+      );
       console.log(`  most similar: ${top.map((m) => `${m.id} ${m.score.toFixed(3)}`).join(", ")}\n`);
     }
     console.log("The same from the command line: npm run -s lookalike -- --help");

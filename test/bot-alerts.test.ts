@@ -8,11 +8,11 @@
  * asserted once the image is indexed and two more seconds have passed.
  */
 import assert from "node:assert/strict";
-import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
-import { PermissionFlagsBits, type APIEmbed, type APIMessage, type APIUser } from "discord-api-types/v10";
+import { setTimeout as sleep } from "node:timers/promises";
+import { type APIEmbed, type APIMessage, type APIUser, PermissionFlagsBits } from "discord-api-types/v10";
 import { eventually, recompress, samplePhotos } from "./support/bot-fixtures.ts";
-import { startHarness, type Harness } from "./support/bot-harness.ts";
+import { type Harness, startHarness } from "./support/bot-harness.ts";
 import type { CommandOptionInput, GuildHandle, RecordedRequest } from "./support/fake-discord/index.ts";
 
 describe("repost settings and alert actions end to end", () => {
@@ -27,7 +27,12 @@ describe("repost settings and alert actions end to end", () => {
 
   /** `/repost settings` with these options; the reply's embed fields by name (or its text when refused). */
   const repostSettings = async (options: CommandOptionInput[], user = mod) => {
-    const handle = await h.fake.invokeCommand({ name: "repost", channelId: channelId("general"), user, options: [{ name: "settings", subcommand: options }] });
+    const handle = await h.fake.invokeCommand({
+      name: "repost",
+      channelId: channelId("general"),
+      user,
+      options: [{ name: "settings", subcommand: options }],
+    });
     const reply = await handle.waitForReply(undefined, { timeoutMs: 10_000 });
     const embed = (reply.message?.embeds ?? [])[0] as APIEmbed | undefined;
     const fields = Object.fromEntries((embed?.fields ?? []).map((f) => [f.name, f.value]));
@@ -38,7 +43,10 @@ describe("repost settings and alert actions end to end", () => {
     h.fake.postMessage(channelId(channel), { author, attachments: [h.fake.attachment({ filename: `${name}.jpg`, bytes })] });
 
   const indexed = (message: APIMessage) =>
-    eventually(async () => (await (await h.bot.context.engine.collection(club.id)).get([message.attachments[0]!.id])).size === 1, `${message.id} indexed`);
+    eventually(
+      async () => (await (await h.bot.context.engine.collection(club.id)).get([message.attachments[0]!.id])).size === 1,
+      `${message.id} indexed`,
+    );
 
   /** An original by `author` in #general, stored before the test goes on. */
   const original = async (bytes: Buffer, author = alice) => {
@@ -118,7 +126,11 @@ describe("repost settings and alert actions end to end", () => {
     const text = JSON.stringify(alert.json);
     assert.ok(text.includes(`/channels/${club.id}/${channelId("general")}/${first.id}`), `links the original: ${text}`);
     assert.match(text, /Not a repost/);
-    assert.deepEqual(describeRequests(alertsAbout(repost, cursor)), [`POST /channels/${channelId("general")}/messages`], "one alert, no reaction");
+    assert.deepEqual(
+      describeRequests(alertsAbout(repost, cursor)),
+      [`POST /channels/${channelId("general")}/messages`],
+      "one alert, no reaction",
+    );
   });
 
   it("react: a moderator switches to ♻️ reactions; a repost gets one and no reply", async () => {
@@ -127,7 +139,8 @@ describe("repost settings and alert actions end to end", () => {
     const cursor = h.fake.requestCursor();
     const repost = await post("general", await recompress(photos[1]!), bob, "repost");
     await h.fake.waitForRequest(
-      (r) => r.method === "PUT" && r.status < 300 && r.path.startsWith(`/channels/${channelId("general")}/messages/${repost.id}/reactions/`),
+      (r) =>
+        r.method === "PUT" && r.status < 300 && r.path.startsWith(`/channels/${channelId("general")}/messages/${repost.id}/reactions/`),
       { since: cursor, timeoutMs: 20_000 },
     );
     assert.deepEqual(
@@ -216,6 +229,9 @@ describe("repost settings and alert actions end to end", () => {
   });
 
   it("made no calls the fake Discord does not know", () => {
-    assert.deepEqual(h.fake.unexpectedRequests().map((r) => `${r.method} ${r.path} ${r.status}`), []);
+    assert.deepEqual(
+      h.fake.unexpectedRequests().map((r) => `${r.method} ${r.path} ${r.status}`),
+      [],
+    );
   });
 });

@@ -8,22 +8,28 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { type ChatInputCommandInteraction, DiscordAPIError, HTTPError } from "discord.js";
 import type { APIUser } from "discord-api-types/v10";
-import { DiscordAPIError, HTTPError, type ChatInputCommandInteraction } from "discord.js";
 import { pino } from "pino";
-import type { BackfillReport } from "../src/bot/services/backfill.ts";
-import { ChannelStopped, withRetries, type RetryPolicy } from "../src/bot/services/backfill/history.ts";
+import { ChannelStopped, type RetryPolicy, withRetries } from "../src/bot/services/backfill/history.ts";
 import { InteractionProgressSink } from "../src/bot/services/backfill/interaction-sink.ts";
-import { distinctJpegs, FULL_WORLD, pagesFromScratch, seedWorld, SMALL_WORLD, type SeededWorld } from "./support/backfill-world.ts";
-import { BotProcesses, botEnvironment, startHarness, type Harness } from "./support/bot-harness.ts";
+import type { BackfillReport } from "../src/bot/services/backfill.ts";
+import { distinctJpegs, FULL_WORLD, pagesFromScratch, type SeededWorld, SMALL_WORLD, seedWorld } from "./support/backfill-world.ts";
+import { BotProcesses, botEnvironment, type Harness, startHarness } from "./support/bot-harness.ts";
 import { openTestEngine } from "./support/engine.ts";
-import { FakeDiscord, type CommandOptionInput, type InteractionHandle, type RecordedRequest } from "./support/fake-discord/index.ts";
+import { type CommandOptionInput, FakeDiscord, type InteractionHandle, type RecordedRequest } from "./support/fake-discord/index.ts";
 import { readGuildStateFile, waitUntil } from "./support/polling.ts";
 
 const ENDED = /· (✅ Finished|⏹️ Cancelled|⚠️ Stopped)/;
 const HISTORY = { method: "GET", path: "/channels/:id/messages" } as const;
 
-function runIndex(fake: FakeDiscord, channelId: string, subcommand: string, options: CommandOptionInput[] = [], user?: APIUser): Promise<InteractionHandle> {
+function runIndex(
+  fake: FakeDiscord,
+  channelId: string,
+  subcommand: string,
+  options: CommandOptionInput[] = [],
+  user?: APIUser,
+): Promise<InteractionHandle> {
   return fake.invokeCommand({ name: "index", channelId, user, options: [{ name: subcommand, subcommand: options }] });
 }
 
@@ -43,7 +49,10 @@ const historyPages = (fake: FakeDiscord, since = 0) =>
   fake.findRequests(HISTORY).filter((request: RecordedRequest) => request.index >= since && request.status === 200);
 
 /** Every expected image is in the index exactly once, and nothing it must not hold. */
-async function assertIndexHolds(table: { count(): Promise<number>; get(ids: readonly string[]): Promise<Map<string, unknown>> }, world: SeededWorld) {
+async function assertIndexHolds(
+  table: { count(): Promise<number>; get(ids: readonly string[]): Promise<Map<string, unknown>> },
+  world: SeededWorld,
+) {
   assert.equal(await table.count(), world.expectedImageIds.length, "one row per seeded image");
   assert.equal((await table.get(world.expectedImageIds)).size, world.expectedImageIds.length, "every seeded image has its row");
   assert.equal((await table.get(world.forbiddenImageIds)).size, 0, "nothing from the private thread or the unreadable channel");
@@ -93,7 +102,10 @@ describe("/index in the running bot", () => {
     assert.equal(count(text, "Images indexed"), world.expectedImageIds.length);
     assert.match(text, /6 of 6 done · 1 skipped \(no access 1\)/, "5 readable places + 1 active thread; the staff channel skipped");
     const edits = handle.replies.filter((reply) => reply.kind === "edit").map((reply) => reply.message?.content ?? "");
-    assert.ok(edits.some((content) => /`\[[█░]{20}\] \d+%`/.test(content) && /Messages scanned: [\d,]+/.test(content)), "bar and counts");
+    assert.ok(
+      edits.some((content) => /`\[[█░]{20}\] \d+%`/.test(content) && /Messages scanned: [\d,]+/.test(content)),
+      "bar and counts",
+    );
     assert.ok(edits.length >= 2 && edits.length < 30, `edited every few seconds, not per page (${edits.length} edits)`);
     assert.equal(fake.requests.slice(cursor).filter((request) => request.status === 429).length, 8, "the 429s were met and waited out");
 
@@ -138,7 +150,11 @@ describe("/index in the running bot", () => {
     const seeded = fake.seedMessages(
       slow.id,
       Array.from({ length: 250 }, (_, index) =>
-        index === 100 ? { attachments: [image(index, 2_000)] } : index === 200 ? { attachments: [image(index)] } : { content: `slow #${index}` },
+        index === 100
+          ? { attachments: [image(index, 2_000)] }
+          : index === 200
+            ? { attachments: [image(index)] }
+            : { content: `slow #${index}` },
       ),
     );
     const first = await runIndex(fake, generalId, "channel", [{ name: "channel", channel: slow }]);
@@ -152,7 +168,11 @@ describe("/index in the running bot", () => {
     const cancel = await runIndex(fake, generalId, "cancel");
     assert.match((await cancel.waitForReply()).message?.content ?? "", /Stopping the backfill/);
     assert.match(await finalContent(first), /⏹️ Cancelled/);
-    assert.equal((await bot.context.state.get(world.guild.id)).backfill.checkpoints[slow.id]?.before, saved, "the cut-short page was not recorded");
+    assert.equal(
+      (await bot.context.state.get(world.guild.id)).backfill.checkpoints[slow.id]?.before,
+      saved,
+      "the cut-short page was not recorded",
+    );
 
     await idle();
     const cursor = fake.requestCursor();
@@ -195,14 +215,21 @@ describe("backfill resumes after the bot process is killed", () => {
     await once(firstBot, "exit");
     const killed = await state();
     assert.equal(killed?.backfill.lastFinishedAt, null, "killed before the backfill ended");
-    assert.ok(Object.values(killed!.backfill.checkpoints).some((checkpoint) => !checkpoint.done), "work left to do");
+    assert.ok(
+      Object.values(killed!.backfill.checkpoints).some((checkpoint) => !checkpoint.done),
+      "work left to do",
+    );
 
     const cursor = fake.requestCursor();
     const secondBot = await bots.start(env);
-    const finished = await waitUntil("the resumed backfill to finish", async () => {
-      const current = await state();
-      return current?.backfill.lastFinishedAt ? current : undefined;
-    }, 60_000);
+    const finished = await waitUntil(
+      "the resumed backfill to finish",
+      async () => {
+        const current = await state();
+        return current?.backfill.lastFinishedAt ? current : undefined;
+      },
+      60_000,
+    );
     secondBot.kill("SIGTERM");
     const [exitCode] = await once(secondBot, "exit");
     assert.equal(exitCode, 0, secondBot.output().slice(-2_000));
@@ -214,8 +241,15 @@ describe("backfill resumes after the bot process is killed", () => {
     assert.ok(resumedPages > 0 && resumedPages < fromScratch, `resumed with ${resumedPages} pages; a full scan takes ${fromScratch}`);
     const checkpoints = Object.values(finished.backfill.checkpoints);
     assert.ok(checkpoints.every((checkpoint) => checkpoint.done));
-    assert.equal(checkpoints.reduce((sum, checkpoint) => sum + checkpoint.scanned, 0), world.readableMessages, "every message counted once");
-    assert.equal(checkpoints.reduce((sum, checkpoint) => sum + checkpoint.indexed, 0), world.expectedImageIds.length);
+    assert.equal(
+      checkpoints.reduce((sum, checkpoint) => sum + checkpoint.scanned, 0),
+      world.readableMessages,
+      "every message counted once",
+    );
+    assert.equal(
+      checkpoints.reduce((sum, checkpoint) => sum + checkpoint.indexed, 0),
+      world.expectedImageIds.length,
+    );
 
     assert.deepEqual(fake.unexpectedRequests(), []);
     const engine = await openTestEngine(path.join(env.LOOKALIKE_DATA_DIR, "lancedb"));
@@ -231,23 +265,41 @@ describe("backfill building blocks", () => {
   const logger = pino({ level: "silent" });
   const policy = (signal = new AbortController().signal): RetryPolicy => ({ delaysMs: [10, 20], logger, signal });
   const outage = () => new HTTPError(503, "Service Unavailable", "GET", "https://discord.test/api", { body: undefined, files: undefined });
-  const denied = () => new DiscordAPIError({ code: 50001, message: "Missing Access" }, 50001, 403, "GET", "https://discord.test/api", { body: undefined, files: undefined });
+  const denied = () =>
+    new DiscordAPIError({ code: 50001, message: "Missing Access" }, 50001, 403, "GET", "https://discord.test/api", {
+      body: undefined,
+      files: undefined,
+    });
 
   it("waits out an outage with backoff, then gives the channel up, never retrying a 403", async () => {
     let calls = 0;
     assert.equal(await withRetries("page", async () => (++calls < 3 ? Promise.reject(outage()) : "page"), policy()), "page");
     assert.equal(calls, 3);
     calls = 0;
-    await assert.rejects(withRetries("page", async () => {
-        calls++;
-        throw outage();
-      }, policy()), (error) => error instanceof ChannelStopped && error.reason === "discord_unavailable");
+    await assert.rejects(
+      withRetries(
+        "page",
+        async () => {
+          calls++;
+          throw outage();
+        },
+        policy(),
+      ),
+      (error) => error instanceof ChannelStopped && error.reason === "discord_unavailable",
+    );
     assert.equal(calls, 3, "the first try and one per backoff delay");
     calls = 0;
-    await assert.rejects(withRetries("page", async () => {
-        calls++;
-        throw denied();
-      }, policy()), (error) => error instanceof ChannelStopped && error.reason === "no_access");
+    await assert.rejects(
+      withRetries(
+        "page",
+        async () => {
+          calls++;
+          throw denied();
+        },
+        policy(),
+      ),
+      (error) => error instanceof ChannelStopped && error.reason === "no_access",
+    );
     assert.equal(calls, 1);
   });
 
@@ -262,19 +314,33 @@ describe("backfill building blocks", () => {
 
   it("moves progress to a channel message before the interaction token expires", async () => {
     const log: string[] = [];
-    const posted = { url: "https://discord.com/channels/1/2/3", edit: async ({ content }: { content: string }) => void log.push(`edit message: ${content.split("\n")[0]}`) };
+    const posted = {
+      url: "https://discord.com/channels/1/2/3",
+      edit: async ({ content }: { content: string }) => void log.push(`edit message: ${content.split("\n")[0]}`),
+    };
     const interaction = {
       createdTimestamp: Date.now() - 14.5 * 60_000,
       editReply: async ({ content }: { content: string }) => void log.push(`edit reply: ${content.split("\n")[0]}`),
-      channel: { id: "2", send: async ({ content }: { content: string }) => {
-        log.push(`send: ${content.split("\n")[0]}`);
-        return posted;
+      channel: {
+        id: "2",
+        send: async ({ content }: { content: string }) => {
+          log.push(`send: ${content.split("\n")[0]}`);
+          return posted;
+        },
       },
-    },
     } as unknown as ChatInputCommandInteraction<"cached">;
     const report = (phase: BackfillReport["phase"]): BackfillReport => ({
-      guildId: "1", scope: "the whole server", phase, continued: false, elapsedMs: 1_000, fraction: 0.5, etaMs: 1_000,
-      channels: { total: 2, done: phase === "done" ? 2 : 1, running: phase === "done" ? 0 : 1, skipped: {} }, messagesScanned: 10, imagesIndexed: 1, imagesSkipped: 0,
+      guildId: "1",
+      scope: "the whole server",
+      phase,
+      continued: false,
+      elapsedMs: 1_000,
+      fraction: 0.5,
+      etaMs: 1_000,
+      channels: { total: 2, done: phase === "done" ? 2 : 1, running: phase === "done" ? 0 : 1, skipped: {} },
+      messagesScanned: 10,
+      imagesIndexed: 1,
+      imagesSkipped: 0,
       run: { messagesScanned: 10, imagesNew: 1, imagesAlreadyIndexed: 0, skippedByReason: {}, messagesPerSecond: 10 },
     });
     const sink = new InteractionProgressSink(interaction, logger);

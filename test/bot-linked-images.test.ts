@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { APIEmbed } from "discord-api-types/v10";
 import { eventually, samplePhotos } from "./support/bot-fixtures.ts";
-import { startHarness, type Harness } from "./support/bot-harness.ts";
+import { type Harness, startHarness } from "./support/bot-harness.ts";
 import type { GuildHandle } from "./support/fake-discord/index.ts";
 
 describe("images of unfurled links", () => {
@@ -48,7 +48,10 @@ describe("images of unfurled links", () => {
     assert.equal(/\/channels\/\d+\/\d+\/(\d+)/.exec(text)?.[1], message.id, "the linked image is the first match");
 
     const proxied = h.fake.findRequests({ kind: "external" });
-    assert.ok(proxied.some((request) => request.method === "GET" && request.status === 200), "downloaded from the proxy");
+    assert.ok(
+      proxied.some((request) => request.method === "GET" && request.status === 200),
+      "downloaded from the proxy",
+    );
     assert.deepEqual(h.fake.originHits(), [], "never fetched the original");
     assert.deepEqual(h.fake.unexpectedRequests(), []);
   });
@@ -62,7 +65,10 @@ describe("images of unfurled links", () => {
     await eventually(async () => (await indexed()) === before + 1, "the good link indexed");
     const stored = await (await h.bot.context.engine.collection(guild.id)).get([`${message.id}-e0`, `${message.id}-e1`]);
     assert.deepEqual([...stored.keys()], [`${message.id}-e1`]);
-    assert.ok(h.fake.findRequests({ kind: "external" }).some((request) => request.status === 302), "the proxy answered with a redirect");
+    assert.ok(
+      h.fake.findRequests({ kind: "external" }).some((request) => request.status === 302),
+      "the proxy answered with a redirect",
+    );
     assert.deepEqual(h.fake.originHits(), [], "the redirect to the original was refused");
   });
 });

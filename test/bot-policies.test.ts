@@ -1,21 +1,93 @@
 /** The bot's bookkeeping rules as table tests: live checkpoints, compaction, tombstones. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { compactionDue, type CompactionPolicy } from "../src/bot/services/compaction-policy.ts";
+import { type CompactionPolicy, compactionDue } from "../src/bot/services/compaction-policy.ts";
 import { ChannelWatermark } from "../src/bot/services/live-checkpoints.ts";
 import { isDeleted, withTombstones } from "../src/bot/tombstones.ts";
 
 describe("ChannelWatermark: the checkpoint only passes a message once it and every earlier one are stored", () => {
   type Step = ["begin" | "finish" | "hold" | "advanceTo", number];
   const cases: { name: string; steps: Step[]; position: number }[] = [
-    { name: "in order", steps: [["begin", 11], ["finish", 11], ["begin", 12], ["finish", 12]], position: 12 },
-    { name: "a later message finishing first waits for the earlier one", steps: [["begin", 11], ["begin", 12], ["finish", 12]], position: 10 },
-    { name: "…and both count once the earlier one is done", steps: [["begin", 11], ["begin", 12], ["finish", 12], ["finish", 11]], position: 12 },
-    { name: "a held (deferred) message blocks everything after it", steps: [["begin", 11], ["begin", 12], ["hold", 11], ["finish", 12]], position: 10 },
-    { name: "a catch-up reading past the held message releases it", steps: [["begin", 11], ["begin", 12], ["hold", 11], ["finish", 12], ["advanceTo", 11]], position: 12 },
-    { name: "a catch-up that stops short of a held message keeps it held", steps: [["begin", 13], ["hold", 13], ["advanceTo", 12], ["begin", 14], ["finish", 14]], position: 12 },
-    { name: "messages at or before the checkpoint (edits) change nothing", steps: [["begin", 9], ["finish", 9], ["hold", 8]], position: 10 },
-    { name: "the checkpoint never moves back", steps: [["advanceTo", 20], ["begin", 15], ["finish", 15], ["advanceTo", 18]], position: 20 },
+    {
+      name: "in order",
+      steps: [
+        ["begin", 11],
+        ["finish", 11],
+        ["begin", 12],
+        ["finish", 12],
+      ],
+      position: 12,
+    },
+    {
+      name: "a later message finishing first waits for the earlier one",
+      steps: [
+        ["begin", 11],
+        ["begin", 12],
+        ["finish", 12],
+      ],
+      position: 10,
+    },
+    {
+      name: "…and both count once the earlier one is done",
+      steps: [
+        ["begin", 11],
+        ["begin", 12],
+        ["finish", 12],
+        ["finish", 11],
+      ],
+      position: 12,
+    },
+    {
+      name: "a held (deferred) message blocks everything after it",
+      steps: [
+        ["begin", 11],
+        ["begin", 12],
+        ["hold", 11],
+        ["finish", 12],
+      ],
+      position: 10,
+    },
+    {
+      name: "a catch-up reading past the held message releases it",
+      steps: [
+        ["begin", 11],
+        ["begin", 12],
+        ["hold", 11],
+        ["finish", 12],
+        ["advanceTo", 11],
+      ],
+      position: 12,
+    },
+    {
+      name: "a catch-up that stops short of a held message keeps it held",
+      steps: [
+        ["begin", 13],
+        ["hold", 13],
+        ["advanceTo", 12],
+        ["begin", 14],
+        ["finish", 14],
+      ],
+      position: 12,
+    },
+    {
+      name: "messages at or before the checkpoint (edits) change nothing",
+      steps: [
+        ["begin", 9],
+        ["finish", 9],
+        ["hold", 8],
+      ],
+      position: 10,
+    },
+    {
+      name: "the checkpoint never moves back",
+      steps: [
+        ["advanceTo", 20],
+        ["begin", 15],
+        ["finish", 15],
+        ["advanceTo", 18],
+      ],
+      position: 20,
+    },
     { name: "finishing a message that never began still counts (no event was missed)", steps: [["finish", 11]], position: 11 },
   ];
   for (const { name, steps, position } of cases) {
@@ -39,7 +111,10 @@ describe("compactionDue", () => {
   for (const { name, fragments, ageMs, due } of cases) {
     it(name, () => {
       const now = 10_000_000;
-      assert.equal(compactionDue({ fragmentsSinceCompaction: fragments, oldestFragmentAt: ageMs === null ? null : now - ageMs }, now, policy), due);
+      assert.equal(
+        compactionDue({ fragmentsSinceCompaction: fragments, oldestFragmentAt: ageMs === null ? null : now - ageMs }, now, policy),
+        due,
+      );
     });
   }
 });
@@ -47,10 +122,25 @@ describe("compactionDue", () => {
 describe("tombstones", () => {
   const limits = { maxAgeMs: 1_000, maxCount: 3 };
   it("adds ids, drops the expired and the oldest past the count", () => {
-    const start = [{ id: "a", at: 0 }, { id: "b", at: 900 }];
-    assert.deepEqual(withTombstones(start, ["c"], 1_500, limits), [{ id: "b", at: 900 }, { id: "c", at: 1_500 }]);
+    const start = [
+      { id: "a", at: 0 },
+      { id: "b", at: 900 },
+    ];
+    assert.deepEqual(withTombstones(start, ["c"], 1_500, limits), [
+      { id: "b", at: 900 },
+      { id: "c", at: 1_500 },
+    ]);
     assert.deepEqual(
-      withTombstones([{ id: "b", at: 900 }, { id: "c", at: 950 }, { id: "d", at: 990 }], ["e"], 1_000, limits).map((s) => s.id),
+      withTombstones(
+        [
+          { id: "b", at: 900 },
+          { id: "c", at: 950 },
+          { id: "d", at: 990 },
+        ],
+        ["e"],
+        1_000,
+        limits,
+      ).map((s) => s.id),
       ["c", "d", "e"],
     );
   });

@@ -4,14 +4,14 @@
  * killed mid-burst with more images posted while it is down.
  */
 import assert from "node:assert/strict";
-import { createServer, type AddressInfo } from "node:net";
-import { setTimeout as sleep } from "node:timers/promises";
+import { type AddressInfo, createServer } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import * as lancedb from "@lancedb/lancedb";
 import type { APIMessage } from "discord-api-types/v10";
 import sharp from "sharp";
 import { recompress, samplePhotos } from "./support/bot-fixtures.ts";
-import { BotProcesses, botEnvironment, startHarness, type Harness } from "./support/bot-harness.ts";
+import { BotProcesses, botEnvironment, type Harness, startHarness } from "./support/bot-harness.ts";
 import { FakeDiscord, type GuildHandle, type RecordedRequest } from "./support/fake-discord/index.ts";
 import { waitUntil } from "./support/polling.ts";
 
@@ -32,7 +32,8 @@ async function distinctImages(count: number): Promise<Buffer[]> {
 }
 
 const repliesTo = (messageIds: ReadonlySet<string>) => (request: RecordedRequest) =>
-  request.method === "POST" && messageIds.has((request.json as { message_reference?: { message_id?: string } } | undefined)?.message_reference?.message_id ?? "");
+  request.method === "POST" &&
+  messageIds.has((request.json as { message_reference?: { message_id?: string } } | undefined)?.message_reference?.message_id ?? "");
 
 describe("the bot under real conditions", () => {
   let h: Harness;
@@ -54,11 +55,16 @@ describe("the bot under real conditions", () => {
   const settled = async () => {
     let last = -1;
     let since = Date.now();
-    await waitUntil("the index to settle", async () => {
-      const now = await rows();
-      if (now !== last) [last, since] = [now, Date.now()];
-      return Date.now() - since >= 3_000;
-    }, 120_000, 250);
+    await waitUntil(
+      "the index to settle",
+      async () => {
+        const now = await rows();
+        if (now !== last) [last, since] = [now, Date.now()];
+        return Date.now() - since >= 3_000;
+      },
+      120_000,
+      250,
+    );
   };
 
   it("a message deleted 0–300 ms after posting leaves nothing findable and raises no alert", async () => {
@@ -80,7 +86,11 @@ describe("the bot under real conditions", () => {
     const table = await h.bot.context.engine.collection(guild.id);
     assert.equal(await table.count({ messageIds: [...deleted] }), 0, "no row of a deleted message");
     assert.equal(await rows(), 1, "only the original is stored");
-    assert.deepEqual(h.fake.findRequests((r) => r.index >= cursor && repliesTo(deleted)(r)), [], "no alert for a deleted message");
+    assert.deepEqual(
+      h.fake.findRequests((r) => r.index >= cursor && repliesTo(deleted)(r)),
+      [],
+      "no alert for a deleted message",
+    );
 
     const handle = await h.fake.invokeCommand({
       name: "similar",
@@ -180,10 +190,15 @@ describe("a bot killed mid-burst and restarted", () => {
 
     const second = await bots.start(env);
     const expected = posted.map((message) => message.attachments[0]!.id).sort();
-    const ids = await waitUntil("every image stored", async () => {
-      const found = await storedIds(dbDir, server.id);
-      return found.length >= expected.length ? found : undefined;
-    }, 120_000, 250);
+    const ids = await waitUntil(
+      "every image stored",
+      async () => {
+        const found = await storedIds(dbDir, server.id);
+        return found.length >= expected.length ? found : undefined;
+      },
+      120_000,
+      250,
+    );
     assert.deepEqual([...ids].sort(), expected, "every image, once each");
     await sleep(1_000);
     assert.equal((await storedIds(dbDir, server.id)).length, expected.length, "nothing stored twice afterwards");
@@ -211,15 +226,25 @@ describe("a bot whose background lane is full", () => {
   it("defers what does not fit to the catch-up, which indexes every image, and reports it in its metrics", async () => {
     const images = await distinctImages(20);
     const channelId = guild.channel("general").id;
-    const posted = await Promise.all(images.map((bytes, i) => h.fake.postMessage(channelId, { attachments: [h.fake.attachment({ filename: `b-${i}.jpg`, bytes })] })));
+    const posted = await Promise.all(
+      images.map((bytes, i) => h.fake.postMessage(channelId, { attachments: [h.fake.attachment({ filename: `b-${i}.jpg`, bytes })] })),
+    );
     const table = await h.bot.context.engine.collection(guild.id);
     await waitUntil("every image of the burst stored", async () => (await table.count()) === 20, 120_000, 250);
     const ids = posted.map((message) => message.attachments[0]!.id);
     assert.equal((await table.get(ids)).size, 20);
 
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-    const indexed = (source: string) => Number(new RegExp(`lookalike_images_indexed_total\\{source="${source}"\\} (\\d+)`).exec(metrics)?.[1]);
-    assert.equal(indexed("live") + indexed("catch_up"), 20, metrics.split("\n").filter((l) => l.includes("indexed_total")).join("\n"));
+    const indexed = (source: string) =>
+      Number(new RegExp(`lookalike_images_indexed_total\\{source="${source}"\\} (\\d+)`).exec(metrics)?.[1]);
+    assert.equal(
+      indexed("live") + indexed("catch_up"),
+      20,
+      metrics
+        .split("\n")
+        .filter((l) => l.includes("indexed_total"))
+        .join("\n"),
+    );
     assert.ok(indexed("catch_up") > 0, "some images came through the catch-up");
     const health = await fetch(`http://127.0.0.1:${metricsPort}/healthz`);
     assert.equal(health.status, 200);

@@ -1,7 +1,7 @@
 /** Unit tests for the bot's small parts that need no Discord: queue, state file, config, fetcher, sheet. */
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
 import { readFile, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
 import path from "node:path";
 import { describe, it } from "node:test";
 import sharp from "sharp";
@@ -143,7 +143,11 @@ describe("AttachmentFetcher", () => {
     }
     assert.equal(fetcher.isAllowed("https://images-ext-1.discordapp.net/other"), false);
     assert.equal(fetcher.isAllowed("https://images-ext-1.discordapp.net/externals/x.jpg"), false);
-    assert.equal(fetcher.isAllowed("https://images-ext-1.discordapp.net/external/../avatars/x.png"), false, "dot segments are resolved first");
+    assert.equal(
+      fetcher.isAllowed("https://images-ext-1.discordapp.net/external/../avatars/x.png"),
+      false,
+      "dot segments are resolved first",
+    );
     assert.equal(fetcher.isAllowed("https://images-ext-3.discordapp.net/external/abc123/x.jpg"), false);
     assert.equal(fetcher.isAllowed("https://example.com/a.jpg"), false, "the linked site itself");
     assert.equal(fetcher.isAllowed("https://cdn.discordapp.com/attachments/1/2/a.png"), true, "attachments: any path");
@@ -174,7 +178,10 @@ describe("AttachmentFetcher", () => {
       return answers[url] ?? new Response(null, { status: 404 });
     };
     const fetcher = new AttachmentFetcher({ maxBytes: 1000, fetch: fakeFetch as typeof fetch });
-    await assert.rejects(fetcher.fetch("https://images-ext-1.discordapp.net/external/abc/https/example.com/a.jpg"), /not hosted on Discord/);
+    await assert.rejects(
+      fetcher.fetch("https://images-ext-1.discordapp.net/external/abc/https/example.com/a.jpg"),
+      /not hosted on Discord/,
+    );
     assert.equal((await fetcher.fetch("https://images-ext-2.discordapp.net/external/def/https/example.com/b.jpg")).toString(), "bytes");
     assert.ok(!requested.some((url) => new URL(url).hostname === "example.com"), requested.join("\n"));
   });
@@ -185,13 +192,25 @@ describe("contact sheet", () => {
     const [a, b] = await samplePhotos(2);
     const thumb = (bytes: Buffer) => sharp(bytes).resize(160, 160, { fit: "inside" }).webp().toBuffer();
     const sharpness = async (sheet: Buffer, left: number) => {
-      const { data } = await sharp(sheet).extract({ left, top: 40, width: 120, height: 120 }).greyscale().raw().toBuffer({ resolveWithObject: true });
+      const { data } = await sharp(sheet)
+        .extract({ left, top: 40, width: 120, height: 120 })
+        .greyscale()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
       let energy = 0;
       for (let i = 1; i < data.length; i++) energy += Math.abs(data[i]! - data[i - 1]!);
       return energy / data.length;
     };
-    const clear = await contactSheet([{ thumbnail: await thumb(a!), blur: false }, { thumbnail: await thumb(b!), blur: false }, { thumbnail: null, blur: false }]);
-    const hidden = await contactSheet([{ thumbnail: await thumb(a!), blur: false }, { thumbnail: await thumb(b!), blur: true }, { thumbnail: null, blur: false }]);
+    const clear = await contactSheet([
+      { thumbnail: await thumb(a!), blur: false },
+      { thumbnail: await thumb(b!), blur: false },
+      { thumbnail: null, blur: false },
+    ]);
+    const hidden = await contactSheet([
+      { thumbnail: await thumb(a!), blur: false },
+      { thumbnail: await thumb(b!), blur: true },
+      { thumbnail: null, blur: false },
+    ]);
     const meta = await sharp(clear).metadata();
     assert.equal(meta.format, "webp");
     assert.equal(meta.width, 3 * 160 + 4 * 6);

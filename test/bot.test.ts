@@ -5,10 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { ApplicationCommandType, PermissionFlagsBits, type APIEmbed, type APIMessage, type APIUser } from "discord-api-types/v10";
+import { type APIEmbed, type APIMessage, type APIUser, ApplicationCommandType, PermissionFlagsBits } from "discord-api-types/v10";
 import { pngBomb, pseudoRandomBytes } from "./support/bad-images.ts";
 import { crop, eventually, recompress, samplePhotos } from "./support/bot-fixtures.ts";
-import { startHarness, type Harness } from "./support/bot-harness.ts";
+import { type Harness, startHarness } from "./support/bot-harness.ts";
 import { forwardOf, type GuildHandle, type InteractionHandle } from "./support/fake-discord/index.ts";
 
 describe("Lookalike bot end to end", () => {
@@ -29,7 +29,13 @@ describe("Lookalike bot end to end", () => {
     posted[name] = message;
     return message;
   };
-  const similar = async (guild: GuildHandle, channel: string, bytes: Buffer, user?: APIUser, extra: { name: string; value: unknown }[] = []) => {
+  const similar = async (
+    guild: GuildHandle,
+    channel: string,
+    bytes: Buffer,
+    user?: APIUser,
+    extra: { name: string; value: unknown }[] = [],
+  ) => {
     const handle = await h.fake.invokeCommand({
       name: "similar",
       channelId: guild.channel(channel).id,
@@ -107,7 +113,12 @@ describe("Lookalike bot end to end", () => {
       author: mod,
       attachments: [h.fake.attachment({ filename: "crop.jpg", bytes: await crop(photos[1]!) })],
     });
-    const handle = await h.fake.invokeCommand({ name: "Find similar images", type: ApplicationCommandType.Message, channelId: art.channel("memes").id, targetMessage: target });
+    const handle = await h.fake.invokeCommand({
+      name: "Find similar images",
+      type: ApplicationCommandType.Message,
+      channelId: art.channel("memes").id,
+      targetMessage: target,
+    });
     const reply = await handle.waitForReply(undefined, { timeoutMs: 20_000 });
     assert.equal(reply.ephemeral, true);
     assert.equal(firstLink(embedText(reply))?.[1], posted.forest!.id);
@@ -116,7 +127,12 @@ describe("Lookalike bot end to end", () => {
 
   it('"Find similar images" reads the images inside a forwarded message', async () => {
     const forward = await h.fake.postMessage(art.channel("memes").id, { author: mod, ...forwardOf(posted.sunset!, art.id) });
-    const handle = await h.fake.invokeCommand({ name: "Find similar images", type: ApplicationCommandType.Message, channelId: art.channel("memes").id, targetMessage: forward });
+    const handle = await h.fake.invokeCommand({
+      name: "Find similar images",
+      type: ApplicationCommandType.Message,
+      channelId: art.channel("memes").id,
+      targetMessage: forward,
+    });
     const reply = await handle.waitForReply(undefined, { timeoutMs: 20_000 });
     assert.equal(firstLink(embedText(reply))?.[1], posted.sunset!.id);
   });
@@ -127,7 +143,11 @@ describe("Lookalike bot end to end", () => {
     h.fake.injectRateLimit({ method: "POST", path: "/channels/:id/messages", times: 2 });
     const reencoded = await post(art, "memes", "repost1", await recompress(photos[0]!), visitor);
     const alert1 = await h.fake.waitForRequest(
-      (r) => r.method === "POST" && r.status === 200 && r.path === `/channels/${art.channel("memes").id}/messages` && (r.json as { message_reference?: { message_id?: string } })?.message_reference?.message_id === reencoded.id,
+      (r) =>
+        r.method === "POST" &&
+        r.status === 200 &&
+        r.path === `/channels/${art.channel("memes").id}/messages` &&
+        (r.json as { message_reference?: { message_id?: string } })?.message_reference?.message_id === reencoded.id,
       { since: cursor, timeoutMs: 20_000 },
     );
     assert.equal(h.fake.findRequests((r) => r.index >= cursor && r.rateLimited).length, 2, "the 429s were served");
@@ -137,14 +157,21 @@ describe("Lookalike bot end to end", () => {
 
     const cropped = await post(art, "memes", "repost2", await crop(photos[1]!, 0.7), visitor);
     await h.fake.waitForRequest(
-      (r) => r.method === "POST" && (r.json as { message_reference?: { message_id?: string } })?.message_reference?.message_id === cropped.id,
+      (r) =>
+        r.method === "POST" && (r.json as { message_reference?: { message_id?: string } })?.message_reference?.message_id === cropped.id,
       { since: cursor, timeoutMs: 20_000 },
     );
 
     const unrelated = await post(art, "memes", "fresh", photos[5]!, visitor);
-    await eventually(async () => (await (await h.bot.context.engine.collection(art.id)).get([unrelated.attachments[0]!.id])).size === 1, "unrelated indexed");
+    await eventually(
+      async () => (await (await h.bot.context.engine.collection(art.id)).get([unrelated.attachments[0]!.id])).size === 1,
+      "unrelated indexed",
+    );
     const alerts = h.fake.findRequests(
-      (r) => r.index >= cursor && r.method === "POST" && (r.json as { message_reference?: { message_id?: string } })?.message_reference?.message_id === unrelated.id,
+      (r) =>
+        r.index >= cursor &&
+        r.method === "POST" &&
+        (r.json as { message_reference?: { message_id?: string } })?.message_reference?.message_id === unrelated.id,
     );
     assert.equal(alerts.length, 0, "no alert for an unrelated image");
   });
@@ -154,10 +181,15 @@ describe("Lookalike bot end to end", () => {
     const bytes = await recompress(photos[4]!);
     const first = await post(art, "general", "lookalike1", bytes, mod);
     const alertRequest = await h.fake.waitForRequest(
-      (r) => r.method === "POST" && r.status === 200 && (r.json as { message_reference?: { message_id?: string } })?.message_reference?.message_id === first.id,
+      (r) =>
+        r.method === "POST" &&
+        r.status === 200 &&
+        (r.json as { message_reference?: { message_id?: string } })?.message_reference?.message_id === first.id,
       { since: cursor, timeoutMs: 20_000 },
     );
-    const alertMessage = h.fake.messages(art.channel("general").id).find((m) => m.message_reference?.message_id === first.id && m.author.id === h.fake.botUser.id)!;
+    const alertMessage = h.fake
+      .messages(art.channel("general").id)
+      .find((m) => m.message_reference?.message_id === first.id && m.author.id === h.fake.botUser.id)!;
     assert.ok(alertMessage, JSON.stringify(alertRequest.json));
     const row = alertMessage.components?.[0] as { components: { custom_id: string }[] } | undefined;
     assert.ok(row, "the alert has a button row");
@@ -169,9 +201,16 @@ describe("Lookalike bot end to end", () => {
     await eventually(() => !h.fake.messages(art.channel("general").id).some((m) => m.id === alertMessage.id), "alert removed");
     // A different member posts the same picture again: not flagged against that original.
     const again = await post(art, "general", "lookalike2", bytes, visitor);
-    await eventually(async () => (await (await h.bot.context.engine.collection(art.id)).get([again.attachments[0]!.id])).size === 1, "indexed");
+    await eventually(
+      async () => (await (await h.bot.context.engine.collection(art.id)).get([again.attachments[0]!.id])).size === 1,
+      "indexed",
+    );
     const later = h.fake.findRequests(
-      (r) => r.index >= cursor && r.method === "POST" && (r.json as { message_reference?: { message_id?: string } })?.message_reference?.message_id === again.id && JSON.stringify(r.json).includes(posted.other!.id),
+      (r) =>
+        r.index >= cursor &&
+        r.method === "POST" &&
+        (r.json as { message_reference?: { message_id?: string } })?.message_reference?.message_id === again.id &&
+        JSON.stringify(r.json).includes(posted.other!.id),
     );
     assert.equal(later.length, 0);
   });
@@ -185,10 +224,22 @@ describe("Lookalike bot end to end", () => {
       assert.match(reply.message?.content ?? "", expected);
     }
     const huge = h.fake.attachment({ filename: "huge.jpg", bytes: photos[0]!, served: { streamBytes: 60e6, sendContentLength: false } });
-    const handle = await h.fake.invokeCommand({ name: "similar", channelId: art.channel("general").id, options: [{ name: "image", attachment: huge }] });
+    const handle = await h.fake.invokeCommand({
+      name: "similar",
+      channelId: art.channel("general").id,
+      options: [{ name: "image", attachment: huge }],
+    });
     assert.match((await handle.waitForReply(undefined, { timeoutMs: 20_000 })).message?.content ?? "", /too large/);
-    const redirected = h.fake.attachment({ filename: "elsewhere.jpg", bytes: photos[0]!, served: { redirectTo: "http://198.51.100.7/x.jpg" } });
-    const handle2 = await h.fake.invokeCommand({ name: "similar", channelId: art.channel("general").id, options: [{ name: "image", attachment: redirected }] });
+    const redirected = h.fake.attachment({
+      filename: "elsewhere.jpg",
+      bytes: photos[0]!,
+      served: { redirectTo: "http://198.51.100.7/x.jpg" },
+    });
+    const handle2 = await h.fake.invokeCommand({
+      name: "similar",
+      channelId: art.channel("general").id,
+      options: [{ name: "image", attachment: redirected }],
+    });
     assert.match((await handle2.waitForReply(undefined, { timeoutMs: 20_000 })).message?.content ?? "", /not hosted on Discord/);
     // Still working afterwards (the original, or its repost posted by an earlier test, comes first).
     const reply = await similar(art, "general", await recompress(photos[0]!));
@@ -201,7 +252,10 @@ describe("Lookalike bot end to end", () => {
     await h.fake.deleteMessage(art.channel("general").id, posted.forest!.id);
     await eventually(async () => (await table.count()) === before - 1, "message delete");
     const memes = h.fake.messages(art.channel("memes").id).filter((m) => m.attachments.length > 0 && m.author.id !== h.fake.botUser.id);
-    await h.fake.bulkDeleteMessages(art.channel("memes").id, memes.map((m) => m.id));
+    await h.fake.bulkDeleteMessages(
+      art.channel("memes").id,
+      memes.map((m) => m.id),
+    );
     await eventually(async () => (await table.count({ channelIds: [art.channel("memes").id] })) === 0, "bulk delete");
     const afterDark = art.channel("after-dark").id;
     assert.equal(await table.count({ channelIds: [afterDark] }), 1);
@@ -213,7 +267,12 @@ describe("Lookalike bot end to end", () => {
     const table = await h.bot.context.engine.collection(art.id);
     const mine = await post(art, "general", "mine", photos[6]!, visitor);
     // Forget-me races the indexing of "mine" on purpose: whichever wins, nothing of the visitor stays.
-    const forget = await h.fake.invokeCommand({ name: "lookalike", channelId: art.channel("general").id, user: visitor, options: [{ name: "forget-me", subcommand: [] }] });
+    const forget = await h.fake.invokeCommand({
+      name: "lookalike",
+      channelId: art.channel("general").id,
+      user: visitor,
+      options: [{ name: "forget-me", subcommand: [] }],
+    });
     assert.match((await forget.waitForReply()).message?.content ?? "", /removed/);
     assert.equal(await table.count({ authorIds: [visitor.id] }), 0);
     await post(art, "general", "mine2", photos[7]!, visitor);
@@ -227,7 +286,12 @@ describe("Lookalike bot end to end", () => {
   });
 
   it("/lookalike stats reports the index and which metric repost checks use", async () => {
-    const handle = await h.fake.invokeCommand({ name: "lookalike", channelId: art.channel("general").id, user: mod, options: [{ name: "stats", subcommand: [] }] });
+    const handle = await h.fake.invokeCommand({
+      name: "lookalike",
+      channelId: art.channel("general").id,
+      user: mod,
+      options: [{ name: "stats", subcommand: [] }],
+    });
     const embed = ((await handle.waitForReply()).message?.embeds ?? [])[0] as APIEmbed | undefined;
     const field = (name: string) => embed?.fields?.find((f) => f.name === name)?.value;
     const table = await h.bot.context.engine.collection(art.id);
@@ -237,6 +301,9 @@ describe("Lookalike bot end to end", () => {
   });
 
   it("made no calls the fake Discord does not know", () => {
-    assert.deepEqual(h.fake.unexpectedRequests().map((r) => `${r.method} ${r.path} ${r.status}`), []);
+    assert.deepEqual(
+      h.fake.unexpectedRequests().map((r) => `${r.method} ${r.path} ${r.status}`),
+      [],
+    );
   });
 });

@@ -56,13 +56,29 @@ describe("lookalike CLI", () => {
     const forced = await cli(["index", "--db", db, "--json", "--force", "imgs/nested"]);
     assert.equal(forced.lines[0]!.indexed, 4);
     const info = await cli(["info", "--db", db, "--json"]);
-    assert.deepEqual(info.lines.map((l) => [l.collection, l.rows]), [["default", 8]]);
+    assert.deepEqual(
+      info.lines.map((l) => [l.collection, l.rows]),
+      [["default", 8]],
+    );
   });
 
   it("search --json: one line per query in input order, best match first, errors inline", async () => {
-    const run = await cli(["search", "--db", db, "--json", "--k", "3", "queries/recompressed.jpg", "queries/bomb.png", "queries/cropped.jpg"]);
+    const run = await cli([
+      "search",
+      "--db",
+      db,
+      "--json",
+      "--k",
+      "3",
+      "queries/recompressed.jpg",
+      "queries/bomb.png",
+      "queries/cropped.jpg",
+    ]);
     assert.equal(run.code, 0, run.stderr);
-    assert.deepEqual(run.lines.map((l) => l.query), ["queries/recompressed.jpg", "queries/bomb.png", "queries/cropped.jpg"]);
+    assert.deepEqual(
+      run.lines.map((l) => l.query),
+      ["queries/recompressed.jpg", "queries/bomb.png", "queries/cropped.jpg"],
+    );
     const [recompressed, bomb, cropped] = run.lines as { matches?: { id: string; score: number }[]; error?: { code: string } }[];
     assert.equal(recompressed!.matches!.length, 3);
     assert.equal(recompressed!.matches![0]!.id, `imgs/${names[1]}`);
@@ -108,6 +124,9 @@ describe("lookalike CLI", () => {
     const dropped = await cli(["drop", "--db", db, "--collection", "scratch"]);
     assert.equal(dropped.code, 0);
     const info = await cli(["info", "--db", db, "--json"]);
-    assert.deepEqual(info.lines.map((l) => l.collection), ["default"]);
+    assert.deepEqual(
+      info.lines.map((l) => l.collection),
+      ["default"],
+    );
   });
 });

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { PermissionFlagsBits, PermissionsBitField, type Interaction } from "discord.js";
+import { type Interaction, PermissionFlagsBits, PermissionsBitField } from "discord.js";
 import pino from "pino";
 import { permissionLabel, refusal } from "../src/bot/command-permissions.ts";
 import type { CommandRegistry, CommandServices, Handler, SlashCommand } from "../src/bot/command-services.ts";
@@ -40,7 +40,11 @@ const asInteraction = (actor: Actor) => ({
 
 function handler(kind: "slash" | "menu" | "button", name: string): Handler<never> {
   const found =
-    kind === "slash" ? commandRegistry.slash.get(name) : kind === "menu" ? commandRegistry.messageMenus.get(name) : commandRegistry.buttons.get(name);
+    kind === "slash"
+      ? commandRegistry.slash.get(name)
+      : kind === "menu"
+        ? commandRegistry.messageMenus.get(name)
+        : commandRegistry.buttons.get(name);
   assert.ok(found, `${kind} ${name} is registered`);
   return found;
 }

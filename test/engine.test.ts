@@ -28,7 +28,10 @@ describe("embedding with the real MobileNetV2 model", () => {
     const [first] = await readdir(photos);
     const map = await embedder.featureMap(await decodeImage(path.join(photos, first!)));
     assert.deepEqual([map.channels, map.height, map.width], [1280, 7, 7]);
-    assert.ok(map.data.some((x) => x > 0), "a real photo activates the feature map");
+    assert.ok(
+      map.data.some((x) => x > 0),
+      "a real photo activates the feature map",
+    );
     for (const name of POOLING_NAMES) {
       const v = pool(name, map);
       assert.equal(v.length, 1280, name);
@@ -39,11 +42,7 @@ describe("embedding with the real MobileNetV2 model", () => {
 
   it("scores a re-encoded, resized copy far above an unrelated photo for every pooling", async () => {
     const [a, b] = (await readdir(photos)).slice(0, 2).map((f) => path.join(photos, f));
-    const images = [
-      await decodeImage(a!),
-      await decodeImage(await reencode(await downscale(a!, 0.4), 30)),
-      await decodeImage(b!),
-    ];
+    const images = [await decodeImage(a!), await decodeImage(await reencode(await downscale(a!, 0.4), 30)), await decodeImage(b!)];
     const maps = await Promise.all(images.map((image) => embedder.featureMap(image)));
     for (const name of POOLING_NAMES) {
       const [original, copy, other] = maps.map((m) => pool(name, m));
@@ -60,7 +59,10 @@ describe("LookalikeEngine: findSimilar and checkRepost on a real LanceDB", () =>
   let files: string[];
   before(async () => {
     engine = await openTestEngine(await tempDir(), { threads: 2 });
-    files = (await readdir(photos)).sort().slice(0, 12).map((f) => path.join(photos, f));
+    files = (await readdir(photos))
+      .sort()
+      .slice(0, 12)
+      .map((f) => path.join(photos, f));
     const items = await Promise.all(
       files.map(async (file) => ({ image: await engine.analyze(file, { thumbnail: true }), meta: { id: file, source: file } })),
     );
@@ -72,7 +74,12 @@ describe("LookalikeEngine: findSimilar and checkRepost on a real LanceDB", () =>
     const stored = await (await engine.collection("photos")).get([files[0]!], true);
     const thumbnail = stored.get(files[0]!)?.thumbnail;
     assert.ok(thumbnail && thumbnail.subarray(8, 12).toString("latin1") === "WEBP", "a WebP thumbnail is stored");
-    for (const [i, edit] of [[1, reencode], [2, downscale], [3, centreCrop], [4, mirror]] as const) {
+    for (const [i, edit] of [
+      [1, reencode],
+      [2, downscale],
+      [3, centreCrop],
+      [4, mirror],
+    ] as const) {
       const query = await engine.analyze(await edit(files[i]!), { flipped: true });
       const [best, second] = await engine.findSimilar(query, { collection: "photos", k: 3 });
       assert.equal(best!.id, files[i], `${edit.name} copy of photo ${i}`);
@@ -144,7 +151,10 @@ describe("LookalikeEngine: each collection learns its own whitening for repost v
   before(async () => {
     dir = await tempDir();
     engine = await openTestEngine(dir, { threads: 2, whiteningPolicy });
-    files = (await readdir(photos)).sort().slice(0, 36).map((f) => path.join(photos, f));
+    files = (await readdir(photos))
+      .sort()
+      .slice(0, 36)
+      .map((f) => path.join(photos, f));
     const items = [];
     for (const file of files) items.push({ image: await engine.analyze(file), meta: { id: file, source: file } });
     await engine.add("big", items.slice(0, 32));
@@ -185,4 +195,3 @@ describe("LookalikeEngine: each collection learns its own whitening for repost v
     }
   });
 });
-

@@ -6,21 +6,16 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import {
-  ApplicationCommandOptionType,
-  GatewayOpcodes,
-  MessageReferenceType,
-  type APIMessage,
-} from "discord-api-types/v10";
-import {
+  type ChatInputCommandInteraction,
   Client,
+  type ClientEvents,
   Events,
   GatewayIntentBits,
-  type ChatInputCommandInteraction,
-  type ClientEvents,
   type Interaction,
   type Message,
   type TextChannel,
 } from "discord.js";
+import { type APIMessage, ApplicationCommandOptionType, GatewayOpcodes, MessageReferenceType } from "discord-api-types/v10";
 import { FakeDiscord, type GuildHandle } from "./support/fake-discord/index.ts";
 
 /** A real 2×1 PNG, so width/height sniffing and byte checks are meaningful. */
@@ -157,7 +152,11 @@ describe("fake Discord with the real discord.js Client", () => {
     assert.equal(proxied.host, fake.externalMediaHost);
     assert.notEqual(proxied.hostname, new URL(fake.baseUrl).hostname, "not the fake's own host");
     const [, external, signature, scheme, originHost] = decodeURIComponent(proxied.pathname).split("/");
-    assert.deepEqual([external, scheme, originHost], ["external", "http", new URL(fake.originUrl).host], "/external/<signature>/<scheme>/<host>/<path>");
+    assert.deepEqual(
+      [external, scheme, originHost],
+      ["external", "http", new URL(fake.originUrl).host],
+      "/external/<signature>/<scheme>/<host>/<path>",
+    );
     assert.ok(signature);
     const copy = await fetch(thumbnail.proxyURL);
     assert.equal(copy.headers.get("content-type"), "image/png");
@@ -225,7 +224,10 @@ describe("fake Discord with the real discord.js Client", () => {
     }
     assert.deepEqual(seen, seeded.map((message) => message.id).reverse());
     const pageRequests = fake.findRequests({ method: "GET", path: "/channels/:id/messages" }).filter((r) => r.index >= cursor);
-    assert.deepEqual(pageRequests.map((r) => r.query.limit), ["100", "100", "100"]);
+    assert.deepEqual(
+      pageRequests.map((r) => r.query.limit),
+      ["100", "100", "100"],
+    );
     const createdAt = (await channel.messages.fetch(seeded[0]?.id as string)).createdTimestamp;
     assert.ok(Math.abs(createdAt - start) < 1_000, "snowflake timestamps match the backdated time");
   });
@@ -233,7 +235,10 @@ describe("fake Discord with the real discord.js Client", () => {
   it("lists archived threads through discord.js, with paging", async () => {
     const art = client.channels.cache.get(guild.channel("art").id) as TextChannel;
     const all = await art.threads.fetchArchived();
-    assert.deepEqual([...all.threads.values()].map((thread) => thread.name), ["old-3", "old-2", "old-1"]);
+    assert.deepEqual(
+      [...all.threads.values()].map((thread) => thread.name),
+      ["old-3", "old-2", "old-1"],
+    );
     assert.equal(all.hasMore, false);
 
     const firstPage = await art.threads.fetchArchived({ limit: 2 });
@@ -242,7 +247,10 @@ describe("fake Discord with the real discord.js Client", () => {
     const oldest = [...firstPage.threads.values()].at(-1);
     assert.ok(oldest?.archivedAt);
     const secondPage = await art.threads.fetchArchived({ limit: 2, before: oldest.archivedAt });
-    assert.deepEqual([...secondPage.threads.values()].map((thread) => thread.name), ["old-1"]);
+    assert.deepEqual(
+      [...secondPage.threads.values()].map((thread) => thread.name),
+      ["old-1"],
+    );
 
     // Listing all private archived threads needs Manage Threads, which the default bot role lacks.
     await assert.rejects(art.threads.fetchArchived({ type: "private", fetchAll: true }), { code: 50013 });
@@ -256,7 +264,10 @@ describe("fake Discord with the real discord.js Client", () => {
     const fetched: Message = await channel.messages.fetch({ message: posted?.id as string, force: true });
     assert.equal(fetched.content, "rate me");
     const calls = fake.requests.slice(cursor).filter((request) => request.path === `/channels/${channel.id}/messages/${posted?.id}`);
-    assert.deepEqual(calls.map((call) => call.status), [429, 429, 200]);
+    assert.deepEqual(
+      calls.map((call) => call.status),
+      [429, 429, 200],
+    );
   });
 
   it("answers a button click whose handler updates the message", async () => {

@@ -37,7 +37,13 @@ describe("GuildIndex", () => {
       const authorId = i === 13 ? OPTED_OUT : i < 2 ? LEAVER : AUTHOR;
       items.push({
         image: await engine.analyze(path.join(photos, file)),
-        meta: { id: `${200000000000000000n + BigInt(i)}`, source: file, authorId, messageId: `${400000000000000000n + BigInt(i)}`, channelId: "500000000000000000" },
+        meta: {
+          id: `${200000000000000000n + BigInt(i)}`,
+          source: file,
+          authorId,
+          messageId: `${400000000000000000n + BigInt(i)}`,
+          channelId: "500000000000000000",
+        },
       });
     }
   });
@@ -53,7 +59,11 @@ describe("GuildIndex", () => {
     const { state, index } = await open(undefined, { maintainEveryRows: 10 });
     await state.update(guild, (s) => void s.optedOutUserIds.push(OPTED_OUT));
     const written = await Promise.all(items.map((item) => index.write(guild, [item])));
-    assert.equal(written.reduce((a, b) => a + b, 0), 13, "the opted-out author's image is not written");
+    assert.equal(
+      written.reduce((a, b) => a + b, 0),
+      13,
+      "the opted-out author's image is not written",
+    );
     assert.equal((await index.stats(guild)).images, 13);
     const fitted = await waitUntil("the server's whitening", () => engine.store.whitenings.load(guild).then((w) => w ?? undefined));
     assert.ok(fitted.collectionRows >= 10 && fitted.collectionRows <= 13, `fitted on ${fitted.collectionRows} rows`);

@@ -7,14 +7,14 @@ import { bmvbhash } from "blockhash-core";
 import sharp from "sharp";
 import { isLookalikeError } from "../src/retrieval/errors.ts";
 import {
-  DHASH_GRID,
-  PHASH_GRID,
   bytesToHash,
+  DHASH_GRID,
   dhashFromGrey,
   hamming,
   hashToBytes,
   hashToHex,
   hexToHash,
+  PHASH_GRID,
   phashFromGrey,
 } from "../src/retrieval/hashes.ts";
 import { datasetsDir } from "./support/paths.ts";
@@ -49,9 +49,7 @@ function smoothGrid(seed: number): Uint8Array {
     phase: random() * 2 * Math.PI,
     amplitude: 15 + random() * 25,
   }));
-  return gridOf((x, y) =>
-    waves.reduce((v, w) => v + w.amplitude * Math.cos((2 * Math.PI * (w.fx * x + w.fy * y)) / SIDE + w.phase), 128),
-  );
+  return gridOf((x, y) => waves.reduce((v, w) => v + w.amplitude * Math.cos((2 * Math.PI * (w.fx * x + w.fy * y)) / SIDE + w.phase), 128));
 }
 
 function blob(cx: number, cy: number): Uint8Array {
@@ -226,7 +224,12 @@ describe("pHash against peer packages on real photos", () => {
     ours: async (input) => phashFromGrey(await grey32(input)),
     "sharp-phash": async (input) => BigInt(`0b${await sharpPhash(input)}`),
     "blockhash-core": async (input) => {
-      const { data, info } = await sharp(input).rotate().resize(256, 256, { fit: "inside" }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+      const { data, info } = await sharp(input)
+        .rotate()
+        .resize(256, 256, { fit: "inside" })
+        .ensureAlpha()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
       return hexToHash(bmvbhash({ width: info.width, height: info.height, data }, 8));
     },
   };
@@ -252,7 +255,10 @@ describe("pHash against peer packages on real photos", () => {
   }
 
   it("finds each re-encoded, downscaled, brightened copy's original, like the peers", { skip }, async () => {
-    const files = readdirSync(photoDir).filter((f) => f.endsWith(".jpg")).sort().map((f) => path.join(photoDir, f));
+    const files = readdirSync(photoDir)
+      .filter((f) => f.endsWith(".jpg"))
+      .sort()
+      .map((f) => path.join(photoDir, f));
     const copies = await Promise.all(
       files.map((f) => sharp(f).resize({ width: 400 }).modulate({ brightness: 1.08 }).jpeg({ quality: 60 }).toBuffer()),
     );
@@ -263,21 +269,23 @@ describe("pHash against peer packages on real photos", () => {
       });
     }
     // Our margin: copies within 8 bits of their original, unrelated photos at least 16 apart.
-    const ours = originals["ours"]!;
-    edited["ours"]!.forEach((h, i) => {
+    const ours = originals.ours!;
+    edited.ours!.forEach((h, i) => {
       assert.ok(hamming(h, ours[i]!) <= 8, path.basename(files[i]!));
       ours.forEach((o, j) => j !== i && assert.ok(hamming(h, o) >= 16, `${i} vs ${j}`));
     });
   });
 
   it("matches imagededup's resized and greyscale copies to their original, like sharp-phash", { skip }, async () => {
-    const base = readdirSync(path.join(dedupDir, "base_images")).sort().map((f) => path.join(dedupDir, "base_images", f));
+    const base = readdirSync(path.join(dedupDir, "base_images"))
+      .sort()
+      .map((f) => path.join(dedupDir, "base_images", f));
     const queries = [path.join(dedupDir, "mixed_images", "ukbench00120_resize.jpg"), path.join(dedupDir, "ukbench00120_gray.jpg")];
     const target = base.findIndex((f) => path.basename(f) === "ukbench00120.jpg");
-    const ours = await Promise.all(base.map(hashers["ours"]!));
+    const ours = await Promise.all(base.map(hashers.ours!));
     const peer = await Promise.all(base.map(hashers["sharp-phash"]!));
     for (const query of queries) {
-      assert.equal(nearest(await hashers["ours"]!(query), ours), target, path.basename(query));
+      assert.equal(nearest(await hashers.ours!(query), ours), target, path.basename(query));
       assert.equal(nearest(await hashers["sharp-phash"]!(query), peer), target, path.basename(query));
     }
     // (Neither pHash matches the hflip/rotation copies: a DCT hash is not mirror- or rotation-invariant.)

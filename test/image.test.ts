@@ -4,17 +4,17 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import sharp from "sharp";
-import { isLookalikeError, type ErrorCode } from "../src/retrieval/errors.ts";
+import { type ErrorCode, isLookalikeError } from "../src/retrieval/errors.ts";
 import {
+  type DecodedImage,
   decodeImage,
   flipHorizontal,
   greyscaleGrid,
   isDecodableFormat,
+  type ModelInputSpec,
   makeThumbnail,
   sniffImageFormat,
   writeModelInput,
-  type DecodedImage,
-  type ModelInputSpec,
 } from "../src/retrieval/image.ts";
 import * as fixtures from "./support/bad-images.ts";
 import { BLUE, RED, type Rgb } from "./support/bad-images.ts";
@@ -239,14 +239,19 @@ describe("operations on the working copy", () => {
     await writeModelInput(image, { ...imagenet, size, resize: "cover" }, out, 5);
     [255, 0, 128].forEach((value, c) => {
       const plane = out.subarray(5 + c * size * size, 5 + (c + 1) * size * size);
-      assert.ok(plane.every((x) => x === normalised(value, c)), `channel ${c}: ${plane.join(",")}`);
+      assert.ok(
+        plane.every((x) => x === normalised(value, c)),
+        `channel ${c}: ${plane.join(",")}`,
+      );
     });
     assert.ok([...out.subarray(0, 5), ...out.subarray(5 + 3 * size * size)].every(Number.isNaN));
   });
 
   it("writeModelInput: CHW layout (rows of a plane, then planes) and contain padding ≈ 0", async () => {
     const topRedBottomBlue = await decodedPng(
-      fixtures.solid(8, 8, RED).composite([{ input: { create: { width: 8, height: 4, channels: 3, background: "#0000ff" } }, top: 4, left: 0 }]),
+      fixtures
+        .solid(8, 8, RED)
+        .composite([{ input: { create: { width: 8, height: 4, channels: 3, background: "#0000ff" } }, top: 4, left: 0 }]),
     );
     const out = await writeModelInput(topRedBottomBlue, { ...imagenet, size: 8, resize: "fill" }, new Float32Array(192));
     assert.equal(out[0], normalised(255, 0)); // R plane, top row
@@ -264,7 +269,9 @@ describe("operations on the working copy", () => {
 
   it("greyscaleGrid: exactly w×h grey values", async () => {
     const topWhite = await decodedPng(
-      fixtures.solid(32, 32, [255, 255, 255]).composite([{ input: { create: { width: 32, height: 16, channels: 3, background: "#000000" } }, top: 16, left: 0 }]),
+      fixtures
+        .solid(32, 32, [255, 255, 255])
+        .composite([{ input: { create: { width: 32, height: 16, channels: 3, background: "#000000" } }, top: 16, left: 0 }]),
     );
     const grid = greyscaleGrid(topWhite, 9, 8);
     assert.ok(grid instanceof Uint8Array);
@@ -276,7 +283,15 @@ describe("operations on the working copy", () => {
     // 4×2 RGB: a white and a black column pair on the top row, mid-grey below.
     const row0 = [255, 255, 255, 255, 255, 255, 0, 0, 0, 0, 0, 0];
     const row1 = Array(12).fill(100);
-    const image = { pixels: Buffer.from([...row0, ...row1]), width: 4, height: 2, sourceWidth: 4, sourceHeight: 2, format: "png", frames: 1 } as const;
+    const image = {
+      pixels: Buffer.from([...row0, ...row1]),
+      width: 4,
+      height: 2,
+      sourceWidth: 4,
+      sourceHeight: 2,
+      format: "png",
+      frames: 1,
+    } as const;
     assert.deepEqual([...greyscaleGrid(image, 2, 1)], [178, 50], "2×2 boxes: (255+255+100+100)/4 and (0+0+100+100)/4");
     const enlarged = greyscaleGrid(image, 9, 8);
     assert.equal(enlarged.length, 72);

@@ -4,7 +4,7 @@ import { createServer } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { register as globalRegistry } from "prom-client";
 import { BotMetrics, type MetricSources } from "../src/bot/metrics.ts";
-import { healthReport, startMetricsServer, type HealthReport, type MetricsServer } from "../src/bot/metrics-server.ts";
+import { type HealthReport, healthReport, type MetricsServer, startMetricsServer } from "../src/bot/metrics-server.ts";
 
 /** Mutable bot state behind the collect callbacks, so a test can change what a scrape reads. */
 function fakeBot() {

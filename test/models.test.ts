@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
-import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { isLookalikeError } from "../src/retrieval/errors.ts";
-import { MODELS, ensureModelFile, getModel, type ModelDescription } from "../src/retrieval/models.ts";
+import { ensureModelFile, getModel, MODELS, type ModelDescription } from "../src/retrieval/models.ts";
 import { modelsDir } from "./support/paths.ts";
 
 const real = MODELS["mobilenetv2-int8"];

@@ -2,19 +2,19 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { isLookalikeError } from "../src/retrieval/errors.ts";
 import {
-  POOLING_NAMES,
   crow,
   crowChannelWeights,
   crowSpatialWeights,
+  type FeatureMap,
   gem,
   mac,
+  POOLING_NAMES,
   pool,
   poolBatch,
+  type Region,
   rmac,
   rmacRegions,
   spoc,
-  type FeatureMap,
-  type Region,
 } from "../src/retrieval/pooling.ts";
 import { dot, l2normalize } from "../src/retrieval/vectors.ts";
 import { seededRandom } from "./support/vectors.ts";
@@ -115,8 +115,15 @@ describe("every pooling", () => {
 
   it("rejects maps whose data does not match their shape", () => {
     const bad = { data: new Float32Array(10), channels: 2, height: 2, width: 2 };
-    for (const name of POOLING_NAMES) assert.throws(() => pool(name, bad), (e: unknown) => isLookalikeError(e, "internal"));
-    assert.throws(() => pool("nope" as never, small), (e: unknown) => isLookalikeError(e, "internal"));
+    for (const name of POOLING_NAMES)
+      assert.throws(
+        () => pool(name, bad),
+        (e: unknown) => isLookalikeError(e, "internal"),
+      );
+    assert.throws(
+      () => pool("nope" as never, small),
+      (e: unknown) => isLookalikeError(e, "internal"),
+    );
   });
 });
 
@@ -145,8 +152,14 @@ describe("SPoC, MAC and GeM by hand", () => {
   });
 
   it("GeM rejects a non-positive exponent", () => {
-    assert.throws(() => gem(small, 0), (e: unknown) => isLookalikeError(e));
-    assert.throws(() => gem(small, Number.NaN), (e: unknown) => isLookalikeError(e));
+    assert.throws(
+      () => gem(small, 0),
+      (e: unknown) => isLookalikeError(e),
+    );
+    assert.throws(
+      () => gem(small, Number.NaN),
+      (e: unknown) => isLookalikeError(e),
+    );
   });
 });
 
@@ -164,7 +177,11 @@ describe("CroW by hand (Kalantidis et al. 2016)", () => {
   it("spatial weights: total activation, L2-normalised (a=2), square-rooted (b=2)", () => {
     // S' = [3, 1, 1, 3], ‖S'‖₂ = √20
     const root20 = Math.sqrt(20);
-    assertClose(crowSpatialWeights(map), [3, 1, 1, 3].map((s) => Math.sqrt(s / root20)), 1e-12);
+    assertClose(
+      crowSpatialWeights(map),
+      [3, 1, 1, 3].map((s) => Math.sqrt(s / root20)),
+      1e-12,
+    );
   });
 
   it("channel weights: log of total sparsity over the channel's own (IDF-like)", () => {
@@ -179,7 +196,16 @@ describe("CroW by hand (Kalantidis et al. 2016)", () => {
   });
 
   it("a rarely firing channel outweighs a bursty one of equal sum", () => {
-    const v = crow(mapOf([[4, 0, 0, 0], [1, 1, 1, 1]], 2, 2));
+    const v = crow(
+      mapOf(
+        [
+          [4, 0, 0, 0],
+          [1, 1, 1, 1],
+        ],
+        2,
+        2,
+      ),
+    );
     assert.ok(v[0]! > v[1]!);
   });
 });
@@ -211,7 +237,10 @@ describe("R-MAC regions (Tolias et al. 2016)", () => {
     const regions = rmacRegions(7, 7, 3);
     for (const side of [7, 4, 3]) {
       const scale = regions.filter((r) => r.width === side);
-      assert.ok(coverage(scale, 7, 7).every((n) => n > 0), `scale ${side}`);
+      assert.ok(
+        coverage(scale, 7, 7).every((n) => n > 0),
+        `scale ${side}`,
+      );
     }
   });
 
@@ -225,7 +254,9 @@ describe("R-MAC regions (Tolias et al. 2016)", () => {
     assert.ok(coverage(regions, 7, 10).every((n) => n > 0));
     // Portrait is the same layout transposed.
     assert.deepEqual(
-      rmacRegions(10, 7, 3).map((r) => `${r.y},${r.x} ${r.height}x${r.width}`).sort(),
+      rmacRegions(10, 7, 3)
+        .map((r) => `${r.y},${r.x} ${r.height}x${r.width}`)
+        .sort(),
       regions.map(key).sort(),
     );
   });
@@ -245,7 +276,14 @@ describe("R-MAC regions (Tolias et al. 2016)", () => {
 
   it("R-MAC sums L2-normalised region MACs", () => {
     // 2×2 map, L=2: the regions are the whole map and its 4 cells (l=1 is the whole map again).
-    const map = mapOf([[1, 0, 0, 0], [0, 0, 0, 2]], 2, 2);
+    const map = mapOf(
+      [
+        [1, 0, 0, 0],
+        [0, 0, 0, 2],
+      ],
+      2,
+      2,
+    );
     // Whole map: (1,2)/√5. Cells: top-left (1,0)→(1,0); two empty cells add nothing; bottom-right (0,2)→(0,1).
     const expected = normalized([1 / Math.sqrt(5) + 1, 2 / Math.sqrt(5) + 1]);
     assert.equal(rmacRegions(2, 2, 2).length, 5);
@@ -265,7 +303,10 @@ describe("batches and vector helpers", () => {
         assert.deepEqual(v, pool(name, single, { gemP: 2, rmacLevels: 2 }), `${name} #${i}`);
       });
     }
-    assert.throws(() => poolBatch("mac", batch, 2, c, h, w), (e: unknown) => isLookalikeError(e));
+    assert.throws(
+      () => poolBatch("mac", batch, 2, c, h, w),
+      (e: unknown) => isLookalikeError(e),
+    );
   });
 
   it("accepts a map that is a view at an offset into a larger buffer", () => {
@@ -285,6 +326,9 @@ describe("batches and vector helpers", () => {
 
   it("dot multiplies and sums, and refuses mismatched lengths", () => {
     assert.equal(dot(Float32Array.from([1, 2, 3]), Float32Array.from([4, 5, 6])), 32);
-    assert.throws(() => dot(new Float32Array(2), new Float32Array(3)), (e: unknown) => isLookalikeError(e));
+    assert.throws(
+      () => dot(new Float32Array(2), new Float32Array(3)),
+      (e: unknown) => isLookalikeError(e),
+    );
   });
 });

@@ -9,14 +9,14 @@ import type { RepostSettings } from "../src/bot/guild-state.ts";
 import {
   alertAction,
   alertFor,
-  repostQuery,
-  SAME_PICTURE_HAMMING,
-  strongestFinding,
   type Candidate,
   type NotARepostMark,
   type PostedImage,
   type RepostFinding,
   type RepostQuery,
+  repostQuery,
+  SAME_PICTURE_HAMMING,
+  strongestFinding,
 } from "../src/bot/repost-policy.ts";
 import { thresholdsFor } from "../src/bot/sensitivity.ts";
 import type { RowFilter } from "../src/retrieval/filters.ts";
@@ -61,19 +61,52 @@ function checked(query: RepostQuery): Extract<RepostQuery, { check: true }> {
 
 /** Whether a row created at `createdAt` passes the filter's time bounds (createdAfter inclusive, createdBefore exclusive, as RowFilter documents). */
 function inTimeWindow(filter: RowFilter, createdAt: number): boolean {
-  return (!filter.createdAfter || createdAt >= filter.createdAfter.getTime()) && (!filter.createdBefore || createdAt < filter.createdBefore.getTime());
+  return (
+    (!filter.createdAfter || createdAt >= filter.createdAfter.getTime()) &&
+    (!filter.createdBefore || createdAt < filter.createdBefore.getTime())
+  );
 }
 
 describe("repostQuery: whether a post is checked at all", () => {
-  const cases: { name: string; settings: RepostSettings; post: Partial<PostedImage>; expected: { check: true } | { check: false; reason: string } }[] = [
+  const cases: {
+    name: string;
+    settings: RepostSettings;
+    post: Partial<PostedImage>;
+    expected: { check: true } | { check: false; reason: string };
+  }[] = [
     { name: "on by default", settings: settings(), post: {}, expected: { check: true } },
     { name: "detection disabled", settings: settings({ enabled: false }), post: {}, expected: { check: false, reason: "disabled" } },
-    { name: "the channel is ignored", settings: settings({ ignoredChannelIds: ["10"] }), post: {}, expected: { check: false, reason: "ignored_channel" } },
+    {
+      name: "the channel is ignored",
+      settings: settings({ ignoredChannelIds: ["10"] }),
+      post: {},
+      expected: { check: false, reason: "ignored_channel" },
+    },
     { name: "another channel is ignored", settings: settings({ ignoredChannelIds: ["20", "30"] }), post: {}, expected: { check: true } },
-    { name: "a thread of an ignored channel", settings: settings({ ignoredChannelIds: ["10"] }), post: inThread, expected: { check: false, reason: "ignored_channel" } },
-    { name: "an ignored thread itself", settings: settings({ ignoredChannelIds: ["11"] }), post: inThread, expected: { check: false, reason: "ignored_channel" } },
-    { name: "a thread of a channel that is not ignored", settings: settings({ ignoredChannelIds: ["20"] }), post: inThread, expected: { check: true } },
-    { name: "disabled wins over ignored", settings: settings({ enabled: false, ignoredChannelIds: ["10"] }), post: {}, expected: { check: false, reason: "disabled" } },
+    {
+      name: "a thread of an ignored channel",
+      settings: settings({ ignoredChannelIds: ["10"] }),
+      post: inThread,
+      expected: { check: false, reason: "ignored_channel" },
+    },
+    {
+      name: "an ignored thread itself",
+      settings: settings({ ignoredChannelIds: ["11"] }),
+      post: inThread,
+      expected: { check: false, reason: "ignored_channel" },
+    },
+    {
+      name: "a thread of a channel that is not ignored",
+      settings: settings({ ignoredChannelIds: ["20"] }),
+      post: inThread,
+      expected: { check: true },
+    },
+    {
+      name: "disabled wins over ignored",
+      settings: settings({ enabled: false, ignoredChannelIds: ["10"] }),
+      post: {},
+      expected: { check: false, reason: "disabled" },
+    },
   ];
   for (const { name, settings: s, post, expected } of cases) {
     it(name, () => {
@@ -133,9 +166,24 @@ describe("repostQuery: which candidates are accepted as the original", () => {
     { name: "own image exactly one window earlier (outside)", match: candidate({ authorId: "100", age: 24 * HOUR }), accepted: true },
     { name: "own image two days earlier", match: candidate({ authorId: "100", age: 2 * DAY }), accepted: true },
     { name: "another member's image inside the window", match: candidate({ authorId: "200", age: 60_000 }), accepted: true },
-    { name: "window 0 = off: own image a minute earlier", settings: { sameAuthorWindowHours: 0 }, match: candidate({ authorId: "100", age: 60_000 }), accepted: true },
-    { name: "window 2 h: own image 3 h earlier", settings: { sameAuthorWindowHours: 2 }, match: candidate({ authorId: "100", age: 3 * HOUR }), accepted: true },
-    { name: "window 2 h: own image 1 h earlier", settings: { sameAuthorWindowHours: 2 }, match: candidate({ authorId: "100", age: HOUR }), accepted: false },
+    {
+      name: "window 0 = off: own image a minute earlier",
+      settings: { sameAuthorWindowHours: 0 },
+      match: candidate({ authorId: "100", age: 60_000 }),
+      accepted: true,
+    },
+    {
+      name: "window 2 h: own image 3 h earlier",
+      settings: { sameAuthorWindowHours: 2 },
+      match: candidate({ authorId: "100", age: 3 * HOUR }),
+      accepted: true,
+    },
+    {
+      name: "window 2 h: own image 1 h earlier",
+      settings: { sameAuthorWindowHours: 2 },
+      match: candidate({ authorId: "100", age: HOUR }),
+      accepted: false,
+    },
     { name: "own image of unknown date", match: candidate({ authorId: "100", age: null }), accepted: true },
     { name: "unknown author", match: candidate({ authorId: null, age: 60_000 }), accepted: true },
     // "Not a repost" marks: by original and by picture (pHash).
@@ -146,8 +194,18 @@ describe("repostQuery: which candidates are accepted as the original", () => {
       match: candidate(),
       accepted: false,
     },
-    { name: `marked against this original, picture ${SAME_PICTURE_HAMMING + 1} bits away`, marks: [mark("orig", flipped(SAME_PICTURE_HAMMING + 1))], match: candidate(), accepted: true },
-    { name: "marked against this original, a different picture (pHash far)", marks: [mark("orig", ~PHASH & 0xffff_ffff_ffff_ffffn)], match: candidate(), accepted: true },
+    {
+      name: `marked against this original, picture ${SAME_PICTURE_HAMMING + 1} bits away`,
+      marks: [mark("orig", flipped(SAME_PICTURE_HAMMING + 1))],
+      match: candidate(),
+      accepted: true,
+    },
+    {
+      name: "marked against this original, a different picture (pHash far)",
+      marks: [mark("orig", ~PHASH & 0xffff_ffff_ffff_ffffn)],
+      match: candidate(),
+      accepted: true,
+    },
     { name: "this picture marked against another original", marks: [mark("other", PHASH)], match: candidate(), accepted: true },
     { name: "one of several marks matches", marks: [mark("other", PHASH), mark("orig", flipped(2))], match: candidate(), accepted: false },
   ];
@@ -207,20 +265,25 @@ describe("alertFor: only exact copies and near-duplicates alert", () => {
 });
 
 describe("delivery", () => {
-  const finding = (imageId: string, score: number): RepostFinding => ({ imageId, verdict: "near-duplicate", original: original(`o-${imageId}`, score) });
+  const finding = (imageId: string, score: number): RepostFinding => ({
+    imageId,
+    verdict: "near-duplicate",
+    original: original(`o-${imageId}`, score),
+  });
   it("one alert per message: the highest score speaks (the first on a tie)", () => {
     assert.equal(strongestFinding([]), null);
     assert.equal(strongestFinding([finding("a", 0.91), finding("b", 0.97), finding("c", 0.93)])?.imageId, "b");
     assert.equal(strongestFinding([finding("a", 0.95), finding("b", 0.95)])?.imageId, "a");
   });
 
-  const cases: { name: string; action: RepostSettings["action"]; logChannelId: string | null; expected: ReturnType<typeof alertAction> }[] = [
-    { name: "reply (the default)", action: "reply", logChannelId: null, expected: { kind: "reply" } },
-    { name: "react", action: "react", logChannelId: "77", expected: { kind: "react" } },
-    { name: "log to the log channel", action: "log", logChannelId: "77", expected: { kind: "log", channelId: "77" } },
-    { name: "log without a log channel falls back to a reply", action: "log", logChannelId: null, expected: { kind: "reply" } },
-    { name: "reply ignores a configured log channel", action: "reply", logChannelId: "77", expected: { kind: "reply" } },
-  ];
+  const cases: { name: string; action: RepostSettings["action"]; logChannelId: string | null; expected: ReturnType<typeof alertAction> }[] =
+    [
+      { name: "reply (the default)", action: "reply", logChannelId: null, expected: { kind: "reply" } },
+      { name: "react", action: "react", logChannelId: "77", expected: { kind: "react" } },
+      { name: "log to the log channel", action: "log", logChannelId: "77", expected: { kind: "log", channelId: "77" } },
+      { name: "log without a log channel falls back to a reply", action: "log", logChannelId: null, expected: { kind: "reply" } },
+      { name: "reply ignores a configured log channel", action: "reply", logChannelId: "77", expected: { kind: "reply" } },
+    ];
   for (const { name, action, logChannelId, expected } of cases) {
     it(name, () => assert.deepEqual(alertAction({ action, logChannelId }), expected));
   }

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { isLookalikeError } from "../src/retrieval/errors.ts";
 import { alphaQueryExpansion, augmentDatabase, expand, nearestNeighbours } from "../bench/lib/rerank.ts";
 import { augmentRows, expandRows } from "../bench/lib/vectors.ts";
+import { isLookalikeError } from "../src/retrieval/errors.ts";
 import { randomUnitVector, seededRandom } from "./support/vectors.ts";
 
 const unit = (...xs: number[]) => {
@@ -42,7 +42,10 @@ describe("database-side augmentation", () => {
   it("expands every vector with its own neighbours, from the original vectors only", () => {
     const vectors = [unit(1, 0, 0), unit(1, 1, 0), unit(0, 0.2, 1)];
     const neighbours = nearestNeighbours(vectors, 1);
-    assert.deepEqual(neighbours.map((n) => n[0]!.index), [1, 0, 1]);
+    assert.deepEqual(
+      neighbours.map((n) => n[0]!.index),
+      [1, 0, 1],
+    );
     const augmented = augmentDatabase(vectors, neighbours, { k: 1, alpha: 1 });
     close(augmented[0]!, expand(vectors[0]!, [{ vector: vectors[1]!, score: neighbours[0]![0]!.score }], { k: 1, alpha: 1 }));
     // Vector 1's expansion uses the original vector 0, not its augmented version.
@@ -65,7 +68,9 @@ describe("database-side augmentation", () => {
       assert.ok(list.every((n) => n.index !== i));
       for (let j = 1; j < list.length; j++) assert.ok(list[j - 1]!.score >= list[j]!.score);
       const worstKept = list.at(-1)!.score;
-      const others = vectors.map((v, j) => ({ j, s: v.reduce((a, x, d) => a + x * vectors[i]![d]!, 0) })).filter((x) => x.j !== i && !list.some((n) => n.index === x.j));
+      const others = vectors
+        .map((v, j) => ({ j, s: v.reduce((a, x, d) => a + x * vectors[i]![d]!, 0) }))
+        .filter((x) => x.j !== i && !list.some((n) => n.index === x.j));
       assert.ok(others.every((o) => o.s <= worstKept + 1e-6));
     });
   });
@@ -83,7 +88,15 @@ describe("database-side augmentation", () => {
     const neighbours = nearestNeighbours(vectors, 2);
     const expanded = expandRows(matrix, matrix, neighbours, options);
     vectors.forEach((v, i) =>
-      close(expanded.data.subarray(i * 16, (i + 1) * 16), expand(v, neighbours[i]!.map((n) => ({ vector: vectors[n.index]!, score: n.score })), options), 1e-6),
+      close(
+        expanded.data.subarray(i * 16, (i + 1) * 16),
+        expand(
+          v,
+          neighbours[i]!.map((n) => ({ vector: vectors[n.index]!, score: n.score })),
+          options,
+        ),
+        1e-6,
+      ),
     );
   });
 });

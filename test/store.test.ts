@@ -117,7 +117,10 @@ describe("ImageStore on a real LanceDB in a temp dir", () => {
 
   it("rejects collection names that are not plain identifiers", async () => {
     const store = await ImageStore.open(await tempDir(), space);
-    assert.throws(() => store.collection("../escape"), (error) => isLookalikeError(error, "collection_invalid"));
+    assert.throws(
+      () => store.collection("../escape"),
+      (error) => isLookalikeError(error, "collection_invalid"),
+    );
     store.close();
   });
 

@@ -1,18 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { isLookalikeError } from "../src/retrieval/errors.ts";
-import {
-  applyWhitening,
-  fitWhitening,
-  moments,
-  symmetricEigen,
-  whiteningFromMoments,
-  type Whitening,
-} from "../src/retrieval/whitening.ts";
 import * as lancedb from "@lancedb/lancedb";
+import { fitWhiteningOn } from "../bench/lib/vectors.ts";
+import { isLookalikeError } from "../src/retrieval/errors.ts";
 import { fitWhiteningInWorker } from "../src/retrieval/whitening/fit-in-worker.ts";
 import { WhiteningRepository } from "../src/retrieval/whitening/repository.ts";
-import { fitWhiteningOn } from "../bench/lib/vectors.ts";
+import { applyWhitening, fitWhitening, moments, symmetricEigen, type Whitening, whiteningFromMoments } from "../src/retrieval/whitening.ts";
 import { tempDir } from "./support/temp.ts";
 import { seededRandom } from "./support/vectors.ts";
 
@@ -21,9 +14,7 @@ function anisotropic(n: number, d: number, seed: number): Float32Array[] {
   const random = seededRandom(seed);
   const gauss = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   const offset = Float32Array.from({ length: d }, () => 3 * random());
-  return Array.from({ length: n }, () =>
-    Float32Array.from({ length: d }, (_, j) => offset[j]! + gauss() * (j < 3 ? 10 / (j + 1) : 0.5)),
-  );
+  return Array.from({ length: n }, () => Float32Array.from({ length: d }, (_, j) => offset[j]! + gauss() * (j < 3 ? 10 / (j + 1) : 0.5)));
 }
 
 function symmetric(n: number, seed: number): Float64Array {
@@ -49,7 +40,10 @@ describe("symmetricEigen", () => {
   it("finds the eigenvalues of a known matrix, largest first", () => {
     // [[2,1,0],[1,2,0],[0,0,5]] has eigenvalues 5, 3, 1.
     const { values, vectors } = symmetricEigen(Float64Array.from([2, 1, 0, 1, 2, 0, 0, 0, 5]), 3);
-    assert.deepEqual(Array.from(values, (v) => Math.round(v * 1e9) / 1e9), [5, 3, 1]);
+    assert.deepEqual(
+      Array.from(values, (v) => Math.round(v * 1e9) / 1e9),
+      [5, 3, 1],
+    );
     assert.ok(Math.abs(Math.abs(vectors[2]!) - 1) < 1e-12, "the eigenvector of 5 is the third axis");
     assert.ok(Math.abs(Math.abs(vectors[3]!) - Math.SQRT1_2) < 1e-12 && Math.abs(vectors[3]! - vectors[4]!) < 1e-12);
   });
@@ -85,7 +79,12 @@ describe("PCA-whitening", () => {
     assert.equal(w.outputDimension, 8);
     // Project without the final normalisation: (x − μ)·Pᵀ.
     const projected = vectors.map((v) =>
-      Array.from({ length: w.outputDimension }, (_, r) => dot(w.projection.subarray(r * 8, (r + 1) * 8), Float32Array.from(v, (x, i) => x - w.mean[i]!))),
+      Array.from({ length: w.outputDimension }, (_, r) =>
+        dot(
+          w.projection.subarray(r * 8, (r + 1) * 8),
+          Float32Array.from(v, (x, i) => x - w.mean[i]!),
+        ),
+      ),
     );
     for (let a = 0; a < 8; a++) {
       for (let b = 0; b < 8; b++) {

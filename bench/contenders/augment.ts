@@ -8,9 +8,9 @@ import { access, mkdir } from "node:fs/promises";
 import path from "node:path";
 import sharp from "sharp";
 import { mapLimit } from "../lib/concurrency.ts";
-import { itemKey, type ImageItem } from "../lib/datasets.ts";
+import { type ImageItem, itemKey } from "../lib/datasets.ts";
 import { cacheDir } from "../lib/paths.ts";
-import { between, seedOf, seededRandom } from "../lib/random.ts";
+import { between, seededRandom, seedOf } from "../lib/random.ts";
 
 const VERSION = 1;
 
@@ -22,15 +22,30 @@ async function view(source: ImageItem, file: string, random: () => number): Prom
   const aspect = Math.exp(between(random, Math.log(3 / 4), Math.log(4 / 3)));
   const w = Math.max(8, Math.min(width, Math.round(Math.sqrt(area * width * height * aspect))));
   const h = Math.max(8, Math.min(height, Math.round(Math.sqrt((area * width * height) / aspect))));
-  let image = sharp(oriented).extract({ left: Math.floor(random() * (width - w + 1)), top: Math.floor(random() * (height - h + 1)), width: Math.min(w, width), height: Math.min(h, height) });
+  let image = sharp(oriented).extract({
+    left: Math.floor(random() * (width - w + 1)),
+    top: Math.floor(random() * (height - h + 1)),
+    width: Math.min(w, width),
+    height: Math.min(h, height),
+  });
   if (random() < 0.5) image = image.flop();
   image = image.modulate({ brightness: between(random, 0.7, 1.3), saturation: between(random, 0.7, 1.3) });
   if (random() < 0.15) image = image.greyscale();
   // Materialise before the optional rotation: sharp applies rotate() before extract() otherwise.
   let buffer = await image.png().toBuffer();
-  if (random() < 0.3) buffer = await sharp(buffer).blur(between(random, 0.5, 2.5)).png().toBuffer();
-  if (random() < 0.3) buffer = await sharp(buffer).rotate(between(random, -8, 8), { background: "#000" }).png().toBuffer();
-  await sharp(buffer).jpeg({ quality: Math.round(between(random, 30, 90)) }).toFile(file);
+  if (random() < 0.3)
+    buffer = await sharp(buffer)
+      .blur(between(random, 0.5, 2.5))
+      .png()
+      .toBuffer();
+  if (random() < 0.3)
+    buffer = await sharp(buffer)
+      .rotate(between(random, -8, 8), { background: "#000" })
+      .png()
+      .toBuffer();
+  await sharp(buffer)
+    .jpeg({ quality: Math.round(between(random, 30, 90)) })
+    .toFile(file);
 }
 
 /** `views` augmented copies of each source, as items of dataset "aug-<source dataset>". */
@@ -40,7 +55,10 @@ export async function augmentedViews(sources: readonly ImageItem[], views: numbe
   await mapLimit(jobs, 4, async ({ source, s, v }) => {
     const id = `v${VERSION}/${itemKey(source).replace(/[:/]/g, "__")}__${v}.jpg`;
     const file = path.join(cacheDir(), "train-aug", id);
-    const exists = await access(file).then(() => true, () => false);
+    const exists = await access(file).then(
+      () => true,
+      () => false,
+    );
     if (!exists) {
       await mkdir(path.dirname(file), { recursive: true });
       await view(source, file, seededRandom(seedOf("train-aug", itemKey(source), v)));

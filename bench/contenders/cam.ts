@@ -8,12 +8,13 @@
  * The weights are the model's own final layer, read from the ONNX graph (MobileNetV2-int8 stores it
  * as a QLinearMatMul with int8 weights, per-class scale and zero point, and a uint8 bias).
  */
-import { createRequire } from "node:module";
+
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
+import type { ModelDescription } from "../../src/retrieval/models.ts";
 import type { FeatureMap } from "../../src/retrieval/pooling.ts";
 import { l2normalize } from "../../src/retrieval/vectors.ts";
-import type { ModelDescription } from "../../src/retrieval/models.ts";
 
 export interface Classifier {
   readonly channels: number;
@@ -32,10 +33,14 @@ type OnnxTensor = import("onnx-proto").onnx.ITensorProto;
 function values(tensor: OnnxTensor): Float64Array {
   const type = tensor.dataType!;
   const raw = tensor.rawData && tensor.rawData.length > 0 ? Buffer.from(tensor.rawData) : undefined;
-  if (type === 1) return Float64Array.from(raw ? new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length)) : tensor.floatData!);
+  if (type === 1)
+    return Float64Array.from(raw ? new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length)) : tensor.floatData!);
   if (type === 2) return Float64Array.from(raw ?? (tensor.int32Data as number[])); // uint8
   if (type === 3) return Float64Array.from(raw ? new Int8Array(raw.buffer, raw.byteOffset, raw.length) : (tensor.int32Data as number[])); // int8
-  if (type === 6) return Float64Array.from(raw ? new Int32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length)) : (tensor.int32Data as number[]));
+  if (type === 6)
+    return Float64Array.from(
+      raw ? new Int32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length)) : (tensor.int32Data as number[]),
+    );
   throw new Error(`unsupported initializer type ${type} (${tensor.name})`);
 }
 

@@ -31,7 +31,6 @@ export function hammingBits(a: Bits, b: Bits): number {
   return distance;
 }
 
-
 /** The two npm peers, on the file's bytes. */
 export async function peerHashes(bytes: Buffer): Promise<{ sharpPhash: Bits; blockhash: Bits }> {
   const [phash, block] = await Promise.all([sharpPhash(bytes), imghash.hash(bytes, 16, "binary")]);

@@ -5,10 +5,10 @@
  */
 import { DEFAULT_POOLING } from "../../src/retrieval/descriptor.ts";
 import { DEFAULT_WHITENING, type Whitening } from "../../src/retrieval/whitening.ts";
-import { sample, type ImageItem } from "../lib/datasets.ts";
+import { type ImageItem, sample } from "../lib/datasets.ts";
 import { describe } from "../lib/descriptors.ts";
 import type { FeatureCache, ResizeMode } from "../lib/feature-cache.ts";
-import { selectRows, type Matrix } from "../lib/matrix.ts";
+import { type Matrix, selectRows } from "../lib/matrix.ts";
 import { fitWhiteningOn } from "../lib/vectors.ts";
 import { augmentedViews } from "./augment.ts";
 import { trainProjection } from "./projection.ts";

@@ -9,7 +9,7 @@
  * the bench's matrix kernel, so a run is a few seconds on two cores.
  */
 import type { Whitening } from "../../src/retrieval/whitening.ts";
-import { multiplyTransposed, rowOf, transpose, type Matrix } from "../lib/matrix.ts";
+import { type Matrix, multiplyTransposed, rowOf, transpose } from "../lib/matrix.ts";
 import { seededRandom, shuffled } from "../lib/random.ts";
 
 export interface TrainingOptions {

@@ -4,13 +4,13 @@
  * contender goes through the same metric code.
  */
 import { DEFAULT_POOLING } from "../../src/retrieval/descriptor.ts";
-import { DEFAULT_DATABASE_AUGMENTATION, DEFAULT_QUERY_EXPANSION } from "../lib/rerank.ts";
 import { DEFAULT_WHITENING, type Whitening } from "../../src/retrieval/whitening.ts";
 import type { DescribedCollection } from "../lib/collection.ts";
-import { CNN_DESCRIPTORS, LIBRARY_POOLINGS, type CnnDescriptor } from "../lib/descriptors.ts";
+import { CNN_DESCRIPTORS, type CnnDescriptor, LIBRARY_POOLINGS } from "../lib/descriptors.ts";
 import type { ResizeMode } from "../lib/feature-cache.ts";
 import type { Matrix } from "../lib/matrix.ts";
-import { cnnScorer, hashScorer, histogramScorer, type CnnOptions, type QuerySide, type Scorer } from "../lib/scorers.ts";
+import { DEFAULT_DATABASE_AUGMENTATION, DEFAULT_QUERY_EXPANSION } from "../lib/rerank.ts";
+import { type CnnOptions, cnnScorer, hashScorer, histogramScorer, type QuerySide, type Scorer } from "../lib/scorers.ts";
 import type { Signals } from "../lib/signals.ts";
 import { HASH_NAMES, type HashName } from "./hashes.ts";
 import { PWA_PARTS } from "./pwa.ts";
@@ -78,21 +78,32 @@ export function contenders(input: EvaluationInput): Contender[] {
   });
   const stored = (d: DescribedCollection, name: CnnDescriptor): Matrix => d.stored.matrices.get(name)!;
   // PWA rows are parts × channels: whitening is fitted per part (see CnnOptions.partDimension).
-  const parts = (d: DescribedCollection, name: CnnDescriptor) => (name === "pwa" ? { partDimension: stored(d, name).cols / d.partChannels.length } : {});
-  const cnn = (d: DescribedCollection, name: CnnDescriptor, options: CnnOptions, flip = true) => () =>
-    cnnScorer(stored(d, name), side(d, name, flip), { ...options, ...parts(d, name) });
+  const parts = (d: DescribedCollection, name: CnnDescriptor) =>
+    name === "pwa" ? { partDimension: stored(d, name).cols / d.partChannels.length } : {};
+  const cnn =
+    (d: DescribedCollection, name: CnnDescriptor, options: CnnOptions, flip = true) =>
+    () =>
+      cnnScorer(stored(d, name), side(d, name, flip), { ...options, ...parts(d, name) });
 
   const list: Contender[] = [
     {
       name: "seed demo: RGB histograms 3×256, Pearson",
       family: "seed",
-      make: async () => histogramScorer(input.querySignals.map((s) => s.histogram), input.storedSignals.map((s) => s.histogram)),
+      make: async () =>
+        histogramScorer(
+          input.querySignals.map((s) => s.histogram),
+          input.storedSignals.map((s) => s.histogram),
+        ),
     },
     ...HASH_NAMES.map(
       (h): Contender => ({
         name: HASH_LABEL[h],
         family: "hash",
-        make: async () => hashScorer(input.querySignals.map((s) => hashBits(s, h)), input.storedSignals.map((s) => hashBits(s, h))),
+        make: async () =>
+          hashScorer(
+            input.querySignals.map((s) => hashBits(s, h)),
+            input.storedSignals.map((s) => hashBits(s, h)),
+          ),
       }),
     ),
   ];
@@ -124,12 +135,14 @@ export function contenders(input: EvaluationInput): Contender[] {
     list.push({
       name: `${label} + PCAw to 256 d`,
       family: "learned",
-      make: async () => cnnScorer(stored(shipped, DEFAULT_POOLING), side(shipped, DEFAULT_POOLING), { projection: (await learned()).pcaSameSize }),
+      make: async () =>
+        cnnScorer(stored(shipped, DEFAULT_POOLING), side(shipped, DEFAULT_POOLING), { projection: (await learned()).pcaSameSize }),
     });
     list.push({
       name: `${label} + learned projection 256 d (triplet, from PCAw)`,
       family: "learned",
-      make: async () => cnnScorer(stored(shipped, DEFAULT_POOLING), side(shipped, DEFAULT_POOLING), { projection: (await learned()).learned }),
+      make: async () =>
+        cnnScorer(stored(shipped, DEFAULT_POOLING), side(shipped, DEFAULT_POOLING), { projection: (await learned()).learned }),
     });
   }
   return list;

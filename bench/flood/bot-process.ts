@@ -2,8 +2,9 @@
  * The real bot as a child process (what `npm start` runs), so its memory and CPU are its own and
  * its event loop is not shared with the fake Discord and the measuring code.
  */
-import { readFile } from "node:fs/promises";
+
 import { once } from "node:events";
+import { readFile } from "node:fs/promises";
 import { botEnvironment, spawnBotProcess } from "../../test/support/bot-harness.ts";
 import type { FakeDiscord } from "../../test/support/fake-discord/index.ts";
 import { round } from "../speed/stats.ts";

@@ -8,7 +8,7 @@ import path from "node:path";
 import sharp from "sharp";
 import { recompress } from "../../test/support/bot-fixtures.ts";
 import { mapLimit } from "../lib/concurrency.ts";
-import { flowers, museum, photoPool, type ImageItem } from "../lib/datasets.ts";
+import { flowers, type ImageItem, museum, photoPool } from "../lib/datasets.ts";
 import { between, seededRandom, seedOf } from "../lib/random.ts";
 
 export interface PostedImage {

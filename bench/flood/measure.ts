@@ -10,8 +10,8 @@ import { FakeDiscord, type RequestMatcher } from "../../test/support/fake-discor
 import { BotProcess, type Memory, type StopResult } from "./bot-process.ts";
 import type { FloodImages } from "./images.ts";
 import { IndexCounter } from "./index-count.ts";
-import { postOne, postPaced, type PostingResult } from "./poster.ts";
-import { askSimilar, querySeries, type Query, type QueryResult } from "./queries.ts";
+import { type PostingResult, postOne, postPaced } from "./poster.ts";
+import { askSimilar, type Query, type QueryResult, querySeries } from "./queries.ts";
 
 export interface FloodPlan {
   /** N: images posted in the flood. */
@@ -83,7 +83,8 @@ export async function measureFlood(plan: FloodPlan, images: FloodImages, log: (l
       queries.push({ bytes: images.queries[i]!, originalMessageId: await postOne(fake, channelIds[i % channelIds.length]!, image) });
     }
     const baseline = await running.whileRunning(counter.waitFor(queries.length, STARTUP_TIMEOUT_MS));
-    if (baseline.at === undefined) throw new Error(`only ${baseline.rows} of ${queries.length} baseline images were indexed:\n${running.outputTail()}`);
+    if (baseline.at === undefined)
+      throw new Error(`only ${baseline.rows} of ${queries.length} baseline images were indexed:\n${running.outputTail()}`);
 
     log(`flood: idle /similar × ${plan.idleQueries}`);
     await ask(queries[0]!, plan.queryTimeoutMs, 0); // warm-up, not counted (first search of the table)
@@ -100,7 +101,9 @@ export async function measureFlood(plan: FloodPlan, images: FloodImages, log: (l
     const floodStart = performance.now();
     const samples: RssSample[] = [];
     sampler = setInterval(() => {
-      void running.memory().then((memory) => memory && samples.push({ t: Math.round(performance.now() - floodStart) / 1000, rssMiB: memory.rssMiB }));
+      void running
+        .memory()
+        .then((memory) => memory && samples.push({ t: Math.round(performance.now() - floodStart) / 1000, rssMiB: memory.rssMiB }));
     }, RSS_EVERY_MS);
     let drainEnded = false;
     const drain = counter.waitFor(queries.length + plan.images, plan.drainTimeoutMs).finally(() => (drainEnded = true));
@@ -112,7 +115,9 @@ export async function measureFlood(plan: FloodPlan, images: FloodImages, log: (l
     const floodCpuSeconds = (await running.cpuSeconds()) - cpuBefore;
     clearInterval(sampler);
     const drainSeconds = drained.at === undefined ? undefined : (drained.at - floodStart) / 1000;
-    log(`flood: ${drained.rows - queries.length} of ${plan.images} stored${drainSeconds === undefined ? " (drain timed out)" : ` after ${drainSeconds.toFixed(1)} s`}, ${flood.length} queries meanwhile`);
+    log(
+      `flood: ${drained.rows - queries.length} of ${plan.images} stored${drainSeconds === undefined ? " (drain timed out)" : ` after ${drainSeconds.toFixed(1)} s`}, ${flood.length} queries meanwhile`,
+    );
 
     const endMemory = await running.memory();
     // A repost alert is a reply or log post (a channel message) or a reaction; /similar answers go

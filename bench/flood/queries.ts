@@ -31,7 +31,13 @@ function firstMatch(embeds: readonly APIEmbed[]): string | undefined {
   return /\/channels\/\d+\/\d+\/(\d+)/.exec(text)?.[1];
 }
 
-export async function askSimilar(fake: FakeDiscord, channelId: string, query: Query, timeoutMs: number, phaseStart: number): Promise<QueryResult> {
+export async function askSimilar(
+  fake: FakeDiscord,
+  channelId: string,
+  query: Query,
+  timeoutMs: number,
+  phaseStart: number,
+): Promise<QueryResult> {
   const started = Date.now();
   const startMs = performance.now() - phaseStart;
   const handle = await fake.invokeCommand({

@@ -58,7 +58,10 @@ export function render(report: FloodReport): string {
   const postedIn = run.posting.lastMs / 1000;
   const drainWindow = run.drainSeconds ?? plan.drainTimeoutMs / 1000;
   const rows: [string, string][] = [
-    ["Flood: images N, target rate R", `${plan.images} images at ${plan.perSecond}/s over 3 channels (achieved ${(run.posting.posted / postedIn).toFixed(1)}/s, last post at ${postedIn.toFixed(1)} s${run.posting.failed ? `, ${run.posting.failed} posts failed` : ""})`],
+    [
+      "Flood: images N, target rate R",
+      `${plan.images} images at ${plan.perSecond}/s over 3 channels (achieved ${(run.posting.posted / postedIn).toFixed(1)}/s, last post at ${postedIn.toFixed(1)} s${run.posting.failed ? `, ${run.posting.failed} posts failed` : ""})`,
+    ],
     ["Idle `/similar` p50 / p95 / max", trio(idle)],
     ["Idle queries", outcomes(idle)],
     ["During flood `/similar` p50 / p95 / max", trio(flood)],
@@ -66,7 +69,10 @@ export function render(report: FloodReport): string {
     ["Flood p95 / idle p95", slowdown],
     ["Drain time (first post → all N stored)", drain],
     ["Indexing rate (N / drain time)", rate],
-    ["Bot CPU, first post → drained", `${run.floodCpuSeconds.toFixed(1)} s (${(run.floodCpuSeconds / drainWindow).toFixed(2)} cores on average)`],
+    [
+      "Bot CPU, first post → drained",
+      `${run.floodCpuSeconds.toFixed(1)} s (${(run.floodCpuSeconds / drainWindow).toFixed(2)} cores on average)`,
+    ],
     ["Bot peak RSS (VmHWM)", mib(run.memory.end?.peakMiB)],
     ["Bot RSS idle (before the flood) → at end", `${mib(run.memory.idle?.rssMiB)} → ${mib(run.memory.end?.rssMiB)}`],
     ["Repost alerts the bot posted during the flood", String(run.repostAlerts)],

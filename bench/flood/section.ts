@@ -7,8 +7,8 @@ import { timedLog } from "../lib/log.ts";
 import type { BenchContext, BenchSection, SectionResult } from "../lib/section.ts";
 import { load, round } from "../speed/stats.ts";
 import { prepareImages } from "./images.ts";
-import { measureFlood, type FloodPlan } from "./measure.ts";
-import { rawQueries, render, summarise, type FloodReport } from "./report.ts";
+import { type FloodPlan, measureFlood } from "./measure.ts";
+import { type FloodReport, rawQueries, render, summarise } from "./report.ts";
 
 export function floodPlan(quick: boolean): FloodPlan {
   const images = quick ? 60 : 300;
@@ -32,7 +32,14 @@ export const floodSection: BenchSection = {
     log(`flood: preparing ${plan.baselineImages} + ${plan.images} images`);
     const images = await prepareImages(plan.images, plan.baselineImages);
     const run = await measureFlood(plan, images, log);
-    const report: FloodReport = { plan, loadAtStart, reusedSources: images.reusedSources, idle: summarise(run.idle), flood: summarise(run.flood), run };
+    const report: FloodReport = {
+      plan,
+      loadAtStart,
+      reusedSources: images.reusedSources,
+      idle: summarise(run.idle),
+      flood: summarise(run.flood),
+      run,
+    };
     const json = {
       plan,
       loadAtStart,

@@ -3,11 +3,12 @@
  * descriptor at once, the queries' mirror images too when asked. PWA's part channels are chosen on
  * the stored images (a first pass gives their channel averages), as the paper does on its index.
  */
-import type { ImageItem } from "./datasets.ts";
-import { CNN_DESCRIPTORS, describe, type CnnDescriptor, type Described } from "./descriptors.ts";
-import type { FeatureCache, ResizeMode } from "./feature-cache.ts";
-import { selectPartChannels } from "../contenders/pwa.ts";
+
 import type { Classifier } from "../contenders/cam.ts";
+import { selectPartChannels } from "../contenders/pwa.ts";
+import type { ImageItem } from "./datasets.ts";
+import { CNN_DESCRIPTORS, type CnnDescriptor, type Described, describe } from "./descriptors.ts";
+import type { FeatureCache, ResizeMode } from "./feature-cache.ts";
 
 export interface DescribedCollection {
   readonly stored: Described;
@@ -26,7 +27,11 @@ export interface CollectionRequest {
   readonly descriptors?: readonly CnnDescriptor[];
 }
 
-export async function describeCollection(cache: FeatureCache, classifier: Classifier, request: CollectionRequest): Promise<DescribedCollection> {
+export async function describeCollection(
+  cache: FeatureCache,
+  classifier: Classifier,
+  request: CollectionRequest,
+): Promise<DescribedCollection> {
   const wanted = request.descriptors ?? CNN_DESCRIPTORS;
   const needsParts = wanted.includes("pwa");
   const withoutPwa = wanted.filter((d) => d !== "pwa");
@@ -41,9 +46,19 @@ export async function describeCollection(cache: FeatureCache, classifier: Classi
   const options = { descriptors: wanted, classifier, partChannels };
   const queryItems = request.queries === "stored" ? request.stored : request.queries;
   const queries =
-    request.queries === "stored" ? stored : await describe(cache, queryItems.map((item) => ({ item, mode: request.mode })), options);
+    request.queries === "stored"
+      ? stored
+      : await describe(
+          cache,
+          queryItems.map((item) => ({ item, mode: request.mode })),
+          options,
+        );
   const mirrored = request.flip
-    ? await describe(cache, queryItems.map((item) => ({ item, mode: request.mode, flipped: true })), options)
+    ? await describe(
+        cache,
+        queryItems.map((item) => ({ item, mode: request.mode, flipped: true })),
+        options,
+      )
     : undefined;
   return { stored, queries, mirrored, partChannels };
 }

@@ -3,7 +3,7 @@
  * `ImageItem`: a dataset name plus an id that is unique within it (the path relative to the set),
  * which together key every cache entry.
  */
-import { readFile, readdir } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { datasetsDir } from "./paths.ts";
 import { seedOf } from "./random.ts";
@@ -119,8 +119,7 @@ export function sample(items: readonly ImageItem[], count: number, salt = "sampl
   }
   // Hash order within each label, and labels in the hash order of their first item, so a set
   // whose labels are all distinct (museum) is sampled at random too, not alphabetically.
-  const byHash = (group: ImageItem[]) =>
-    group.map((item) => ({ item, key: seedOf(salt, item.id) })).sort((a, b) => a.key - b.key);
+  const byHash = (group: ImageItem[]) => group.map((item) => ({ item, key: seedOf(salt, item.id) })).sort((a, b) => a.key - b.key);
   const groups = [...byLabel.values()]
     .map(byHash)
     .sort((a, b) => a[0]!.key - b[0]!.key)

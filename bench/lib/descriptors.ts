@@ -4,11 +4,11 @@
  * (PWA) contenders. Rows of each matrix follow the request order; an image the intake refused
  * gets a zero row and its error.
  */
-import { pool, type FeatureMap, type PoolingName } from "../../src/retrieval/pooling.ts";
-import { channelMeans, classWeighted, type Classifier } from "../contenders/cam.ts";
+import { type FeatureMap, type PoolingName, pool } from "../../src/retrieval/pooling.ts";
+import { type Classifier, channelMeans, classWeighted } from "../contenders/cam.ts";
 import { partWeighted } from "../contenders/pwa.ts";
 import type { FeatureCache, MapRequest } from "./feature-cache.ts";
-import { matrixOf, multiplyTransposed, rowOf, transpose, type Matrix } from "./matrix.ts";
+import { type Matrix, matrixOf, multiplyTransposed, rowOf, transpose } from "./matrix.ts";
 
 export const LIBRARY_POOLINGS: readonly PoolingName[] = ["spoc", "mac", "gem", "rmac", "crow"];
 export const CNN_DESCRIPTORS = [...LIBRARY_POOLINGS, "cam", "pwa"] as const;
@@ -54,7 +54,10 @@ export async function describe(cache: FeatureCache, requests: readonly MapReques
   const channels = cache.model.features.channels;
   const width = (name: CnnDescriptor) => (name === "pwa" ? options.partChannels!.length * channels : channels);
   const matrices = new Map<CnnDescriptor, Matrix>(
-    options.descriptors.map((name) => [name, { rows: requests.length, cols: width(name), data: new Float32Array(requests.length * width(name)) }]),
+    options.descriptors.map((name) => [
+      name,
+      { rows: requests.length, cols: width(name), data: new Float32Array(requests.length * width(name)) },
+    ]),
   );
   const averages: Float32Array[] = options.averages ? new Array(requests.length) : [];
   const errors: (Error | undefined)[] = new Array(requests.length).fill(undefined);
@@ -77,7 +80,8 @@ export async function describe(cache: FeatureCache, requests: readonly MapReques
     maps.forEach((map, i) => {
       if (options.averages) averages[start + i] = means[i]!;
       if (!map) return;
-      for (const [name, matrix] of matrices) matrix.data.set(describeOne(name, map, options, logits && rowOf(logits, i)), (start + i) * matrix.cols);
+      for (const [name, matrix] of matrices)
+        matrix.data.set(describeOne(name, map, options, logits && rowOf(logits, i)), (start + i) * matrix.cols);
     });
   }
   return { matrices, averages, errors };

@@ -12,9 +12,9 @@ import { Embedder } from "../../src/retrieval/embedder.ts";
 import { decodeImage, flipHorizontal } from "../../src/retrieval/image.ts";
 import { DEFAULT_MODEL_ID, getModel, type ModelDescription } from "../../src/retrieval/models.ts";
 import type { FeatureMap } from "../../src/retrieval/pooling.ts";
+import { mapLimit } from "./concurrency.ts";
 import type { ImageItem } from "./datasets.ts";
 import { cacheDir, modelsDir } from "./paths.ts";
-import { mapLimit } from "./concurrency.ts";
 
 export type ResizeMode = ModelDescription["input"]["resize"];
 export const RESIZE_MODES: readonly ResizeMode[] = ["fill", "cover", "contain"];
@@ -74,7 +74,7 @@ export class FeatureCache {
       new Uint8Array(data.buffer).set(cached);
       return { data, channels, height, width };
     }
-    let decoded;
+    let decoded: Awaited<ReturnType<typeof decodeImage>>;
     try {
       decoded = await decodeImage(request.item.file);
     } catch (error) {
@@ -98,7 +98,10 @@ export class FeatureCache {
     if (!square) {
       square = sharp(item.file)
         .metadata()
-        .then((meta) => meta.width === meta.height, () => false);
+        .then(
+          (meta) => meta.width === meta.height,
+          () => false,
+        );
       this.squares.set(item.file, square);
     }
     return square;

@@ -31,7 +31,10 @@ function encode(w: Whitening): Buffer {
 
 function decode(buffer: Buffer): Whitening {
   const headerLength = buffer.readUInt32LE(0);
-  const { inputDimension, outputDimension } = JSON.parse(buffer.toString("utf8", 4, 4 + headerLength)) as Pick<Whitening, "inputDimension" | "outputDimension">;
+  const { inputDimension, outputDimension } = JSON.parse(buffer.toString("utf8", 4, 4 + headerLength)) as Pick<
+    Whitening,
+    "inputDimension" | "outputDimension"
+  >;
   // Copy out of the file buffer: typed arrays need aligned offsets.
   const body = new Uint8Array(buffer.subarray(4 + headerLength));
   const mean = new Float32Array(body.buffer, 0, inputDimension);

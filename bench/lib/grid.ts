@@ -2,11 +2,12 @@
  * The pooling × resize-mode grid: the raw-cosine rows of every library pooling under each resize
  * mode, picked out of a contender list by name (the shipped mode's rows carry no mode suffix).
  */
+
+import type { PoolingName } from "../../src/retrieval/pooling.ts";
 import { DESCRIPTOR_LABEL } from "../contenders/registry.ts";
 import { LIBRARY_POOLINGS } from "./descriptors.ts";
 import { RESIZE_MODES, type ResizeMode } from "./feature-cache.ts";
 import { table } from "./markdown.ts";
-import type { PoolingName } from "../../src/retrieval/pooling.ts";
 
 export const gridName = (pooling: PoolingName, mode: ResizeMode, shippedMode: ResizeMode): string =>
   mode === shippedMode ? DESCRIPTOR_LABEL[pooling] : `${DESCRIPTOR_LABEL[pooling]}, resize "${mode}"`;
@@ -27,7 +28,10 @@ export function poolingModeTable(
 }
 
 /** The (pooling, mode) whose score is highest, by the given scorer over contender names. */
-export function bestPoolingMode(shippedMode: ResizeMode, score: (name: string) => number): { pooling: PoolingName; mode: ResizeMode; score: number } {
+export function bestPoolingMode(
+  shippedMode: ResizeMode,
+  score: (name: string) => number,
+): { pooling: PoolingName; mode: ResizeMode; score: number } {
   let best = { pooling: LIBRARY_POOLINGS[0]!, mode: shippedMode, score: -Infinity };
   for (const pooling of LIBRARY_POOLINGS) {
     for (const mode of RESIZE_MODES) {

@@ -2,6 +2,7 @@
 import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+
 const PACKAGES = ["onnxruntime-node", "sharp", "@lancedb/lancedb", "apache-arrow"] as const;
 
 export async function machineReport(): Promise<{ markdown: string; json: Record<string, unknown> }> {
@@ -17,7 +18,9 @@ export async function machineReport(): Promise<{ markdown: string; json: Record<
   }
   const markdown = [
     `Machine: ${cpu}, ${cores} cores, ${memoryGiB} GiB RAM, ${os.type()} ${os.release()}.`,
-    `Software: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(", ")}.`,
+    `Software: ${Object.entries(versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}.`,
   ].join("\n");
   return { markdown, json: { cpu, cores, memoryGiB: Number(memoryGiB), os: `${os.type()} ${os.release()}`, versions } };
 }

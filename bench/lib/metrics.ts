@@ -38,8 +38,7 @@ function lowerBound(a: Float32Array, x: number): number {
   return lo;
 }
 
-export const mean = (values: readonly number[]): number =>
-  values.length === 0 ? NaN : values.reduce((a, b) => a + b, 0) / values.length;
+export const mean = (values: readonly number[]): number => (values.length === 0 ? NaN : values.reduce((a, b) => a + b, 0) / values.length);
 
 export interface InstanceScores {
   readonly top1: number;
@@ -89,7 +88,14 @@ export async function categoryMetrics(scorer: Scorer, labels: readonly string[])
       const label = labels[self]!;
       const best = topK(sim, r, 10, (j) => j === self);
       precisions.push(best.filter((b) => labels[b.index] === label).length / 10);
-      aps.push(averagePrecision(sim, r, byLabel.get(label)!.filter((j) => j !== self), [self]));
+      aps.push(
+        averagePrecision(
+          sim,
+          r,
+          byLabel.get(label)!.filter((j) => j !== self),
+          [self],
+        ),
+      );
     }
   });
   return { precisionAt10: mean(precisions), map: mean(aps) };

@@ -1,5 +1,5 @@
 /** Similarity matrices, computed in blocks of query rows, and their best entries per row. */
-import { multiplyTransposed, type Matrix } from "./matrix.ts";
+import { type Matrix, multiplyTransposed } from "./matrix.ts";
 
 export interface Ranked {
   readonly index: number;

@@ -48,7 +48,7 @@ export function expand(
     if (vector.length !== v.length) {
       throw new LookalikeError("internal", `Cannot expand a ${v.length}-d vector with a ${vector.length}-d neighbour.`);
     }
-    const weight = Math.pow(Math.max(score, 0), options.alpha);
+    const weight = Math.max(score, 0) ** options.alpha;
     if (weight === 0) continue;
     for (let i = 0; i < out.length; i++) out[i]! += weight * vector[i]!;
   }

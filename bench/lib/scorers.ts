@@ -3,13 +3,14 @@
  * score (higher = more alike) between every query and every stored image. Metrics and verdict
  * calibration are written once against this, so every contender is measured by the same code.
  */
-import type { ExpansionOptions } from "./rerank.ts";
-import type { Whitening, WhiteningOptions } from "../../src/retrieval/whitening.ts";
+
 import { dot } from "../../src/retrieval/vectors.ts";
+import type { Whitening, WhiteningOptions } from "../../src/retrieval/whitening.ts";
+import { type Bits, hammingBits } from "../contenders/hashes.ts";
+import { type Matrix, matrixOf, rowOf } from "./matrix.ts";
+import { forEachSimilarityBlock, nearest, type Ranked, topK } from "./ranking.ts";
+import type { ExpansionOptions } from "./rerank.ts";
 import { expand } from "./rerank.ts";
-import { hammingBits, type Bits } from "../contenders/hashes.ts";
-import { matrixOf, rowOf, type Matrix } from "./matrix.ts";
-import { forEachSimilarityBlock, nearest, topK, type Ranked } from "./ranking.ts";
 import { expandRows, fitWhiteningOn, normalizeRows, whitenRows } from "./vectors.ts";
 
 export type Visitor = (sim: Matrix, firstRow: number) => void;
@@ -141,7 +142,13 @@ function whiteningFor(stored: Matrix, options: WhiteningOptions): Promise<Whiten
 }
 
 /** αQE: each query (turned the way its best match faces) averaged with its first-pass neighbours. */
-function expandQueries(queries: Matrix, mirrored: Matrix | undefined, stored: Matrix, neighbours: Ranked[][], aqe: ExpansionOptions): Matrix {
+function expandQueries(
+  queries: Matrix,
+  mirrored: Matrix | undefined,
+  stored: Matrix,
+  neighbours: Ranked[][],
+  aqe: ExpansionOptions,
+): Matrix {
   const oriented = { rows: queries.rows, cols: queries.cols, data: Float32Array.from(queries.data) };
   if (mirrored) {
     for (let q = 0; q < queries.rows; q++) {
@@ -162,7 +169,12 @@ interface DbaPatch {
 async function augmentWithPatch(stored: Matrix, dba: ExpansionOptions): Promise<DbaPatch> {
   const skipSelf = Array.from({ length: stored.rows }, (_, i) => new Set([i]));
   const neighbours = await nearest(stored, stored, dba.k + 1, { skip: skipSelf });
-  const augmented = expandRows(stored, stored, neighbours.map((n) => n.slice(0, dba.k)), dba);
+  const augmented = expandRows(
+    stored,
+    stored,
+    neighbours.map((n) => n.slice(0, dba.k)),
+    dba,
+  );
   // usedBy[i]: stored rows whose augmentation includes row i.
   const usedBy: number[][] = Array.from({ length: stored.rows }, () => []);
   neighbours.forEach((list, j) => list.slice(0, dba.k).forEach(({ index }) => usedBy[index]!.push(j)));
@@ -174,7 +186,11 @@ async function augmentWithPatch(stored: Matrix, dba: ExpansionOptions): Promise<
         if (own === undefined) continue;
         for (const j of usedBy[own]!) {
           const others = neighbours[j]!.filter((n) => n.index !== own).slice(0, dba.k);
-          const fair = expand(rowOf(stored, j), others.map(({ index, score }) => ({ vector: rowOf(stored, index), score })), dba);
+          const fair = expand(
+            rowOf(stored, j),
+            others.map(({ index, score }) => ({ vector: rowOf(stored, index), score })),
+            dba,
+          );
           let score = dot(rowOf(queries, first + r), fair);
           if (mirrored) score = Math.max(score, dot(rowOf(mirrored, first + r), fair));
           sim.data[r * sim.cols + j] = score;

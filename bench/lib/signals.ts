@@ -5,10 +5,10 @@
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { decodeImage } from "../../src/retrieval/image.ts";
-import { colourHistogram } from "../contenders/histogram.ts";
 import { perceptualHashes } from "../../src/retrieval/fingerprint.ts";
-import { bitsFromBigint, peerHashes, type Bits } from "../contenders/hashes.ts";
+import { decodeImage } from "../../src/retrieval/image.ts";
+import { type Bits, bitsFromBigint, peerHashes } from "../contenders/hashes.ts";
+import { colourHistogram } from "../contenders/histogram.ts";
 import { mapLimit } from "./concurrency.ts";
 import type { ImageItem } from "./datasets.ts";
 import { cacheDir } from "./paths.ts";
@@ -63,7 +63,7 @@ async function save(dataset: string, items: Map<string, Stored | Refusal>): Prom
 }
 
 async function compute(item: ImageItem): Promise<Stored | Refusal> {
-  let image;
+  let image: Awaited<ReturnType<typeof decodeImage>>;
   try {
     image = await decodeImage(item.file);
   } catch (error) {

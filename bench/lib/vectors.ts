@@ -3,11 +3,18 @@
  * thousands of rows: the arithmetic runs through matrix products, the definitions stay the
  * per-vector ones (src/retrieval/whitening.ts, bench/lib/rerank.ts), and bench tests compare both.
  */
-import { expand, type ExpansionOptions } from "./rerank.ts";
-import { symmetricEigen, whiteningFromAxes, whiteningFromMoments, type Whitening, type WhiteningOptions } from "../../src/retrieval/whitening.ts";
-import { gram, multiplyTransposed, rowOf, transpose, type Matrix } from "./matrix.ts";
+
+import {
+  symmetricEigen,
+  type Whitening,
+  type WhiteningOptions,
+  whiteningFromAxes,
+  whiteningFromMoments,
+} from "../../src/retrieval/whitening.ts";
 import { cachedWhitening } from "./fit-cache.ts";
+import { gram, type Matrix, multiplyTransposed, rowOf, transpose } from "./matrix.ts";
 import { nearest, type Ranked } from "./ranking.ts";
+import { type ExpansionOptions, expand } from "./rerank.ts";
 
 export function normalizeRows(m: Matrix): Matrix {
   for (let i = 0; i < m.rows; i++) {

@@ -1,12 +1,17 @@
 /** The "Defaults chosen" paragraph of the quality section, from this run's numbers. */
 import { DEFAULT_POOLING } from "../../src/retrieval/descriptor.ts";
 import { DESCRIPTOR_LABEL } from "../contenders/registry.ts";
-import { bestPoolingMode } from "../lib/grid.ts";
 import type { ResizeMode } from "../lib/feature-cache.ts";
+import { bestPoolingMode } from "../lib/grid.ts";
 import { fixed, pct } from "../lib/markdown.ts";
 import type { RetrievalResult } from "./retrieval.ts";
 
-export function qualityDefaults(museum: RetrievalResult, flowers: RetrievalResult, cifar: RetrievalResult, shippedMode: ResizeMode): string {
+export function qualityDefaults(
+  museum: RetrievalResult,
+  flowers: RetrievalResult,
+  cifar: RetrievalResult,
+  shippedMode: ResizeMode,
+): string {
   const metric = (r: RetrievalResult, name: string, m: string) => r.rows.find((x) => x.name === name)?.metrics[m] ?? NaN;
   const shippedName = DESCRIPTOR_LABEL[DEFAULT_POOLING];
   const best = bestPoolingMode(shippedMode, (name) => metric(museum, name, "map"));

@@ -8,11 +8,11 @@ import { DEFAULT_MODEL_ID, getModel } from "../../src/retrieval/models.ts";
 import type { Classifier } from "../contenders/cam.ts";
 import { learnProjection } from "../contenders/learned.ts";
 import type { EvaluationInput } from "../contenders/registry.ts";
-import { describeCollection, type DescribedCollection } from "../lib/collection.ts";
-import { LIBRARY_POOLINGS } from "../lib/descriptors.ts";
+import { type DescribedCollection, describeCollection } from "../lib/collection.ts";
 import type { ImageItem } from "../lib/datasets.ts";
-import { RESIZE_MODES, type FeatureCache, type ResizeMode } from "../lib/feature-cache.ts";
-import { isRefusal, signalsOf, type Signals } from "../lib/signals.ts";
+import { LIBRARY_POOLINGS } from "../lib/descriptors.ts";
+import { type FeatureCache, RESIZE_MODES, type ResizeMode } from "../lib/feature-cache.ts";
+import { isRefusal, type Signals, signalsOf } from "../lib/signals.ts";
 
 export interface QualityInput {
   readonly input: EvaluationInput;

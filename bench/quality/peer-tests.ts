@@ -6,12 +6,12 @@
  * from the repost benchmark. The shipped verdict comes from the engine itself.
  */
 import { DEFAULT_POOLING } from "../../src/retrieval/descriptor.ts";
-import { decodeImage } from "../../src/retrieval/image.ts";
 import { isLookalikeError } from "../../src/retrieval/errors.ts";
+import { decodeImage } from "../../src/retrieval/image.ts";
 import type { Verdict } from "../../src/retrieval/reposts.ts";
 import type { Classifier } from "../contenders/cam.ts";
 import { contenders } from "../contenders/registry.ts";
-import { augly, flowers, imagededup, itemKey, museum, QUICK_SALT, sample, type ImageItem } from "../lib/datasets.ts";
+import { augly, flowers, type ImageItem, imagededup, itemKey, museum, QUICK_SALT, sample } from "../lib/datasets.ts";
 import type { FeatureCache } from "../lib/feature-cache.ts";
 import { topK } from "../lib/ranking.ts";
 import { fingerprints, runEngine } from "../repost/engine-run.ts";
@@ -39,7 +39,11 @@ export interface PeerResult {
   readonly stored: number;
 }
 
-const shortName = (item: ImageItem) => item.id.replace(/^.*\//, "").replace(/\.jpg$/, "").replace(/^test_/, "");
+const shortName = (item: ImageItem) =>
+  item.id
+    .replace(/^.*\//, "")
+    .replace(/\.jpg$/, "")
+    .replace(/^test_/, "");
 
 async function rejection(item: ImageItem): Promise<string | undefined> {
   try {
@@ -68,9 +72,11 @@ export async function peerTests(
     ? [...sample(paintings, 12, QUICK_SALT), ...sample(await flowers(), 12, QUICK_SALT)]
     : [...paintings, ...sample(await flowers(), 300, "peer-tests")];
   const stored = [aug.original, ...aug.others, ...dedup.base, ...distractors];
-  const expectedOf = (item: ImageItem) =>
-    item.dataset === "augly" ? itemKey(aug.original) : `imagededup:base_images/${item.label}.jpg`;
-  const all = [...dedup.mixed.map((item) => ({ item, suite: "imagededup" as const })), ...augTransformed.map((item) => ({ item, suite: "augly" as const }))];
+  const expectedOf = (item: ImageItem) => (item.dataset === "augly" ? itemKey(aug.original) : `imagededup:base_images/${item.label}.jpg`);
+  const all = [
+    ...dedup.mixed.map((item) => ({ item, suite: "imagededup" as const })),
+    ...augTransformed.map((item) => ({ item, suite: "augly" as const })),
+  ];
   const rejected = await Promise.all(all.map(({ item }) => rejection(item)));
   const readable = all.filter((_, i) => !rejected[i]);
   const queries: PeerQuery[] = all.map(({ item, suite }, i) => ({ suite, name: shortName(item), rejected: rejected[i] }));
@@ -108,7 +114,11 @@ export async function peerTests(
   // The queries go through engine.analyze (all its views), the stored images come from the cache.
   const run = await runEngine(
     fingerprints(stored, input.storedSignals, { vector: shipped.stored.matrices.get(DEFAULT_POOLING)! }),
-    fingerprints(readable.map((q) => q.item), input.querySignals, { vector: shipped.queries.matrices.get(DEFAULT_POOLING)! }).map((f) => ({ ...f, excluded: [] })),
+    fingerprints(
+      readable.map((q) => q.item),
+      input.querySignals,
+      { vector: shipped.queries.matrices.get(DEFAULT_POOLING)! },
+    ).map((f) => ({ ...f, excluded: [] })),
     { log, analyzeQueries: true },
   );
   const engine = spread(

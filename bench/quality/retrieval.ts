@@ -2,9 +2,10 @@
  * Instance retrieval (museum paintings: each re-photographed query has one painting in the db) and
  * leave-one-out category retrieval (flowers, CIFAR-10), for every contender.
  */
-import { contenders, type Family } from "../contenders/registry.ts";
+
 import type { Classifier } from "../contenders/cam.ts";
-import { cifar, flowers, museum, QUICK_SALT, sample, type ImageItem } from "../lib/datasets.ts";
+import { contenders, type Family } from "../contenders/registry.ts";
+import { cifar, flowers, type ImageItem, museum, QUICK_SALT, sample } from "../lib/datasets.ts";
 import type { FeatureCache } from "../lib/feature-cache.ts";
 import { categoryMetrics, instanceMetrics } from "../lib/metrics.ts";
 import { qualityInput } from "./input.ts";
@@ -36,7 +37,11 @@ const QUICK = { museumQueries: 12, museumDb: 36, flowers: 50, cifar: 60 };
 /** The paintings the queries show, then others in hash order, `count` in all (in db order). */
 function haystack(db: readonly ImageItem[], queries: readonly ImageItem[], count: number): ImageItem[] {
   const relevant = new Set(queries.map((q) => q.label));
-  const others = sample(db.filter((d) => !relevant.has(d.id)), count - relevant.size, QUICK_SALT);
+  const others = sample(
+    db.filter((d) => !relevant.has(d.id)),
+    count - relevant.size,
+    QUICK_SALT,
+  );
   const kept = new Set([...relevant, ...others.map((d) => d.id)]);
   return db.filter((d) => kept.has(d.id));
 }

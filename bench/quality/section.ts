@@ -7,14 +7,14 @@ import { DEFAULT_MODEL_ID, getModel } from "../../src/retrieval/models.ts";
 import { loadClassifier } from "../contenders/cam.ts";
 import { DESCRIPTOR_LABEL } from "../contenders/registry.ts";
 import { FeatureCache } from "../lib/feature-cache.ts";
+import { poolingModeTable } from "../lib/grid.ts";
 import { timedLog } from "../lib/log.ts";
 import { bold, fixed, pct, ratio, table } from "../lib/markdown.ts";
 import { modelsDir } from "../lib/paths.ts";
 import type { BenchContext, BenchSection, SectionResult } from "../lib/section.ts";
 import { evaluateReposts } from "../repost/evaluate.ts";
-import { peerTests, type PeerResult } from "./peer-tests.ts";
-import { poolingModeTable } from "../lib/grid.ts";
 import { qualityDefaults } from "./defaults.ts";
+import { type PeerResult, peerTests } from "./peer-tests.ts";
 import { categoryRetrieval, museumRetrieval, type RetrievalResult } from "./retrieval.ts";
 
 function mainTable(museum: RetrievalResult, flowers: RetrievalResult, cifar: RetrievalResult): string {
@@ -34,7 +34,19 @@ function mainTable(museum: RetrievalResult, flowers: RetrievalResult, cifar: Ret
     ratio(get(cifar, r.name, "p10"), get(cifar, shippedName, "p10")),
   ]);
   return table(
-    ["contender", "museum top-1", "top-5", "mAP", "mAP vs shipped", "flowers P@10", "mAP", "P@10 vs shipped", "CIFAR P@10", "mAP", "P@10 vs shipped"],
+    [
+      "contender",
+      "museum top-1",
+      "top-5",
+      "mAP",
+      "mAP vs shipped",
+      "flowers P@10",
+      "mAP",
+      "P@10 vs shipped",
+      "CIFAR P@10",
+      "mAP",
+      "P@10 vs shipped",
+    ],
     rows,
   );
 }
@@ -43,7 +55,15 @@ const cell = (o: { top1: boolean; repost: boolean } | undefined) => (!o ? "rejec
 
 function peerTables(peers: PeerResult): string {
   const label = DESCRIPTOR_LABEL[DEFAULT_POOLING];
-  const keyNames = [label, `${label} + PCAw`, "pHash 64 (ours)", "dHash 64 (ours)", "pHash 64 (sharp-phash)", "blockhash 256 (imghash → blockhash-core)", "seed demo: RGB histograms 3×256, Pearson"];
+  const keyNames = [
+    label,
+    `${label} + PCAw`,
+    "pHash 64 (ours)",
+    "dHash 64 (ours)",
+    "pHash 64 (sharp-phash)",
+    "blockhash 256 (imghash → blockhash-core)",
+    "seed demo: RGB histograms 3×256, Pearson",
+  ];
   const key = keyNames.flatMap((n) => peers.contenders.filter((c) => c.name === n));
   const perQuery = peers.queries.map((q, i) => [
     q.suite,
@@ -57,7 +77,13 @@ function peerTables(peers: PeerResult): string {
     `${peers.queries.filter((q, i) => q.suite === suite && peers.engine[i] && peers.engine[i]!.right && ["exact", "near-duplicate"].includes(peers.engine[i]!.verdict)).length}/${peers.queries.filter((q) => q.suite === suite && !q.rejected).length}`;
   const summary = [
     ["**shipped: engine.checkRepost**", "–", engineReposts("augly"), "–", engineReposts("imagededup")],
-    ...peers.contenders.map((c) => [bold(c.name, c.shipped), count(c, "augly", "top1"), count(c, "augly", "repost"), count(c, "imagededup", "top1"), count(c, "imagededup", "repost")]),
+    ...peers.contenders.map((c) => [
+      bold(c.name, c.shipped),
+      count(c, "augly", "top1"),
+      count(c, "augly", "repost"),
+      count(c, "imagededup", "top1"),
+      count(c, "imagededup", "repost"),
+    ]),
   ];
   return [
     `Index: the fixtures' own images (dfdc_1–3, the 10 UKBench base images) among ${peers.stored} images in all (museum paintings, flowers). ` +

@@ -46,7 +46,12 @@ export const isRepost = (v: Verdict): boolean => v === "exact" || v === "near-du
 export const SAME_PICTURE = new Set(["jpeg-q30", "downscale-50", "downscale-25", "downscale-50+jpeg-q30"]);
 
 type ExactThresholds = Pick<RepostThresholds, "exactMaxPhash" | "exactMaxDhash" | "exactMinCosine">;
-const NEVER: Omit<RepostThresholds, keyof ExactThresholds> = { nearMinCosine: 2, hashNearMaxPhash: -1, hashNearMinCosine: 2, similarMinCosine: 2 };
+const NEVER: Omit<RepostThresholds, keyof ExactThresholds> = {
+  nearMinCosine: 2,
+  hashNearMaxPhash: -1,
+  hashNearMinCosine: 2,
+  similarMinCosine: 2,
+};
 
 /**
  * "exact": the widest hash/cosine box that gives no calibration negative an exact verdict and
@@ -96,7 +101,7 @@ export function calibrateNear(
   budget: number,
   similarMinCosine: number,
 ): RepostThresholds {
-  const negatives = queries.map((q, i) => i).filter((i) => queries[i]!.expected === null);
+  const negatives = queries.map((_q, i) => i).filter((i) => queries[i]!.expected === null);
   const allowed = Math.floor(budget * negatives.length);
   const maxScore = (i: number) => Math.max(-1, ...evidence[i]!.map((c) => c.score));
   let best: RepostThresholds | undefined;

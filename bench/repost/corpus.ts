@@ -21,17 +21,17 @@ import {
   blockhashImages,
   cifar,
   flowers,
+  type ImageItem,
   imagededup,
   itemKey,
   museum,
   photoPool,
   QUICK_SALT,
   sample,
-  type ImageItem,
 } from "../lib/datasets.ts";
-import { halfOf, pick, seedOf, seededRandom } from "../lib/random.ts";
+import { halfOf, pick, seededRandom, seedOf } from "../lib/random.ts";
 import { canonicalPicture } from "./known-duplicates.ts";
-import { FRAMING_TRANSFORMS, TRANSFORMS, generate, transformNamed, type Generated, type Job } from "./transforms.ts";
+import { FRAMING_TRANSFORMS, type Generated, generate, type Job, TRANSFORMS, transformNamed } from "./transforms.ts";
 
 export type QueryKind = "repost" | "re-photo" | "non-repost" | "framed non-repost";
 export type Half = "calibration" | "test";
@@ -68,14 +68,30 @@ interface Sizes {
   readonly framedQueries: number;
 }
 
-const FULL: Sizes = { museumOriginals: 40, photoOriginals: 39, cifar: 5000, flowers: 1500, museumDistractors: 247, framedIndexed: 200, framedQueries: 200 };
+const FULL: Sizes = {
+  museumOriginals: 40,
+  photoOriginals: 39,
+  cifar: 5000,
+  flowers: 1500,
+  museumDistractors: 247,
+  framedIndexed: 200,
+  framedQueries: 200,
+};
 /**
  * The quick slice (the test suite's smoke run): one photo original per half (so both halves have a
  * repost of every transform; the paintings are in it as distractors and re-photos), and a small
  * index (~115 images), so every step runs in seconds and the fused verdict is still calibrated
  * on, and judged over, real negatives.
  */
-const QUICK: Sizes = { museumOriginals: 0, photoOriginals: 2, cifar: 40, flowers: 24, museumDistractors: 12, framedIndexed: 6, framedQueries: 8 };
+const QUICK: Sizes = {
+  museumOriginals: 0,
+  photoOriginals: 2,
+  cifar: 40,
+  flowers: 24,
+  museumDistractors: 12,
+  framedIndexed: 6,
+  framedQueries: 8,
+};
 
 const SALT = "repost-v1";
 const originalsHalf = (item: ImageItem): Half => halfOf(itemKey(item), `${SALT}/originals`);
@@ -84,7 +100,11 @@ const originalsHalf = (item: ImageItem): Half => halfOf(itemKey(item), `${SALT}/
 function originalsFrom(items: readonly ImageItem[], count: number, salt: string, quick: boolean): ImageItem[] {
   if (!quick) return sample(items, count, salt);
   return (["calibration", "test"] as const).flatMap((h, i) =>
-    sample(items.filter((item) => originalsHalf(item) === h), i === 0 ? Math.ceil(count / 2) : Math.floor(count / 2), salt),
+    sample(
+      items.filter((item) => originalsHalf(item) === h),
+      i === 0 ? Math.ceil(count / 2) : Math.floor(count / 2),
+      salt,
+    ),
   );
 }
 
@@ -96,7 +116,11 @@ export async function buildCorpus(quick: boolean, log: (line: string) => void): 
   const originalKeys = new Set(museumOriginals.map(itemKey));
   // The quick slice's distractors are the quality slice's (QUICK_SALT): their maps are computed once.
   const salt = (name: string) => (quick ? QUICK_SALT : `${SALT}/${name}`);
-  const museumRest = sample(paintings.db.filter((d) => !originalKeys.has(itemKey(d))), sizes.museumDistractors, salt("museum"));
+  const museumRest = sample(
+    paintings.db.filter((d) => !originalKeys.has(itemKey(d))),
+    sizes.museumDistractors,
+    salt("museum"),
+  );
   const originals = [...originalsFrom(await photoPool(), sizes.photoOriginals, `${SALT}/photos`, quick), ...museumOriginals];
   const peers = [...(await blockhashImages()), ...(await imagededup()).base, ...(await augly()).others, (await augly()).original];
   const distractors = [
@@ -108,7 +132,11 @@ export async function buildCorpus(quick: boolean, log: (line: string) => void): 
 
   // Framed copies are made of flowers, paintings and peer photos (CIFAR's 32 px would not make a
   // believable meme). Sources of indexed and asked framed copies are disjoint.
-  const framable = sample(distractors.filter((d) => d.dataset !== "cifar"), sizes.framedIndexed + sizes.framedQueries, `${SALT}/framed`);
+  const framable = sample(
+    distractors.filter((d) => d.dataset !== "cifar"),
+    sizes.framedIndexed + sizes.framedQueries,
+    `${SALT}/framed`,
+  );
   // Collage fillers come from the whole flowers set, so the quick slice and the full run make the
   // same collage of an image (fillers that are indexed are excluded from that query's results).
   const fillerPool = await flowers();
@@ -167,13 +195,29 @@ export async function buildCorpus(quick: boolean, log: (line: string) => void): 
   for (const q of rePhotos) {
     const target = museumByKey.get(q.label!)!;
     const expected = itemKey(target);
-    queries.push({ item: q, kind: "re-photo", transform: "re-photo", group: "re-photo", expected, excluded: sharingContent([expected], expected), half: half(itemKey(q), "re-photos") });
+    queries.push({
+      item: q,
+      kind: "re-photo",
+      transform: "re-photo",
+      group: "re-photo",
+      expected,
+      excluded: sharingContent([expected], expected),
+      half: half(itemKey(q), "re-photos"),
+    });
   }
   const framedContent = new Map(framedIndexed.map((g) => [itemKey(g.item), [g.source, ...g.fillers]]));
   for (const item of indexed) {
     const key = itemKey(item);
     const content = framedContent.get(key) ?? [key];
-    queries.push({ item, kind: "non-repost", transform: "leave-one-out", group: "none", expected: null, excluded: [...new Set([key, ...sharingContent(content)])], half: half(key, "negatives") });
+    queries.push({
+      item,
+      kind: "non-repost",
+      transform: "leave-one-out",
+      group: "none",
+      expected: null,
+      excluded: [...new Set([key, ...sharingContent(content)])],
+      half: half(key, "negatives"),
+    });
   }
   for (const g of framedQueries) {
     queries.push({

@@ -43,8 +43,8 @@ export function defaultsChosen(e: RepostEvaluation, engine: Outcome, calibratedM
     `- **Pooling and resize** (DEFAULT_POOLING = "${DEFAULT_POOLING}", input.resize = "${e.shippedMode}"): on the raw cosine, the best cell of the grid ` +
       `above is ${DESCRIPTOR_LABEL[best.pooling]} with "${best.mode}" (mild + strong recall ${pct(best.score / 2)} on average); the shipped pair gets ` +
       `mild ${pct(shipped.test.recall.mild)}, strong ${pct(shipped.test.recall.strong)}. Max pooling keeps each channel's strongest response wherever it is, ` +
-      "so crops, borders and captions that change the average barely change it; letterboxing (\"contain\") shows the model the whole picture " +
-      "undistorted. One embedding serves both jobs, and the quality section shows \"contain\" is also the best mode for /similar.",
+      'so crops, borders and captions that change the average barely change it; letterboxing ("contain") shows the model the whole picture ' +
+      'undistorted. One embedding serves both jobs, and the quality section shows "contain" is also the best mode for /similar.',
     `- **Whitening for repost verdicts** (engine.checkRepost, src/retrieval/whitening/): each collection learns its own PCA-whitening once it holds ` +
       `${DEFAULT_WHITENING_POLICY.minRows} images (refitted each time it doubles); candidates are still the nearest images by plain cosine, but the thresholds apply to the ` +
       `whitened cosine. Single-score, ${whitened.name} reaches mild ${pct(whitened.test.recall.mild)}, strong ${pct(whitened.test.recall.strong)} against ` +
@@ -53,7 +53,7 @@ export function defaultsChosen(e: RepostEvaluation, engine: Outcome, calibratedM
       `the repost threshold up to ${r.nearMinCosine}; whitened, the median is ${bestUnrelated("whitened").toFixed(2)} and the threshold ${t.nearMinCosine}. ` +
       "It is not used for /similar's ranking: the quality section shows it hurts category look-alikes (same-class flowers).",
     "- **Query views** (Fingerprinter `centre`, engine.checkRepost): a repost query is embedded four ways — as given and mirrored " +
-      "(letterboxed, the stored images' mode), and its centre square and that mirrored (\"cover\"); candidates come from all four and the " +
+      '(letterboxed, the stored images\' mode), and its centre square and that mirrored ("cover"); candidates come from all four and the ' +
       "closest view decides. The centre square sees through what people put around a picture they repost: the dark canvas of a phone " +
       "screenshot, caption bars, borders (per-transform table: phone-screenshot, meme-caption). Stored images keep one vector; the bot " +
       "pays three extra model runs per new post, and backfill and the CLI's index none.",

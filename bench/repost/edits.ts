@@ -3,10 +3,11 @@
  * the parameters it actually used. Intermediate images are lossless PNG so that a chain of edits
  * loses quality only where a step says so (a JPEG step, or the final encode).
  */
-import sharp from "sharp";
+
 import type { Sharp } from "sharp";
+import sharp from "sharp";
 import { between, pick } from "../lib/random.ts";
-import { HANDLES, MEME_CAPTIONS, fittedSize, sticker, svg, text } from "./overlays.ts";
+import { fittedSize, HANDLES, MEME_CAPTIONS, sticker, svg, text } from "./overlays.ts";
 
 export interface Picture {
   readonly data: Buffer;
@@ -81,7 +82,11 @@ export const brightnessContrast =
   async (p, { random }) => {
     const brightness = random() < 0.5 ? 1 + strength : 1 / (1 + strength);
     const contrast = random() < 0.5 ? 1 + strength : 1 / (1 + strength);
-    const picture = await pictureOf(image(p).modulate({ brightness }).linear(contrast, 128 * (1 - contrast)));
+    const picture = await pictureOf(
+      image(p)
+        .modulate({ brightness })
+        .linear(contrast, 128 * (1 - contrast)),
+    );
     return { picture, params: { brightness: round(brightness), contrast: round(contrast) } };
   };
 
@@ -91,7 +96,12 @@ export const rotate =
   async (p, { random }) => {
     const angle = random() < 0.5 ? degrees : -degrees;
     const rotated = await pictureOf(image(p).rotate(angle, { background: "#000000" }));
-    const box = { left: Math.round((rotated.width - p.width) / 2), top: Math.round((rotated.height - p.height) / 2), width: p.width, height: p.height };
+    const box = {
+      left: Math.round((rotated.width - p.width) / 2),
+      top: Math.round((rotated.height - p.height) / 2),
+      width: p.width,
+      height: p.height,
+    };
     return { picture: await pictureOf(sharp(rotated.data).extract(box)), params: { angle } };
   };
 
@@ -145,9 +155,15 @@ export const borderWatermark: Edit = async (p, { random }) => {
   const width = p.width + 2 * border;
   const height = p.height + 2 * border;
   const size = Math.max(12, Math.round(p.width * 0.05));
-  const mark = svg(width, height, text(width - border - size * 0.5, height - border - size, handle, size, { fill: "#fff", anchor: "end", bold: true, opacity: 0.6 }));
+  const mark = svg(
+    width,
+    height,
+    text(width - border - size * 0.5, height - border - size, handle, size, { fill: "#fff", anchor: "end", bold: true, opacity: 0.6 }),
+  );
   const picture = await pictureOf(
-    sharp(p.data).extend({ top: border, bottom: border, left: border, right: border, background: colour }).composite([{ input: mark }]),
+    sharp(p.data)
+      .extend({ top: border, bottom: border, left: border, right: border, background: colour })
+      .composite([{ input: mark }]),
   );
   return { picture, params: { border, colour, handle } };
 };
@@ -173,7 +189,9 @@ export const collage: Edit = async (p, { random, fillers }) => {
   const cells = await Promise.all(
     [0, 1, 2, 3].map(async (i) => {
       const source = i === position ? p.data : tiles.shift()!;
-      return sharp(source).resize(cell.width, cell.height, { fit: i === position ? "fill" : "cover" }).toBuffer();
+      return sharp(source)
+        .resize(cell.width, cell.height, { fit: i === position ? "fill" : "cover" })
+        .toBuffer();
     }),
   );
   const canvas = sharp({ create: { width: cell.width * 2, height: cell.height * 2, channels: 3, background: "#000" } });

@@ -8,12 +8,12 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { LookalikeEngine, type AnalyzedImage } from "../../src/retrieval/engine.ts";
-import { DEFAULT_INDEX_POLICY } from "../../src/retrieval/store/index-policy.ts";
+import { type AnalyzedImage, LookalikeEngine } from "../../src/retrieval/engine.ts";
 import type { DecisionSpace, RepostVerdict } from "../../src/retrieval/reposts.ts";
+import { DEFAULT_INDEX_POLICY } from "../../src/retrieval/store/index-policy.ts";
 import type { RepostCalibration } from "../../src/retrieval/thresholds.ts";
 import { mapLimit } from "../lib/concurrency.ts";
-import { itemKey, type ImageItem } from "../lib/datasets.ts";
+import { type ImageItem, itemKey } from "../lib/datasets.ts";
 import { modelsDir } from "../lib/paths.ts";
 import type { Signals } from "../lib/signals.ts";
 import { fingerprintOf, type QueryRows } from "./evidence.ts";
@@ -99,7 +99,10 @@ export async function runEngine(
     let started = Date.now();
     for (let i = 0; i < stored.length; i += 1000) {
       const batch = stored.slice(i, i + 1000);
-      await engine.add(COLLECTION, batch.map((s) => ({ image: analyzed(s), meta: { id: itemKey(s.item), source: s.item.file } })));
+      await engine.add(
+        COLLECTION,
+        batch.map((s) => ({ image: analyzed(s), meta: { id: itemKey(s.item), source: s.item.file } })),
+      );
     }
     // The product's upkeep after writes: learns the collection's whitening once it is big enough.
     const { whitening } = await engine.maintain(COLLECTION);

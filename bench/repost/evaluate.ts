@@ -11,19 +11,19 @@ import { DEFAULT_WHITENING_POLICY } from "../../src/retrieval/whitening/maintain
 import { loadClassifier } from "../contenders/cam.ts";
 import { learnProjection } from "../contenders/learned.ts";
 import { contenders, type Family } from "../contenders/registry.ts";
-import { describeCollection, type DescribedCollection } from "../lib/collection.ts";
-import { LIBRARY_POOLINGS } from "../lib/descriptors.ts";
+import { type DescribedCollection, describeCollection } from "../lib/collection.ts";
 import { itemKey } from "../lib/datasets.ts";
+import { LIBRARY_POOLINGS } from "../lib/descriptors.ts";
 import { FeatureCache, RESIZE_MODES, type ResizeMode } from "../lib/feature-cache.ts";
-import { modelsDir } from "../lib/paths.ts";
-import { topK, type Ranked } from "../lib/ranking.ts";
 import type { Matrix } from "../lib/matrix.ts";
+import { modelsDir } from "../lib/paths.ts";
+import { type Ranked, topK } from "../lib/ranking.ts";
+import { isRefusal, type Signals, signalsOf } from "../lib/signals.ts";
 import { fitWhiteningOn, whitenRows } from "../lib/vectors.ts";
-import { isRefusal, signalsOf, type Signals } from "../lib/signals.ts";
-import { calibrateExact, calibrateNear, ceil3, judgeEvidence, isRepost, scoreThreshold, SAME_PICTURE } from "./calibrate.ts";
+import { calibrateExact, calibrateNear, ceil3, isRepost, judgeEvidence, SAME_PICTURE, scoreThreshold } from "./calibrate.ts";
 import { buildCorpus, type RepostCorpus } from "./corpus.ts";
-import { gatherEvidence, type Candidate, type QueryRows, type WhitenedRows } from "./evidence.ts";
-import { BUDGET, LEVELS, summarize, type Level, type Outcome } from "./outcomes.ts";
+import { type Candidate, gatherEvidence, type QueryRows, type WhitenedRows } from "./evidence.ts";
+import { BUDGET, LEVELS, type Level, type Outcome, summarize } from "./outcomes.ts";
 
 export interface ContenderResult {
   readonly name: string;
@@ -85,7 +85,11 @@ function signalsOrThrow(results: Awaited<ReturnType<typeof signalsOf>>, what: st
 async function run(quick: boolean, log: (line: string) => void): Promise<RepostEvaluation> {
   const corpus = await buildCorpus(quick, log);
   const { indexed, queries } = corpus;
-  log(`  repost corpus: ${Object.entries(corpus.counts).map(([k, v]) => `${v} ${k}`).join(", ")}`);
+  log(
+    `  repost corpus: ${Object.entries(corpus.counts)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(", ")}`,
+  );
   const storedSignals = signalsOrThrow(await signalsOf(indexed), "indexed image");
   const querySignals = signalsOrThrow(await signalsOf(queries.map((q) => q.item)), "query");
   const row = new Map(indexed.map((item, i) => [itemKey(item), i]));
@@ -137,7 +141,8 @@ async function run(quick: boolean, log: (line: string) => void): Promise<RepostE
       const scorer = await contender.make();
       const best: Ranked[] = new Array(queries.length);
       await scorer.visit((sim, first) => {
-        for (let r = 0; r < sim.rows; r++) best[first + r] = topK(sim, r, 1, (j) => skip[first + r]!.has(j))[0] ?? { index: -1, score: -Infinity };
+        for (let r = 0; r < sim.rows; r++)
+          best[first + r] = topK(sim, r, 1, (j) => skip[first + r]!.has(j))[0] ?? { index: -1, score: -Infinity };
       });
       const negatives = (half: "calibration") =>
         queries.flatMap((q, i) => (q.expected === null && q.half === half ? [best[i]!.score] : []));
@@ -155,7 +160,9 @@ async function run(quick: boolean, log: (line: string) => void): Promise<RepostE
         calibration: summarize(queries, expectedRows, decisions, "calibration"),
       });
       // Timings go to the log only: the results stay identical from run to run.
-      log(`  ${contender.name}: mild ${results.at(-1)!.test.recall.mild.toFixed(3)}, strong ${results.at(-1)!.test.recall.strong.toFixed(3)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      log(
+        `  ${contender.name}: mild ${results.at(-1)!.test.recall.mild.toFixed(3)}, strong ${results.at(-1)!.test.recall.strong.toFixed(3)} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+      );
     }
   } finally {
     await cache.close();
@@ -209,8 +216,25 @@ async function run(quick: boolean, log: (line: string) => void): Promise<RepostE
     rows,
     ...fusedOutcomes(corpus, fitEvidence.get(rows)!, expectedRows, fused.whitened.balanced.thresholds),
   }));
-  for (const f of smallFits) log(`  whitening from ${f.rows} rows: false reposts ${f.test.falseRate.toFixed(4)} (test), ${f.calibration.falseRate.toFixed(4)} (calibration)`);
-  return { corpus, storedSignals, querySignals, expectedRows, skip, shippedMode, shipped, results, fused, evidence, queryViews: queryRows, smallFits, learnedNote };
+  for (const f of smallFits)
+    log(
+      `  whitening from ${f.rows} rows: false reposts ${f.test.falseRate.toFixed(4)} (test), ${f.calibration.falseRate.toFixed(4)} (calibration)`,
+    );
+  return {
+    corpus,
+    storedSignals,
+    querySignals,
+    expectedRows,
+    skip,
+    shippedMode,
+    shipped,
+    results,
+    fused,
+    evidence,
+    queryViews: queryRows,
+    smallFits,
+    learnedNote,
+  };
 }
 
 const SMALL_FIT_ROWS = [500, 1000, 2000, 3000, 5000];
@@ -239,7 +263,9 @@ function calibrateFused(
 ): Record<Level, FusedLevel> {
   const { queries } = corpus;
   const calibrationIndices = queries.map((_, i) => i).filter((i) => queries[i]!.half === "calibration");
-  const labelled = evidenceSets.flatMap(() => calibrationIndices.map((i) => ({ expected: expectedRows[i]!, transform: queries[i]!.transform })));
+  const labelled = evidenceSets.flatMap(() =>
+    calibrationIndices.map((i) => ({ expected: expectedRows[i]!, transform: queries[i]!.transform })),
+  );
   const calibrationEvidence = evidenceSets.flatMap((evidence) => calibrationIndices.map((i) => evidence[i]!));
   const exact = calibrateExact(calibrationEvidence, labelled);
   // "similar" is a hint, not an alarm: the cosine that one in ten new, unrelated posts reaches.
@@ -256,7 +282,12 @@ function calibrateFused(
 }
 
 /** The fused verdict's outcome on both halves for given thresholds (in memory, = the engine's judge). */
-export function fusedOutcomes(corpus: RepostCorpus, evidence: Candidate[][], expectedRows: (number | null)[], thresholds: RepostThresholds) {
+export function fusedOutcomes(
+  corpus: RepostCorpus,
+  evidence: Candidate[][],
+  expectedRows: (number | null)[],
+  thresholds: RepostThresholds,
+) {
   const decisions = evidence.map((candidates) => {
     const { verdict, index } = judgeEvidence(candidates, thresholds);
     return { repost: isRepost(verdict), index, exact: verdict === "exact" };

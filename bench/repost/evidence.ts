@@ -7,10 +7,10 @@
  * these lists; the shipped numbers come from the engine.
  */
 import type { Fingerprint } from "../../src/retrieval/fingerprint.ts";
-import { evidence, queryViews, type CandidateEvidence } from "../../src/retrieval/reposts.ts";
-import { dot } from "../../src/retrieval/vectors.ts";
+import { type CandidateEvidence, evidence, queryViews } from "../../src/retrieval/reposts.ts";
 import type { Match } from "../../src/retrieval/store/schema.ts";
-import { rowOf, type Matrix } from "../lib/matrix.ts";
+import { dot } from "../../src/retrieval/vectors.ts";
+import { type Matrix, rowOf } from "../lib/matrix.ts";
 import { nearest } from "../lib/ranking.ts";
 
 /** As the engine's checkRepost default. */
@@ -69,9 +69,19 @@ export async function gatherEvidence(
     const decisionViews = whitened && queryViews(fingerprintOf(whitened.queries, q, queryHashes[q]!));
     // Union by stored row; a hit found by another view only carries its cosine with the query as given (engine.candidates).
     const rows = new Map<number, number>(list.map((r) => [r.index, r.score]));
-    for (const view of others) for (const r of view[q]!) if (!rows.has(r.index)) rows.set(r.index, dot(query.vector, rowOf(stored, r.index)));
+    for (const view of others)
+      for (const r of view[q]!) if (!rows.has(r.index)) rows.set(r.index, dot(query.vector, rowOf(stored, r.index)));
     return [...rows].map(([index, score]) => {
-      const match: Match = { id: String(index), collection: "bench", source: "", width: 0, height: 0, ...storedHashes[index]!, score, vector: rowOf(stored, index) };
+      const match: Match = {
+        id: String(index),
+        collection: "bench",
+        source: "",
+        width: 0,
+        height: 0,
+        ...storedHashes[index]!,
+        score,
+        vector: rowOf(stored, index),
+      };
       const decision = decisionViews && { views: decisionViews, candidate: rowOf(whitened.stored, index) };
       return { index, ...evidence(query, match, decision) };
     });

@@ -38,10 +38,22 @@ export const KNOWN_DUPLICATES: readonly DuplicateGroup[] = [
     ],
     why: "one flower, consecutive shots",
   },
-  { members: ["flowers:images/dandelion/17482158576_86c5ebc2f8.jpg", "flowers:images/dandelion/23192507093_2e6ec77bef_n.jpg"], why: "same photo, cropped" },
-  { members: ["flowers:images/dandelion/5109501167_2d9bbb0f27_m.jpg", "flowers:images/dandelion/5110103388_78dc02558e_n.jpg"], why: "consecutive shots" },
-  { members: ["flowers:images/dandelion/19551343814_48f764535f_m.jpg", "flowers:images/dandelion/19551343954_83bb52f310_m.jpg"], why: "consecutive shots" },
-  { members: ["flowers:images/sunflower/15054753070_4f6ae0e763_m.jpg", "flowers:images/sunflower/15054864508_0334b892be_m.jpg"], why: "consecutive shots" },
+  {
+    members: ["flowers:images/dandelion/17482158576_86c5ebc2f8.jpg", "flowers:images/dandelion/23192507093_2e6ec77bef_n.jpg"],
+    why: "same photo, cropped",
+  },
+  {
+    members: ["flowers:images/dandelion/5109501167_2d9bbb0f27_m.jpg", "flowers:images/dandelion/5110103388_78dc02558e_n.jpg"],
+    why: "consecutive shots",
+  },
+  {
+    members: ["flowers:images/dandelion/19551343814_48f764535f_m.jpg", "flowers:images/dandelion/19551343954_83bb52f310_m.jpg"],
+    why: "consecutive shots",
+  },
+  {
+    members: ["flowers:images/sunflower/15054753070_4f6ae0e763_m.jpg", "flowers:images/sunflower/15054864508_0334b892be_m.jpg"],
+    why: "consecutive shots",
+  },
 ];
 
 /** Maps every member to its group's first member (what the picture "is"); others map to themselves. */

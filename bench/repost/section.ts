@@ -3,30 +3,34 @@
  * every contender at a calibrated false-repost budget, and the shipped verdict through the engine.
  */
 import { DEFAULT_POOLING } from "../../src/retrieval/descriptor.ts";
-import { DESCRIPTOR_LABEL } from "../contenders/registry.ts";
 import type { DecisionSpace, RepostThresholds } from "../../src/retrieval/reposts.ts";
 import { DEFAULT_REPOST_THRESHOLDS, SENSITIVITY_LEVELS } from "../../src/retrieval/thresholds.ts";
 import { DEFAULT_WHITENING_POLICY } from "../../src/retrieval/whitening/maintainer.ts";
-import type { BenchContext, BenchSection, SectionResult } from "../lib/section.ts";
-import { bold, fixed, pct, ratio, table } from "../lib/markdown.ts";
+import { DESCRIPTOR_LABEL } from "../contenders/registry.ts";
+import { poolingModeTable } from "../lib/grid.ts";
 import { timedLog } from "../lib/log.ts";
+import { bold, fixed, pct, ratio, table } from "../lib/markdown.ts";
+import type { BenchContext, BenchSection, SectionResult } from "../lib/section.ts";
 import { isRepost, SAME_PICTURE } from "./calibrate.ts";
+import { defaultsChosen } from "./defaults.ts";
 import { fingerprints, runEngine } from "./engine-run.ts";
 import { evaluateReposts, fusedOutcomes, type RepostEvaluation } from "./evaluate.ts";
 import { KNOWN_DUPLICATES } from "./known-duplicates.ts";
-import { BUDGET, LEVELS, summarize, type Outcome } from "./outcomes.ts";
+import { BUDGET, LEVELS, type Outcome, summarize } from "./outcomes.ts";
 import { TRANSFORMS } from "./transforms.ts";
-import { poolingModeTable } from "../lib/grid.ts";
-import { defaultsChosen } from "./defaults.ts";
 
 const rate = (o: Outcome) => `${pct(o.falseRate, 2)} (${o.falseReposts}/${o.negatives})`;
 
 async function shippedThroughEngine(e: RepostEvaluation, log: (line: string) => void) {
   const { corpus, shipped } = e;
   const stored = fingerprints(corpus.indexed, e.storedSignals, { vector: shipped.stored.matrices.get(DEFAULT_POOLING)! });
-  const all = fingerprints(corpus.queries.map((q) => q.item), e.querySignals, e.queryViews);
+  const all = fingerprints(
+    corpus.queries.map((q) => q.item),
+    e.querySignals,
+    e.queryViews,
+  );
   // The test half only: it is what the tables report, and it halves the engine's time.
-  const picked = corpus.queries.map((q, i) => i).filter((i) => corpus.queries[i]!.half === "test");
+  const picked = corpus.queries.map((_q, i) => i).filter((i) => corpus.queries[i]!.half === "test");
   const run = await runEngine(
     stored,
     picked.map((i) => ({ ...all[i]!, excluded: corpus.queries[i]!.excluded })),
@@ -66,7 +70,9 @@ export const repostSection: BenchSection = {
     const agree = JSON.stringify(inMemoryDefault.test) === JSON.stringify(engine.test);
     const reference = engine.test;
     const calibratedMatches = SPACES.every((sp) => sameThresholds(fused[sp].balanced.thresholds, DEFAULT_REPOST_THRESHOLDS[sp]));
-    const levelsMatch = LEVELS.every((level) => SPACES.every((sp) => sameThresholds(fused[sp][level].thresholds, SENSITIVITY_LEVELS[level][sp])));
+    const levelsMatch = LEVELS.every((level) =>
+      SPACES.every((sp) => sameThresholds(fused[sp][level].thresholds, SENSITIVITY_LEVELS[level][sp])),
+    );
     const fusedRow = (sp: DecisionSpace, name: string) => [
       name,
       "see below",
@@ -79,7 +85,17 @@ export const repostSection: BenchSection = {
       ratio(fused[sp].balanced.test.recall.strong, reference.recall.strong),
     ];
 
-    const headers = ["contender", "threshold", "false reposts (test)", "false reposts (calibration)", "mild", "strong", "re-photo", "mild vs shipped", "strong vs shipped"];
+    const headers = [
+      "contender",
+      "threshold",
+      "false reposts (test)",
+      "false reposts (calibration)",
+      "mild",
+      "strong",
+      "re-photo",
+      "mild vs shipped",
+      "strong vs shipped",
+    ];
     const rows = [
       [
         `**shipped: engine.checkRepost, fused verdict (DEFAULT_REPOST_THRESHOLDS.${space})**`,
@@ -92,8 +108,14 @@ export const repostSection: BenchSection = {
         "×1.00",
         "×1.00",
       ],
-      fusedRow("whitened", `fused verdict, whitened cosine, thresholds calibrated by this run (collections from ${DEFAULT_WHITENING_POLICY.minRows} images)`),
-      fusedRow("raw", `fused verdict, plain cosine, thresholds calibrated by this run (collections under ${DEFAULT_WHITENING_POLICY.minRows} images)`),
+      fusedRow(
+        "whitened",
+        `fused verdict, whitened cosine, thresholds calibrated by this run (collections from ${DEFAULT_WHITENING_POLICY.minRows} images)`,
+      ),
+      fusedRow(
+        "raw",
+        `fused verdict, plain cosine, thresholds calibrated by this run (collections under ${DEFAULT_WHITENING_POLICY.minRows} images)`,
+      ),
       ...results.map((r) => [
         bold(r.name, r.shipped),
         r.family === "hash" ? `distance ≤ ${-r.thresholds.balanced - 1}` : `> ${fixed(r.thresholds.balanced, 4)}`,
@@ -108,8 +130,18 @@ export const repostSection: BenchSection = {
     ];
 
     const label = DESCRIPTOR_LABEL[DEFAULT_POOLING];
-    const strongest = [...results].sort((a, b) => b.test.recall.mild + b.test.recall.strong - a.test.recall.mild - a.test.recall.strong)[0]!.name;
-    const keyNames = [...new Set([label, `${label} + PCAw`, strongest, "pHash 64 (ours)", "blockhash 256 (imghash → blockhash-core)", "seed demo: RGB histograms 3×256, Pearson"])];
+    const strongest = [...results].sort((a, b) => b.test.recall.mild + b.test.recall.strong - a.test.recall.mild - a.test.recall.strong)[0]!
+      .name;
+    const keyNames = [
+      ...new Set([
+        label,
+        `${label} + PCAw`,
+        strongest,
+        "pHash 64 (ours)",
+        "blockhash 256 (imghash → blockhash-core)",
+        "seed demo: RGB histograms 3×256, Pearson",
+      ]),
+    ];
     const keyRows = [
       { name: "shipped (engine)", outcome: engine.test },
       { name: "fused, whitened", outcome: fused.whitened.balanced.test },
@@ -152,7 +184,9 @@ export const repostSection: BenchSection = {
     const markdown = [
       "## Repost detection",
       "",
-      `Corpus (${context.quick ? "quick slice" : "full"}): ${Object.entries(corpus.counts).map(([k, v]) => `${v} ${k}`).join(", ")}. ` +
+      `Corpus (${context.quick ? "quick slice" : "full"}): ${Object.entries(corpus.counts)
+        .map(([k, v]) => `${v} ${k}`)
+        .join(", ")}. ` +
         "Every transform of an original is a repost query (correct = a repost verdict naming that original); every indexed image queried " +
         "with itself excluded (leave-one-out: other paintings, same-class flowers, CIFAR, other photos) and every framed copy of a distractor " +
         "with its source excluded (someone else's meme, screenshot, collage…) is a non-repost query. Originals and non-repost queries are split " +
@@ -179,7 +213,19 @@ export const repostSection: BenchSection = {
       "",
       "### Sensitivity levels of the fused verdict",
       "",
-      table(["level, space", "budget (calibration → promised)", "thresholds", "false reposts (test)", "false reposts (calibration)", "mild", "strong", "re-photo"], levelRows),
+      table(
+        [
+          "level, space",
+          "budget (calibration → promised)",
+          "thresholds",
+          "false reposts (test)",
+          "false reposts (calibration)",
+          "mild",
+          "strong",
+          "re-photo",
+        ],
+        levelRows,
+      ),
       "",
       `src/retrieval/thresholds.ts: DEFAULT_REPOST_THRESHOLDS ${calibratedMatches ? "is exactly the two balanced rows above" : "**differs from** the balanced rows calibrated by this run"}; ` +
         `SENSITIVITY_LEVELS ${levelsMatch ? "are exactly the three rows" : "**differ from** the rows calibrated by this run"}.`,
@@ -192,7 +238,17 @@ export const repostSection: BenchSection = {
         `collection sizes. The policy (DEFAULT_WHITENING_POLICY.minRows = ${minRows}, **bold**) must keep the false-repost rate within the ` +
         `${pct(BUDGET.balanced.target, 1)} promise on both halves; smaller collections are judged on plain cosine.`,
       "",
-      table(["whitening learned from", "false reposts (test)", "false reposts (calibration)", "mild", "strong", `within ${pct(BUDGET.balanced.target, 1)}`], smallRows),
+      table(
+        [
+          "whitening learned from",
+          "false reposts (test)",
+          "false reposts (calibration)",
+          "mild",
+          "strong",
+          `within ${pct(BUDGET.balanced.target, 1)}`,
+        ],
+        smallRows,
+      ),
       "",
       "### Transforms",
       "",

@@ -11,26 +11,26 @@ import { access, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import sharp from "sharp";
 import { mapLimit } from "../lib/concurrency.ts";
-import { itemKey, type ImageItem } from "../lib/datasets.ts";
+import { type ImageItem, itemKey } from "../lib/datasets.ts";
 import { cacheDir } from "../lib/paths.ts";
-import { seedOf, seededRandom } from "../lib/random.ts";
+import { seededRandom, seedOf } from "../lib/random.ts";
 import {
   blur,
   borderWatermark,
   brightnessContrast,
   centralCrop,
   collage,
+  type Edit,
   flip,
   greyscale,
   memeCaption,
   offCentreCrop,
+  type Params,
   phoneScreenshot,
   pictureOf,
   rotate,
   scale,
   stickers,
-  type Edit,
-  type Params,
 } from "./edits.ts";
 
 export type Group = "mild" | "strong";
@@ -70,8 +70,18 @@ export const TRANSFORMS: readonly Transform[] = [
   { name: "collage-2x2", group: "strong", steps: [step("collage", collage)], quality: 90, fillers: true },
   { name: "flip+crop-70+jpeg-q40", group: "strong", steps: [step("flip", flip), step("crop", centralCrop(0.7))], quality: 40 },
   { name: "meme+downscale-50+jpeg-q40", group: "strong", steps: [step("meme", memeCaption), step("scale", scale(0.5))], quality: 40 },
-  { name: "greyscale+rotate-5+crop-80", group: "strong", steps: [step("greyscale", greyscale), step("rotate", rotate(5)), step("crop", centralCrop(0.8))], quality: 90 },
-  { name: "watermark+colour+jpeg-q50", group: "strong", steps: [step("border", borderWatermark), step("colour", brightnessContrast(0.3))], quality: 50 },
+  {
+    name: "greyscale+rotate-5+crop-80",
+    group: "strong",
+    steps: [step("greyscale", greyscale), step("rotate", rotate(5)), step("crop", centralCrop(0.8))],
+    quality: 90,
+  },
+  {
+    name: "watermark+colour+jpeg-q50",
+    group: "strong",
+    steps: [step("border", borderWatermark), step("colour", brightnessContrast(0.3))],
+    quality: 50,
+  },
 ];
 
 /** Edits that put a picture into a frame of its own: applied to distractors too (other people's memes). */
@@ -147,7 +157,12 @@ export async function generate(jobs: readonly Job[], log: (line: string) => void
   await mapLimit(jobs, 4, async (job, i) => {
     const id = fileName(job);
     const known = manifest.images[id];
-    const present = known ? await access(known.item.file).then(() => true, () => false) : false;
+    const present = known
+      ? await access(known.item.file).then(
+          () => true,
+          () => false,
+        )
+      : false;
     if (known && present && known.fillers.join() === job.fillers.map(itemKey).join()) {
       out[i] = known;
       return;

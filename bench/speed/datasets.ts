@@ -1,5 +1,5 @@
 /** The shared image sets the speed benchmark reads (read-only; never copied into the repo). */
-import { readFile, readdir } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 
 export const DATASETS = process.env.LOOKALIKE_DATASETS ?? "/work/shared/datasets";

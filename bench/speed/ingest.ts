@@ -9,10 +9,10 @@ import os from "node:os";
 import path from "node:path";
 import { mapOrdered } from "../../src/cli/concurrency.ts";
 import { DEFAULT_POOLING, poolingDescriptor } from "../../src/retrieval/descriptor.ts";
-import { DEFAULT_EMBEDDER_WORKERS, DEFAULT_MAX_BATCH, Embedder } from "../../src/retrieval/embedder.ts";
-import { Fingerprinter, perceptualHashes, type Fingerprint } from "../../src/retrieval/fingerprint.ts";
-import { decodeImage, writeModelInput, type DecodedImage } from "../../src/retrieval/image.ts";
 import { InferenceWorker } from "../../src/retrieval/embedder/inference-worker.ts";
+import { DEFAULT_EMBEDDER_WORKERS, DEFAULT_MAX_BATCH, Embedder } from "../../src/retrieval/embedder.ts";
+import { type Fingerprint, Fingerprinter, perceptualHashes } from "../../src/retrieval/fingerprint.ts";
+import { type DecodedImage, decodeImage, writeModelInput } from "../../src/retrieval/image.ts";
 import { DEFAULT_MODEL_ID, ensureModelFile, getModel } from "../../src/retrieval/models.ts";
 import { pool } from "../../src/retrieval/pooling.ts";
 import { ImageStore } from "../../src/retrieval/store/image-store.ts";
@@ -45,7 +45,14 @@ export const SHIPPED: IngestConfig = {
 };
 
 /** What the code shipped before this benchmark: one worker with every core, batches of 16, ORT spinning. */
-export const SEED_DEFAULTS: IngestConfig = { workers: 1, threads: os.availableParallelism(), maxBatch: 16, inFlight: 32, writeBatch: 128, spin: true };
+export const SEED_DEFAULTS: IngestConfig = {
+  workers: 1,
+  threads: os.availableParallelism(),
+  maxBatch: 16,
+  inFlight: 32,
+  writeBatch: 128,
+  spin: true,
+};
 
 export const describe = (c: IngestConfig): string =>
   `${c.workers}×${c.threads}${c.threads > 1 ? (c.spin ? " spin" : " no-spin") : ""}, batch ${c.maxBatch}, ${c.inFlight} in flight, write ${c.writeBatch}`;
@@ -161,11 +168,19 @@ export async function stageCosts(config: IngestConfig, files: readonly string[])
 
   await Promise.all(files.slice(0, 8).map((file) => decodeImage(file)));
   const decoded: DecodedImage[] = new Array(n);
-  record("decode (read, sniff, header, JPEG → ≤512 px RGB)", await timed(() => each(files, async (file, i) => void (decoded[i] = await decodeImage(file)))));
+  record(
+    "decode (read, sniff, header, JPEG → ≤512 px RGB)",
+    await timed(() => each(files, async (file, i) => void (decoded[i] = await decodeImage(file)))),
+  );
 
   const size = model.input.size;
   const inputs: Float32Array[] = new Array(n);
-  record("model input (resize to 224², normalise)", await timed(() => each(decoded, async (image, i) => void (inputs[i] = await writeModelInput(image, model.input, new Float32Array(3 * size * size))))));
+  record(
+    "model input (resize to 224², normalise)",
+    await timed(() =>
+      each(decoded, async (image, i) => void (inputs[i] = await writeModelInput(image, model.input, new Float32Array(3 * size * size)))),
+    ),
+  );
 
   // Inference alone: the prepared tensors straight to the workers, batches as the Embedder forms them.
   const modelPath = await ensureModelFile(model, { modelsDir: MODELS_DIR, download: false });
@@ -198,15 +213,17 @@ export async function stageCosts(config: IngestConfig, files: readonly string[])
   }
   const { channels, height, width } = model.features;
   const stride = channels * height * width;
-  const maps = outputs.flatMap((data) => Array.from({ length: data.length / stride }, (_, j) => ({ data: data.subarray(j * stride, (j + 1) * stride), channels, height, width })));
+  const maps = outputs.flatMap((data) =>
+    Array.from({ length: data.length / stride }, (_, j) => ({
+      data: data.subarray(j * stride, (j + 1) * stride),
+      channels,
+      height,
+      width,
+    })),
+  );
   record(`pooling (${DEFAULT_POOLING} over 1280×7×7)`, await timed(async () => void maps.forEach((map) => pool(DEFAULT_POOLING, map))));
 
-  record(
-    "perceptual hashes (pHash + dHash grids)",
-    await timed(() =>
-      each(decoded, async (image) => void perceptualHashes(image)),
-    ),
-  );
+  record("perceptual hashes (pHash + dHash grids)", await timed(() => each(decoded, async (image) => void perceptualHashes(image))));
 
   const vectors = decoded.map((_, i) => {
     const v = new Float32Array(model.features.channels);
@@ -218,7 +235,11 @@ export async function stageCosts(config: IngestConfig, files: readonly string[])
       `store (upsert, ${config.writeBatch} rows per write)`,
       await timed(async () => {
         for (let i = 0; i < n; i += config.writeBatch) {
-          await upsert(vectors.slice(i, i + config.writeBatch).map((vector, j) => ({ id: `${i + j}`, source: files[i + j]!, width: 1, height: 1, phash: 1n, dhash: 2n, vector })));
+          await upsert(
+            vectors
+              .slice(i, i + config.writeBatch)
+              .map((vector, j) => ({ id: `${i + j}`, source: files[i + j]!, width: 1, height: 1, phash: 1n, dhash: 2n, vector })),
+          );
         }
       }),
     );

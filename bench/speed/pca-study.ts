@@ -5,12 +5,12 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { spread } from "./datasets.ts";
 import { dot, ExactTopK, recallAtK } from "./exact.ts";
 import { fitPca, project } from "./pca.ts";
 import { createCollection, populate } from "./populate.ts";
 import type { RealEmbeddings } from "./real-embeddings.ts";
 import { K, measureSearch } from "./search-latency.ts";
-import { spread } from "./datasets.ts";
 import { NearDuplicateGenerator } from "./synthetic.ts";
 
 export interface PcaStudy {

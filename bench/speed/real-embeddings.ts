@@ -30,17 +30,27 @@ export async function embedRealImages(quick: boolean, log: (line: string) => voi
   const vectors: Float32Array[] = [];
   const started = performance.now();
   try {
-    await mapOrdered(all, 32, (file) => engine.analyze(file), (image) => {
-      vectors.push(image.vector);
-      if (vectors.length % 1000 === 0) log(`  embedded ${vectors.length}/${all.length}`);
-    });
+    await mapOrdered(
+      all,
+      32,
+      (file) => engine.analyze(file),
+      (image) => {
+        vectors.push(image.vector);
+        if (vectors.length % 1000 === 0) log(`  embedded ${vectors.length}/${all.length}`);
+      },
+    );
   } finally {
     await engine.close();
     await rm(dbDir, { recursive: true, force: true });
   }
   const seconds = (performance.now() - started) / 1000;
   const tableVectors = vectors.slice(0, tableFiles.length);
-  const heldOut = new Set(spread(tableVectors.map((_, i) => i), quick ? 40 : 200));
+  const heldOut = new Set(
+    spread(
+      tableVectors.map((_, i) => i),
+      quick ? 40 : 200,
+    ),
+  );
   return {
     rows: tableVectors.filter((_, i) => !heldOut.has(i)),
     queries: [...[...heldOut].map((i) => tableVectors[i]!), ...vectors.slice(tableFiles.length)],

@@ -10,9 +10,9 @@ import { DEFAULT_INDEX_POLICY, type IndexPolicy, type VectorIndexSpec } from "..
 import { ExactTopK, recallAtK } from "./exact.ts";
 import { createCollection, populate } from "./populate.ts";
 import type { RealEmbeddings } from "./real-embeddings.ts";
+import { probes, type SearchParams } from "./scale.ts";
 import { buildThroughMaintain, describeSpec, K, measureSearch } from "./search-latency.ts";
 import { FixedRows } from "./synthetic.ts";
-import { probes, type SearchParams } from "./scale.ts";
 
 export interface RecallCase {
   readonly spec: VectorIndexSpec;
@@ -31,7 +31,11 @@ export interface RecallRow {
   readonly p50: number;
 }
 
-export async function realRecall(real: RealEmbeddings, cases: readonly RecallCase[], novelQueries: number): Promise<{ rows: number; queries: number; results: RecallRow[] }> {
+export async function realRecall(
+  real: RealEmbeddings,
+  cases: readonly RecallCase[],
+  novelQueries: number,
+): Promise<{ rows: number; queries: number; results: RecallRow[] }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "lookalike-bench-speed-recall-"));
   try {
     const dimension = real.rows[0]!.length;

@@ -51,7 +51,13 @@ export function runChild(command: string, args: readonly string[], env: NodeJS.P
     });
     child.on("close", (code) => {
       clearInterval(poll);
-      resolve({ stdout, stderr, code, seconds: (performance.now() - started) / 1000, peakMiB: peak === undefined ? undefined : peak / 1024 });
+      resolve({
+        stdout,
+        stderr,
+        code,
+        seconds: (performance.now() - started) / 1000,
+        peakMiB: peak === undefined ? undefined : peak / 1024,
+      });
     });
   });
 }
@@ -73,7 +79,17 @@ export interface CliIndexResult {
 /** `lookalike index --json` over `folder` into a fresh database `dbDir`. */
 export async function cliIndexRun(dbDir: string, folder: string, modelsDir: string): Promise<CliIndexResult> {
   const run = await runChild(process.execPath, [
-    "bin/lookalike.mjs", "index", "--db", dbDir, "--collection", "bench", "--models-dir", modelsDir, "--no-download", "--json", folder,
+    "bin/lookalike.mjs",
+    "index",
+    "--db",
+    dbDir,
+    "--collection",
+    "bench",
+    "--models-dir",
+    modelsDir,
+    "--no-download",
+    "--json",
+    folder,
   ]);
   const summary = lastJson<{ indexed: number; seconds: number; imagesPerSecond: number }>(run);
   return { ...summary, peakMiB: run.peakMiB };
@@ -94,10 +110,16 @@ export interface MaintainProcessResult {
 }
 
 export async function searchProcess(dir: string, collection: string, dimension: number, queries: number): Promise<SearchProcessResult> {
-  return lastJson(await runChild(process.execPath, ["--import", "tsx", SELF, "search", dir, collection, String(dimension), String(queries)]));
+  return lastJson(
+    await runChild(process.execPath, ["--import", "tsx", SELF, "search", dir, collection, String(dimension), String(queries)]),
+  );
 }
 
-export async function maintainProcess(dir: string, collection: string, dimension: number): Promise<MaintainProcessResult & { peakMiB: number | undefined }> {
+export async function maintainProcess(
+  dir: string,
+  collection: string,
+  dimension: number,
+): Promise<MaintainProcessResult & { peakMiB: number | undefined }> {
   const run = await runChild(process.execPath, ["--import", "tsx", SELF, "maintain", dir, collection, String(dimension)]);
   return { ...lastJson<MaintainProcessResult>(run), peakMiB: run.peakMiB };
 }

@@ -4,16 +4,23 @@
  * Rows are near-duplicates of real embeddings (synthetic.ts); ground truth is an exact JS scan
  * computed while the rows are generated.
  */
-import * as lancedb from "@lancedb/lancedb";
+
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import * as lancedb from "@lancedb/lancedb";
 import { ImageStore } from "../../src/retrieval/store/image-store.ts";
-import { DEFAULT_INDEX_POLICY, DEFAULT_VECTOR_INDEX, partitionCount, type IndexPolicy, type VectorIndexSpec } from "../../src/retrieval/store/index-policy.ts";
+import {
+  DEFAULT_INDEX_POLICY,
+  DEFAULT_VECTOR_INDEX,
+  type IndexPolicy,
+  partitionCount,
+  type VectorIndexSpec,
+} from "../../src/retrieval/store/index-policy.ts";
 import { ExactTopK, recallAtK } from "./exact.ts";
 import { benchSpace, createCollection, populate, TABLE_PREFIX } from "./populate.ts";
-import { maintainProcess, searchProcess, type MaintainProcessResult, type SearchProcessResult } from "./rss.ts";
-import { buildThroughMaintain, describeSpec, dropVectorIndexes, K, measureSearch, type FilterCase } from "./search-latency.ts";
+import { type MaintainProcessResult, maintainProcess, type SearchProcessResult, searchProcess } from "./rss.ts";
+import { buildThroughMaintain, describeSpec, dropVectorIndexes, type FilterCase, K, measureSearch } from "./search-latency.ts";
 import { median } from "./stats.ts";
 import { NearDuplicateGenerator } from "./synthetic.ts";
 
@@ -124,13 +131,22 @@ export async function runScale(plan: ScalePlan): Promise<ScaleResult> {
       populateSeconds += result.seconds;
     };
     const truth = () => exact.map((e) => e.results());
-    const measure = async (label: string, policy: IndexPolicy, extra: Partial<Measured> = {}, queryCount = plan.queries.length): Promise<Measured> => {
+    const measure = async (
+      label: string,
+      policy: IndexPolicy,
+      extra: Partial<Measured> = {},
+      queryCount = plan.queries.length,
+    ): Promise<Measured> => {
       const t = truth();
       const p50: Record<string, number> = {};
       const p95: Record<string, number> = {};
       const recall: Record<string, number> = {};
       for (const [i, filter] of plan.filters.entries()) {
-        const run = await measureSearch(dir, COLLECTION, DIMENSION, plan.queries.slice(0, queryCount), { policy, filter: filter.filter, warmup: queryCount < 10 ? 1 : 3 });
+        const run = await measureSearch(dir, COLLECTION, DIMENSION, plan.queries.slice(0, queryCount), {
+          policy,
+          filter: filter.filter,
+          warmup: queryCount < 10 ? 1 : 3,
+        });
         p50[filter.label] = run.p50;
         p95[filter.label] = run.p95;
         recall[filter.label] = recallAtK(run.rows, t[i]!.slice(0, queryCount));
@@ -150,11 +166,20 @@ export async function runScale(plan: ScalePlan): Promise<ScaleResult> {
       await grow(plan.rows - half);
       // Fold the new half in with optimize() only (retraining disabled), as the old policy did.
       const noRetrain = await maintainWith(dir, { ...shippedPolicy, retrainGrowth: undefined });
-      const outgrown = await measure(`trained on ${half}, ${plan.rows - half} folded in by optimize()`, shippedPolicy, { buildSeconds: noRetrain.seconds });
+      const outgrown = await measure(`trained on ${half}, ${plan.rows - half} folded in by optimize()`, shippedPolicy, {
+        buildSeconds: noRetrain.seconds,
+      });
       const retrain = await maintainWith(dir, shippedPolicy);
       if (retrain.outcome !== "indexed") throw new Error(`expected maintain() to retrain at ${rows} rows, got ${retrain.outcome}`);
       const retrained = await measure(`retrained on ${plan.rows} by maintain()`, shippedPolicy, { buildSeconds: retrain.seconds });
-      growth = { trainedRows: half, trainSeconds: trained.seconds, optimizeSeconds: noRetrain.seconds, outgrown, retrainSeconds: retrain.seconds, retrained };
+      growth = {
+        trainedRows: half,
+        trainSeconds: trained.seconds,
+        optimizeSeconds: noRetrain.seconds,
+        outgrown,
+        retrainSeconds: retrain.seconds,
+        retrained,
+      };
     } else {
       log(`  ${plan.rows}: generating rows and exact neighbours`);
       await grow(plan.rows);
@@ -255,4 +280,5 @@ async function withTable<T>(dir: string, work: (table: lancedb.Table) => Promise
 }
 
 const tableStats = (dir: string) => withTable(dir, (table) => table.stats());
-const listVectorIndex = (dir: string) => withTable(dir, async (table) => (await table.listIndices()).find((index) => index.columns.includes("vector")));
+const listVectorIndex = (dir: string) =>
+  withTable(dir, async (table) => (await table.listIndices()).find((index) => index.columns.includes("vector")));

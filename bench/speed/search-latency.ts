@@ -3,9 +3,9 @@
  * without a channel filter, and the ids it returns (for recall against exact search).
  */
 import * as lancedb from "@lancedb/lancedb";
+import type { RowFilter } from "../../src/retrieval/filters.ts";
 import { ImageStore } from "../../src/retrieval/store/image-store.ts";
 import { DEFAULT_INDEX_POLICY, type IndexPolicy, type VectorIndexSpec } from "../../src/retrieval/store/index-policy.ts";
-import type { RowFilter } from "../../src/retrieval/filters.ts";
 import { benchSpace, CHANNELS, channelId, FILTER_CHANNEL, TABLE_PREFIX } from "./populate.ts";
 import { percentile } from "./stats.ts";
 

@@ -8,17 +8,28 @@ import "./quiet.ts";
 import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { BenchContext, BenchSection, SectionResult } from "../lib/section.ts";
-import { DEFAULT_INDEX_POLICY, DEFAULT_VECTOR_INDEX } from "../../src/retrieval/store/index-policy.ts";
 import { DEFAULT_POOLING } from "../../src/retrieval/descriptor.ts";
+import { DEFAULT_INDEX_POLICY, DEFAULT_VECTOR_INDEX } from "../../src/retrieval/store/index-policy.ts";
 import { DESCRIPTOR_LABEL } from "../contenders/registry.ts";
+import type { BenchContext, BenchSection, SectionResult } from "../lib/section.ts";
 import { MODELS_DIR } from "./datasets.ts";
-import { describe, ingestFiles, runIngest, SEED_DEFAULTS, SHIPPED, singleImageLatency, stageCosts, type IngestConfig, type IngestRun, type StageCost } from "./ingest.ts";
-import { pcaStudy, type PcaStudy } from "./pca-study.ts";
-import { realRecall, type RecallCase, type RecallRow } from "./recall.ts";
+import {
+  describe,
+  type IngestConfig,
+  type IngestRun,
+  ingestFiles,
+  runIngest,
+  SEED_DEFAULTS,
+  SHIPPED,
+  type StageCost,
+  singleImageLatency,
+  stageCosts,
+} from "./ingest.ts";
+import { type PcaStudy, pcaStudy } from "./pca-study.ts";
 import { embedRealImages } from "./real-embeddings.ts";
-import { cliIndexRun, lastJson, runChild, type CliIndexResult } from "./rss.ts";
-import { runScale, shippedParams, type Measured, type ScalePlan, type ScaleResult, type SearchParams } from "./scale.ts";
+import { type RecallCase, type RecallRow, realRecall } from "./recall.ts";
+import { type CliIndexResult, cliIndexRun, lastJson, runChild } from "./rss.ts";
+import { type Measured, runScale, type ScalePlan, type ScaleResult, type SearchParams, shippedParams } from "./scale.ts";
 import { describeSpec, FILTERS } from "./search-latency.ts";
 import type { SeedScanResult } from "./seed-scan.ts";
 import { load, median, ms, seconds, table } from "./stats.ts";
@@ -73,12 +84,28 @@ export const speedSection: BenchSection = {
     for (const rows of quick ? [10_000] : [10_000, 100_000, 1_000_000]) {
       for (const dimension of [768, 1280]) {
         const queries = rows >= 1_000_000 ? 3 : rows >= 100_000 ? 10 : 20;
-        seed.push(lastJson<SeedScanResult>(await runChild(process.execPath, ["--import", "tsx", SEED_SCAN, String(rows), String(dimension), String(queries)])));
+        seed.push(
+          lastJson<SeedScanResult>(
+            await runChild(process.execPath, ["--import", "tsx", SEED_SCAN, String(rows), String(dimension), String(queries)]),
+          ),
+        );
       }
     }
 
     const totalSeconds = (performance.now() - started) / 1000;
-    const json = { quick, loadAtStart, loadAtEnd: load(), totalSeconds, ingest: { grid, stages, single, cli }, real: { rows: real.rows.length, queries: real.queries.length, images: real.images, seconds: real.seconds }, recall, pca, scales, seed, policy: DEFAULT_INDEX_POLICY };
+    const json = {
+      quick,
+      loadAtStart,
+      loadAtEnd: load(),
+      totalSeconds,
+      ingest: { grid, stages, single, cli },
+      real: { rows: real.rows.length, queries: real.queries.length, images: real.images, seconds: real.seconds },
+      recall,
+      pca,
+      scales,
+      seed,
+      policy: DEFAULT_INDEX_POLICY,
+    };
     return { markdown: render(json), json };
   },
 };
@@ -100,10 +127,7 @@ async function ingestGrid(files: readonly string[], quick: boolean, log: (line: 
   if (!modelConfigs.some((c) => same(c, SHIPPED))) modelConfigs.push(SHIPPED);
   const pipelineConfigs: IngestConfig[] = quick
     ? []
-    : [
-        ...[8, 16, 64].map((inFlight) => ({ ...SHIPPED, inFlight })),
-        ...[32, 512].map((writeBatch) => ({ ...SHIPPED, writeBatch })),
-      ];
+    : [...[8, 16, 64].map((inFlight) => ({ ...SHIPPED, inFlight })), ...[32, 512].map((writeBatch) => ({ ...SHIPPED, writeBatch }))];
   const runs: IngestRun[] = [];
   const run = async (config: IngestConfig) => {
     const result = await runIngest(config, files);
@@ -165,18 +189,31 @@ function recallCases(): RecallCase[] {
   ];
 }
 
-function scalePlans(quick: boolean, centres: Float32Array[], queries: Float32Array[], novel: number, log: (line: string) => void): ScalePlan[] {
+function scalePlans(
+  quick: boolean,
+  centres: Float32Array[],
+  queries: Float32Array[],
+  novel: number,
+  log: (line: string) => void,
+): ScalePlan[] {
   const shipped = shippedParams();
   const pick = (count: number) => {
     // Half novel images, half museum reposts.
     const half = Math.ceil(count / 2);
-    return [...queries.slice(0, novel).filter((_, i) => i % Math.max(1, Math.floor(novel / half)) === 0).slice(0, half), ...queries.slice(novel).slice(0, count - half)];
+    return [
+      ...queries
+        .slice(0, novel)
+        .filter((_, i) => i % Math.max(1, Math.floor(novel / half)) === 0)
+        .slice(0, half),
+      ...queries.slice(novel).slice(0, count - half),
+    ];
   };
   const grid = (fractions: number[], refine: number[]): SearchParams[] => {
     const out: SearchParams[] = [shipped];
     for (const probeFraction of fractions) {
       for (const refineFactor of refine) {
-        if (!(probeFraction === shipped.probeFraction && refineFactor === shipped.refineFactor)) out.push({ ...shipped, nprobes: 1, probeFraction, refineFactor });
+        if (!(probeFraction === shipped.probeFraction && refineFactor === shipped.refineFactor))
+          out.push({ ...shipped, nprobes: 1, probeFraction, refineFactor });
       }
     }
     return out;
@@ -265,7 +302,16 @@ function render(r: SectionJson): string {
       "other work on the machine slows every number below; the ingest table shows the load and the cores each run actually got.",
     "",
   );
-  out.push(...renderIngest(r), ...renderScale(r), ...renderRecall(r), ...renderMaintenance(r), ...renderSeed(r), ...renderPca(r), ...renderRss(r), ...renderDefaults(r));
+  out.push(
+    ...renderIngest(r),
+    ...renderScale(r),
+    ...renderRecall(r),
+    ...renderMaintenance(r),
+    ...renderSeed(r),
+    ...renderPca(r),
+    ...renderRss(r),
+    ...renderDefaults(r),
+  );
   return out.join("\n");
 }
 
@@ -280,7 +326,7 @@ function renderIngest(r: SectionJson): string[] {
     "",
     `${files} real JPEGs (photo-pool-cc ≤1024 px repeated, museum paintings ≤512 px, flower photos 128 px) through decode → embed → hash → upsert, ` +
       "the `lookalike index` loop (images in flight, results in order, one upsert per write batch). " +
-      "Workers × threads: inference worker threads, each with its own ONNX session and intra-op threads; \"spin\": ORT's spin-waiting pool threads. Median of the runs.",
+      'Workers × threads: inference worker threads, each with its own ONNX session and intra-op threads; "spin": ORT\'s spin-waiting pool threads. Median of the runs.',
     "",
     table(
       ["configuration", "images/s", "runs", "cores used", "load", "vs seed defaults"],
@@ -302,7 +348,12 @@ function renderIngest(r: SectionJson): string[] {
     "",
     table(
       ["stage", "images/s alone", "CPU ms / image", "share of CPU"],
-      r.ingest.stages.map((s) => [s.stage, s.imagesPerSecond.toFixed(0), f2(s.cpuMsPerImage), `${((100 * s.cpuMsPerImage) / totalCpu).toFixed(0)}%`]),
+      r.ingest.stages.map((s) => [
+        s.stage,
+        s.imagesPerSecond.toFixed(0),
+        f2(s.cpuMsPerImage),
+        `${((100 * s.cpuMsPerImage) / totalCpu).toFixed(0)}%`,
+      ]),
     ),
     "",
     `Sum: ${totalCpu.toFixed(1)} CPU ms per image, i.e. at most ~${((os.availableParallelism() * 1000) / totalCpu).toFixed(0)} images/s on ${os.availableParallelism()} fully busy cores ` +
@@ -335,21 +386,27 @@ function renderScale(r: SectionJson): string[] {
   ];
   for (const s of r.scales) {
     out.push(`#### ${size(s.rows)} rows`, "");
-    out.push(`Median cosine of a query's 1st / 10th exact neighbour: ${f3(s.neighbourCosine.first)} / ${f3(s.neighbourCosine.tenth)}. Rows generated and written in ${seconds(s.populateSeconds)} s.`, "");
+    out.push(
+      `Median cosine of a query's 1st / 10th exact neighbour: ${f3(s.neighbourCosine.first)} / ${f3(s.neighbourCosine.tenth)}. Rows generated and written in ${seconds(s.populateSeconds)} s.`,
+      "",
+    );
     const rows: (string | number)[][] = [];
     const add = (m: Measured, build?: number) =>
       rows.push([m.label, build === undefined ? "–" : seconds(build), ...FILTERS.map((f) => cell(m, f.label)), recallCell(m)]);
     add(s.flat);
     for (const v of s.variants) add(v, v.buildSeconds);
     const shippedSpec = describeSpec(DEFAULT_INDEX_POLICY.index ?? DEFAULT_VECTOR_INDEX);
-    for (const [i, m] of s.shipped.entries()) add({ ...m, label: `${shippedSpec}: ${m.label}${i === 0 ? " **(shipped)**" : ""}` }, i === 0 ? s.shippedBuildSeconds : undefined);
+    for (const [i, m] of s.shipped.entries())
+      add({ ...m, label: `${shippedSpec}: ${m.label}${i === 0 ? " **(shipped)**" : ""}` }, i === 0 ? s.shippedBuildSeconds : undefined);
     out.push(table(["search", "build s", ...FILTERS.map((f) => `p50 / p95 ms, ${f.label}`), "recall@10"], rows), "");
     const ours = s.shipped[0]!;
     const flatRatio = s.flat.p50.none! / ours.p50.none!;
     out.push(
       `Shipped vs flat at ${size(s.rows)}: ${flatRatio.toFixed(0)}× faster (p50, no filter).` +
         (s.rows === 100_000 ? ` Target p95 ≤ 50 ms at 100k: ${verdict(Math.max(...FILTERS.map((f) => ours.p95[f.label]!)) <= 50)}.` : "") +
-        (s.rows === 1_000_000 ? ` Target p95 ≤ 150 ms at 1M: ${verdict(Math.max(...FILTERS.map((f) => ours.p95[f.label]!)) <= 150)}.` : "") +
+        (s.rows === 1_000_000
+          ? ` Target p95 ≤ 150 ms at 1M: ${verdict(Math.max(...FILTERS.map((f) => ours.p95[f.label]!)) <= 150)}.`
+          : "") +
         ` Recall ≥ 0.95: ${verdict(Math.min(...FILTERS.map((f) => ours.recall[f.label]!)) >= 0.95)}.`,
       "",
     );
@@ -367,7 +424,18 @@ function renderRecall(r: SectionJson): string[] {
     "",
     table(
       ["index", "partitions", "nprobes", "probed", "refine", "build s", "recall@10", "novel", "repost", "p50 ms"],
-      r.recall.results.map((x) => [x.index, x.partitions, x.nprobes, `${Math.round((100 * x.nprobes) / x.partitions)}%`, x.refineFactor, seconds(x.buildSeconds), f3(x.recall), f3(x.recallNovel), f3(x.recallRepost), ms(x.p50)]),
+      r.recall.results.map((x) => [
+        x.index,
+        x.partitions,
+        x.nprobes,
+        `${Math.round((100 * x.nprobes) / x.partitions)}%`,
+        x.refineFactor,
+        seconds(x.buildSeconds),
+        f3(x.recall),
+        f3(x.recallNovel),
+        f3(x.recallRepost),
+        ms(x.p50),
+      ]),
     ),
     "",
   ];
@@ -381,10 +449,28 @@ function renderMaintenance(r: SectionJson): string[] {
       "Growth: the shipped index trained on half the rows, the other half added, then folded in by `optimize()` alone (the old policy) versus retrained by `maintain()` (retrain once the table has doubled):",
       "",
       table(
-        ["rows", "train on half s", "optimize() s", "p50 / p95 none (outgrown)", "recall (outgrown)", "retrain s", "p50 / p95 none (retrained)", "recall (retrained)"],
+        [
+          "rows",
+          "train on half s",
+          "optimize() s",
+          "p50 / p95 none (outgrown)",
+          "recall (outgrown)",
+          "retrain s",
+          "p50 / p95 none (retrained)",
+          "recall (retrained)",
+        ],
         growthRows.map((s) => {
           const g = s.growth!;
-          return [size(s.rows), seconds(g.trainSeconds), seconds(g.optimizeSeconds), cell(g.outgrown, "none"), recallCell(g.outgrown), seconds(g.retrainSeconds), cell(g.retrained, "none"), recallCell(g.retrained)];
+          return [
+            size(s.rows),
+            seconds(g.trainSeconds),
+            seconds(g.optimizeSeconds),
+            cell(g.outgrown, "none"),
+            recallCell(g.outgrown),
+            seconds(g.retrainSeconds),
+            cell(g.retrained, "none"),
+            recallCell(g.retrained),
+          ];
         }),
       ),
       "",
@@ -394,10 +480,32 @@ function renderMaintenance(r: SectionJson): string[] {
     "New rows written in batches of 50 (as the bot writes one fragment per message), searched before and after `maintain()`:",
     "",
     table(
-      ["rows", "new rows / writes", "fragments before → after", "p50 / p95 unindexed", "recall unindexed", "maintain()", "seconds", "p50 / p95 after", "recall after", "index segments"],
+      [
+        "rows",
+        "new rows / writes",
+        "fragments before → after",
+        "p50 / p95 unindexed",
+        "recall unindexed",
+        "maintain()",
+        "seconds",
+        "p50 / p95 after",
+        "recall after",
+        "index segments",
+      ],
       r.scales.map((s) => {
         const m = s.maintenance;
-        return [size(s.rows), `${m.arriving} / ${m.writes}`, `${m.fragmentsBefore} → ${m.fragmentsAfter}`, cell(m.unindexed, "none"), recallCell(m.unindexed), m.outcome, seconds(m.seconds), cell(m.after, "none"), recallCell(m.after), m.indexSegments ?? "–"];
+        return [
+          size(s.rows),
+          `${m.arriving} / ${m.writes}`,
+          `${m.fragmentsBefore} → ${m.fragmentsAfter}`,
+          cell(m.unindexed, "none"),
+          recallCell(m.unindexed),
+          m.outcome,
+          seconds(m.seconds),
+          cell(m.after, "none"),
+          recallCell(m.after),
+          m.indexSegments ?? "–",
+        ];
       }),
     ),
     "",
@@ -417,14 +525,24 @@ function renderSeed(r: SectionJson): string[] {
       ["rows", "dim", "seed p50 ms", "seed p95 ms", "seed RSS MiB", "ours p50 ms (shipped, no filter)", "ours faster by (p50)"],
       r.seed.map((s) => {
         const o = ours(s.rows);
-        return [size(s.rows), s.dimension, ms(s.p50), ms(s.p95), s.maxRssMiB.toFixed(0), o ? ms(o.p50.none!) : "–", o ? `${(s.p50 / o.p50.none!).toFixed(0)}×` : "–"];
+        return [
+          size(s.rows),
+          s.dimension,
+          ms(s.p50),
+          ms(s.p95),
+          s.maxRssMiB.toFixed(0),
+          o ? ms(o.p50.none!) : "–",
+          o ? `${(s.p50 / o.p50.none!).toFixed(0)}×` : "–",
+        ];
       }),
     ),
     "",
     (() => {
       const s = r.seed.find((x) => x.rows === 100_000 && x.dimension === 768);
       const o = ours(100_000);
-      return s && o ? `Target ≥ 20× faster at 100k (vs the seed's 768-d scan): ${(s.p50 / o.p50.none!).toFixed(0)}× ${verdict(s.p50 / o.p50.none! >= 20)}.` : "";
+      return s && o
+        ? `Target ≥ 20× faster at 100k (vs the seed's 768-d scan): ${(s.p50 / o.p50.none!).toFixed(0)}× ${verdict(s.p50 / o.p50.none! >= 20)}.`
+        : "";
     })(),
     "",
   ];
@@ -447,9 +565,16 @@ function renderPca(r: SectionJson): string[] {
 
 function renderRss(r: SectionJson): string[] {
   const big = r.scales.find((s) => s.searchProcess);
-  const rows: (string | number)[][] = [[`indexing run (\`lookalike index\`, ${r.ingest.cli.indexed} images)`, r.ingest.cli.peakMiB?.toFixed(0) ?? "?"]];
-  if (big?.build) rows.push([`index build at ${size(big.rows)} rows (\`maintain()\`, ${seconds(big.build.seconds)} s)`, big.build.maxRssMiB.toFixed(0)]);
-  if (big?.searchProcess) rows.push([`search process on ${size(big.searchProcess.rows)} rows (20 searches, with and without filter; p50 ${ms(big.searchProcess.p50)} ms)`, big.searchProcess.maxRssMiB.toFixed(0)]);
+  const rows: (string | number)[][] = [
+    [`indexing run (\`lookalike index\`, ${r.ingest.cli.indexed} images)`, r.ingest.cli.peakMiB?.toFixed(0) ?? "?"],
+  ];
+  if (big?.build)
+    rows.push([`index build at ${size(big.rows)} rows (\`maintain()\`, ${seconds(big.build.seconds)} s)`, big.build.maxRssMiB.toFixed(0)]);
+  if (big?.searchProcess)
+    rows.push([
+      `search process on ${size(big.searchProcess.rows)} rows (20 searches, with and without filter; p50 ${ms(big.searchProcess.p50)} ms)`,
+      big.searchProcess.maxRssMiB.toFixed(0),
+    ]);
   const seed = [...r.seed].sort((a, b) => b.rows - a.rows)[0];
   if (seed) rows.push([`seed scan holding ${size(seed.rows)} × ${seed.dimension}-d in JS`, seed.maxRssMiB.toFixed(0)]);
   return ["### Peak memory (child processes)", "", table(["process", "peak RSS MiB"], rows), ""];
@@ -476,7 +601,9 @@ function renderDefaults(r: SectionJson): string[] {
       `are within the run-to-run spread of the shipped configuration (${Number.isFinite(spread) ? `${spread.toFixed(0)}% between its runs` : "one run"}), and so is a single image ` +
       `(${ms(r.ingest.single.shipped)} ms shipped, ${ms(r.ingest.single.pool)} ms with the pool); their order changes from run to run with the load (bench/speed/NOTES.md), ` +
       "so the single two-threaded session stays, and `workers` remains an option for machines where the pool wins. " +
-      (best && !same(best.config, SHIPPED) ? `Fastest median in this run: ${describe(best.config)}, ${best.imagesPerSecond.toFixed(1)} images/s. ` : "It is also the fastest median in this run. ") +
+      (best && !same(best.config, SHIPPED)
+        ? `Fastest median in this run: ${describe(best.config)}, ${best.imagesPerSecond.toFixed(1)} images/s. `
+        : "It is also the fastest median in this run. ") +
       `**CLI** (\`src/cli/index-command.ts\`): ${SHIPPED.inFlight} images in flight and ${SHIPPED.writeBatch} rows per write stay; the in-flight and write-batch rows above move throughput by no more than that spread.`,
     "",
     `**Index** (\`src/retrieval/store.ts\`, \`DEFAULT_INDEX_POLICY\`): ${describeSpec(policy.index ?? DEFAULT_VECTOR_INDEX)}, √rows partitions, built by \`maintain()\` from ${policy.minRowsForIndex} rows ` +

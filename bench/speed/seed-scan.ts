@@ -9,8 +9,8 @@
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { percentile } from "./stats.ts";
 import { seededRandom } from "../lib/random.ts";
+import { percentile } from "./stats.ts";
 
 export interface SeedScanResult {
   readonly rows: number;

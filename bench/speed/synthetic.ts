@@ -7,7 +7,6 @@
 
 import { seededRandom } from "../lib/random.ts";
 
-
 /** Standard normal samples (Box–Muller, both values used). */
 export function gaussian(random: () => number): () => number {
   let spare: number | undefined;

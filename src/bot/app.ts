@@ -5,7 +5,7 @@
  * the bot through `startBot`; everything is wired here and only here, and only those entry points
  * import this module.
  */
-import { Events, Status, type Client } from "discord.js";
+import { type Client, Events, Status } from "discord.js";
 import type { Logger } from "pino";
 import { commandRegistry } from "../commands/registry.ts";
 import { LookalikeEngine } from "../retrieval/engine.ts";
@@ -20,13 +20,13 @@ import { registerEvents } from "./events/register.ts";
 import { GuildStateStore } from "./guild-state.ts";
 import { createLogger } from "./logger.ts";
 import { attachmentRef, imagesInMessage } from "./message-images.ts";
-import { healthReport, startMetricsServer } from "./metrics-server.ts";
 import { BotMetrics } from "./metrics.ts";
+import { healthReport, startMetricsServer } from "./metrics-server.ts";
 import { askerOf } from "./permissions.ts";
-import { BackfillService } from "./services/backfill.ts";
 import { InteractionProgressSink } from "./services/backfill/interaction-sink.ts";
 import { renderProgress } from "./services/backfill/progress.ts";
 import { canRead } from "./services/backfill/targets.ts";
+import { BackfillService } from "./services/backfill.ts";
 import { ChannelSync } from "./services/channel-sync.ts";
 import { GuildIndex } from "./services/guild-index.ts";
 import { ImagePipeline } from "./services/image-pipeline.ts";
@@ -73,8 +73,7 @@ export async function startBot(config: BotConfig & { token: string }, logger: Lo
     modelsDir: config.modelsDir,
     modelId: config.modelId,
     limits: { maxBytes: config.maxImageBytes },
-    onDownloadProgress: ({ receivedBytes, totalBytes }) =>
-      logger.info({ receivedBytes, totalBytes }, "downloading the model"),
+    onDownloadProgress: ({ receivedBytes, totalBytes }) => logger.info({ receivedBytes, totalBytes }, "downloading the model"),
     onModelBatch: (seconds, images) => metrics.observeModel(seconds, images),
   });
   client = createClient(config);
@@ -146,7 +145,8 @@ function commandServices({ config, logger, engine, pipeline, index, state, backf
         const me = channel.guild.members.me;
         return me !== null && canRead(channel, me);
       },
-      start: (interaction, channelIds) => backfill.start(interaction.guild, channelIds, new InteractionProgressSink(interaction, logger)).report(),
+      start: (interaction, channelIds) =>
+        backfill.start(interaction.guild, channelIds, new InteractionProgressSink(interaction, logger)).report(),
       describe: (report) => renderProgress(report),
     },
     repostSettings: {

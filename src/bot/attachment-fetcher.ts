@@ -112,8 +112,7 @@ export class AttachmentFetcher {
 
   private async readCapped(response: Response, url: string): Promise<Buffer> {
     const { maxBytes } = this.options;
-    const tooLarge = () =>
-      new LookalikeError("too_large", `The image is larger than ${Math.round(maxBytes / 1024 / 1024)} MiB.`, { url });
+    const tooLarge = () => new LookalikeError("too_large", `The image is larger than ${Math.round(maxBytes / 1024 / 1024)} MiB.`, { url });
     const declared = Number(response.headers.get("content-length"));
     if (declared > maxBytes) {
       await response.body?.cancel();

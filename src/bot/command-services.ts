@@ -27,11 +27,11 @@ export { defaultMemberPermissions, type PermissionName, type Requirement } from 
 export { UserFacingError } from "./errors.ts";
 export { REPOST_ACTIONS, type RepostAction, type RepostSettings } from "./guild-state.ts";
 export type { ImageRef } from "./message-images.ts";
-export type { BackfillReport, BackfillStatus } from "./services/backfill.ts";
+export { SENSITIVITIES, type Sensitivity } from "./sensitivity.ts";
 export { INDEXED_CHANNEL_TYPES } from "./services/backfill/targets.ts";
+export type { BackfillReport, BackfillStatus } from "./services/backfill.ts";
 /** The "Not a repost" button's custom id: written by the repost alert, read by the button's handler. */
 export { NOT_A_REPOST_PREFIX, parseNotARepostCustomId } from "./services/repost-alerts.ts";
-export { SENSITIVITIES, type Sensitivity } from "./sensitivity.ts";
 export type { SimilarReply } from "./similar-reply.ts";
 
 // ---------------------------------------------------------------------------------------------

@@ -28,7 +28,10 @@ function normaliseHost(entry: string): string | null {
 function hostList(defaults: readonly string[]) {
   return optionalString.transform((value, ctx): readonly string[] => {
     if (value === undefined) return defaults;
-    const entries = value.split(",").map((entry) => entry.trim()).filter(Boolean);
+    const entries = value
+      .split(",")
+      .map((entry) => entry.trim())
+      .filter(Boolean);
     const hosts = entries.map(normaliseHost);
     const bad = entries.filter((_, index) => hosts[index] === null);
     if (bad.length === 0) return hosts as string[];
@@ -42,9 +45,19 @@ const schema = z.object({
   /** REST base URL (Discord's own by default); a proxy or a local fake Discord in tests. */
   DISCORD_API_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
   /** For `npm run deploy-commands`: the application to register commands for. */
-  DISCORD_APPLICATION_ID: optionalString.pipe(z.string().regex(/^\d{1,20}$/, "a Discord application ID (digits)").optional()),
+  DISCORD_APPLICATION_ID: optionalString.pipe(
+    z
+      .string()
+      .regex(/^\d{1,20}$/, "a Discord application ID (digits)")
+      .optional(),
+  ),
   /** For `npm run deploy-commands`: register in one server (instant, for development) instead of globally. */
-  DISCORD_DEV_GUILD_ID: optionalString.pipe(z.string().regex(/^\d{1,20}$/, "a Discord server ID (digits)").optional()),
+  DISCORD_DEV_GUILD_ID: optionalString.pipe(
+    z
+      .string()
+      .regex(/^\d{1,20}$/, "a Discord server ID (digits)")
+      .optional(),
+  ),
   /** Hosts of Discord's external-media proxy, which serves the images of unfurled links; a self-hosted proxy or a test server. */
   DISCORD_EXTERNAL_MEDIA_HOSTS: hostList(DISCORD_EXTERNAL_PROXY_HOSTS),
   LOOKALIKE_DATA_DIR: z.string().default("data"),
@@ -56,7 +69,9 @@ const schema = z.object({
   /** Images waiting for the model before new live work is refused (backpressure). */
   LOOKALIKE_QUEUE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(1000),
   /** Serve Prometheus metrics and /healthz on this port (off when unset). */
-  LOOKALIKE_METRICS_PORT: optionalString.pipe(z.string().regex(/^\d+$/, "a port number").transform(Number).pipe(z.number().int().min(1).max(65_535)).optional()),
+  LOOKALIKE_METRICS_PORT: optionalString.pipe(
+    z.string().regex(/^\d+$/, "a port number").transform(Number).pipe(z.number().int().min(1).max(65_535)).optional(),
+  ),
 });
 
 export interface BotConfig {

@@ -3,7 +3,7 @@
  * anything unexpected becomes a generic apology, and `reportToUser` logs it before saying so.
  */
 import type { Logger } from "pino";
-import { LookalikeError, type ErrorCode } from "../retrieval/errors.ts";
+import { type ErrorCode, LookalikeError } from "../retrieval/errors.ts";
 import type { BotMetrics } from "./metrics.ts";
 import { QueueFullError } from "./work-queue.ts";
 
@@ -39,7 +39,8 @@ export function userMessage(error: unknown): { text: string; expected: boolean }
     const known = MESSAGES[error.code];
     // A library message may name a download link; prefer the generic sentence where one exists.
     if (known) return { text: known, expected: true };
-    if (error.code === "model_mismatch") return { text: "This server's index was built with another model; a moderator needs to re-index.", expected: false };
+    if (error.code === "model_mismatch")
+      return { text: "This server's index was built with another model; a moderator needs to re-index.", expected: false };
   }
   return { text: "Something went wrong on my side.", expected: false };
 }

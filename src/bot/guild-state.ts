@@ -101,7 +101,10 @@ export class GuildStateStore {
       this.cache.set(guildId, valid);
       result = valid;
     });
-    this.writes.set(guildId, next.catch(() => undefined));
+    this.writes.set(
+      guildId,
+      next.catch(() => undefined),
+    );
     await next;
     return result;
   }

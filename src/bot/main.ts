@@ -11,7 +11,7 @@ async function main(): Promise<number> {
   if (!config.token) {
     process.stderr.write(
       "DISCORD_TOKEN is not set, so the bot is not started. To run it, create a bot in the Discord developer\n" +
-        "portal and start it with DISCORD_TOKEN=... npm start (README.md, \"Running the bot\").\n" +
+        'portal and start it with DISCORD_TOKEN=... npm start (README.md, "Running the bot").\n' +
         "Meanwhile, here is the offline demo of what it does:\n\n",
     );
     const { runDemo } = await import("../demo.ts");

@@ -63,7 +63,11 @@ export async function startMetricsServer({ port, host = "0.0.0.0", metrics, heal
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
       const reason = LISTEN_ERRORS[error.code ?? ""] ?? error.message;
-      reject(new Error(`Cannot serve metrics on ${host}:${port}: ${reason}. Choose another port with ${METRICS_PORT_SETTING}.`, { cause: error }));
+      reject(
+        new Error(`Cannot serve metrics on ${host}:${port}: ${reason}. Choose another port with ${METRICS_PORT_SETTING}.`, {
+          cause: error,
+        }),
+      );
     };
     server.once("error", onError);
     server.listen(port, host, () => {

@@ -11,8 +11,9 @@
  * default process metrics, which start an event-loop-delay monitor and a GC observer that run until
  * the process exits, are registered only by `enableProcessMetrics()` (the metrics server calls it).
  */
+
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { REPOST_ACTIONS, type RepostAction } from "./guild-state.ts";
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 export const METRIC_PREFIX = "lookalike_";
 

@@ -7,7 +7,7 @@
  * guild or the member is not cached (a partial gateway, a REST proxy that drops events), that
  * channel is all that counts: too little is shown rather than too much.
  */
-import { ChannelType, PermissionFlagsBits, type BaseInteraction, type Guild, type GuildBasedChannel, type GuildMember } from "discord.js";
+import { type BaseInteraction, ChannelType, type Guild, type GuildBasedChannel, type GuildMember, PermissionFlagsBits } from "discord.js";
 
 export interface Asker {
   readonly guild: Guild | null;

@@ -122,7 +122,10 @@ export function alertFor(imageId: string, verdict: Pick<RepostVerdict, "verdict"
 
 /** One alert per message: the finding with the highest score speaks for the rest (null if none). */
 export function strongestFinding(findings: readonly RepostFinding[]): RepostFinding | null {
-  return findings.reduce<RepostFinding | null>((best, finding) => (best && best.original.score >= finding.original.score ? best : finding), null);
+  return findings.reduce<RepostFinding | null>(
+    (best, finding) => (best && best.original.score >= finding.original.score ? best : finding),
+    null,
+  );
 }
 
 /** How the alert is delivered: the log action without a log channel falls back to a reply. */

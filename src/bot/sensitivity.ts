@@ -2,7 +2,7 @@
  * The server setting's named levels (`/repost settings sensitivity`) are the engine's calibrated
  * operating points: their names and order come from SENSITIVITY_LEVELS and nowhere else.
  */
-import { SENSITIVITY_LEVELS, type RepostCalibration, type Sensitivity } from "../retrieval/thresholds.ts";
+import { type RepostCalibration, SENSITIVITY_LEVELS, type Sensitivity } from "../retrieval/thresholds.ts";
 
 export type { Sensitivity } from "../retrieval/thresholds.ts";
 

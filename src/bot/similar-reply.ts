@@ -2,19 +2,13 @@
  * Shared by `/similar` and "Find similar images": search this server's index as the asking member
  * may see it, then build the reply (a contact sheet of the matches and an embed listing them).
  */
-import {
-  AttachmentBuilder,
-  EmbedBuilder,
-  time,
-  TimestampStyles,
-  userMention,
-} from "discord.js";
+import { AttachmentBuilder, EmbedBuilder, TimestampStyles, time, userMention } from "discord.js";
 import type { AnalyzedImage, LookalikeEngine } from "../retrieval/engine.ts";
 import type { RowFilter } from "../retrieval/filters.ts";
 import type { Match } from "../retrieval/store/schema.ts";
 import { contactSheet } from "./contact-sheet.ts";
 import { jumpLink } from "./jump-link.ts";
-import { baseChannelId, visibleChannelIds, type Asker } from "./permissions.ts";
+import { type Asker, baseChannelId, visibleChannelIds } from "./permissions.ts";
 
 export interface SimilarQuery extends Asker {
   readonly guildId: string;
@@ -55,7 +49,10 @@ export async function buildSimilarReply(engine: LookalikeEngine, query: SimilarQ
       file: null,
     };
   }
-  const stored = await table.get(matches.map((m) => m.id), true);
+  const stored = await table.get(
+    matches.map((m) => m.id),
+    true,
+  );
   const sheet = await contactSheet(
     matches.map((match) => ({
       thumbnail: stored.get(match.id)?.thumbnail ?? null,

@@ -43,7 +43,10 @@ export interface Deletions {
   hasChannel(id: string): boolean;
 }
 
-export function isDeleted(deletions: Deletions, row: { messageId?: string | null; channelId?: string | null; parentId?: string | null }): boolean {
+export function isDeleted(
+  deletions: Deletions,
+  row: { messageId?: string | null; channelId?: string | null; parentId?: string | null },
+): boolean {
   return (
     (row.messageId != null && deletions.hasMessage(row.messageId)) ||
     (row.channelId != null && deletions.hasChannel(row.channelId)) ||

@@ -1,5 +1,5 @@
 /** Expands the CLI's path arguments into image files, keeping ids exactly as the user spelled them. */
-import { readFile, readdir, stat } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 
 const IMAGE_EXTENSIONS = new Set([".jpg", ".jpeg", ".jfif", ".png", ".webp", ".gif", ".avif", ".tif", ".tiff", ".bmp"]);

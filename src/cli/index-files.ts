@@ -32,10 +32,11 @@ export async function runIndex(engine: LookalikeEngine, options: CliOptions, io:
   await mapOrdered(
     todo,
     IN_FLIGHT,
-    (file) => engine.analyze(file, { thumbnail: false }).then(
-      (image) => ({ image }),
-      (error: unknown) => ({ error }),
-    ),
+    (file) =>
+      engine.analyze(file, { thumbnail: false }).then(
+        (image) => ({ image }),
+        (error: unknown) => ({ error }),
+      ),
     async (result, file, index) => {
       if ("error" in result) {
         skipped++;
@@ -56,9 +57,16 @@ export async function runIndex(engine: LookalikeEngine, options: CliOptions, io:
 
   const seconds = (Date.now() - started) / 1000;
   const rate = seconds > 0 ? indexed / seconds : 0;
-  const summary = { indexed, skipped, alreadyIndexed: already, seconds: Number(seconds.toFixed(2)), imagesPerSecond: Number(rate.toFixed(1)) };
+  const summary = {
+    indexed,
+    skipped,
+    alreadyIndexed: already,
+    seconds: Number(seconds.toFixed(2)),
+    imagesPerSecond: Number(rate.toFixed(1)),
+  };
   if (options.json) io.out(JSON.stringify(summary));
-  else io.out(`indexed ${indexed}, skipped ${skipped}, already indexed ${already}, ${summary.seconds} s, ${summary.imagesPerSecond} images/s`);
+  else
+    io.out(`indexed ${indexed}, skipped ${skipped}, already indexed ${already}, ${summary.seconds} s, ${summary.imagesPerSecond} images/s`);
 }
 
 async function notYetIndexed(files: string[], get: (ids: string[]) => Promise<Map<string, unknown>>): Promise<string[]> {

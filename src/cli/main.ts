@@ -6,9 +6,9 @@ import { LookalikeEngine, vectorSpace } from "../retrieval/engine.ts";
 import { LookalikeError } from "../retrieval/errors.ts";
 import { ImageStore } from "../retrieval/store/image-store.ts";
 import { runIndex } from "./index-files.ts";
-import { parseCli, type CliOptions } from "./options.ts";
+import { type CliOptions, parseCli } from "./options.ts";
 import { runCheck, runSearch } from "./query-commands.ts";
-import { processOutput, type Output } from "./report.ts";
+import { type Output, processOutput } from "./report.ts";
 import { USAGE, UsageError } from "./usage.ts";
 
 export async function main(argv: readonly string[], io: Output = processOutput): Promise<number> {
@@ -41,7 +41,9 @@ async function run(options: CliOptions, io: Output): Promise<void> {
       } else {
         for (const { name, rows, space } of await store.summary()) {
           const line = { collection: name, rows, model: space.model, descriptor: space.descriptor, dimension: space.dimension };
-          io.out(options.json ? JSON.stringify(line) : `${name}: ${rows} images (${space.model}, ${space.descriptor}, ${space.dimension}-d)`);
+          io.out(
+            options.json ? JSON.stringify(line) : `${name}: ${rows} images (${space.model}, ${space.descriptor}, ${space.dimension}-d)`,
+          );
         }
       }
     } finally {

@@ -62,9 +62,12 @@ export async function parseCli(argv: readonly string[]): Promise<ParsedArgs> {
   if (values.help || command === "help" || command === undefined) return { help: true };
   if (!COMMANDS.includes(command as Command)) throw new UsageError(`Unknown command "${command}".`);
   if (!values.db) throw new UsageError(`${command} needs --db DIR (the database folder).`);
-  for (const list of values.from ?? []) paths.push(...(await readPathList(list).catch((error: Error) => {
-    throw new UsageError(`Cannot read --from ${list}: ${error.message}`);
-  })));
+  for (const list of values.from ?? [])
+    paths.push(
+      ...(await readPathList(list).catch((error: Error) => {
+        throw new UsageError(`Cannot read --from ${list}: ${error.message}`);
+      })),
+    );
   const needsPaths = command === "index" || command === "search" || command === "check";
   if (needsPaths && paths.length === 0) throw new UsageError(`${command} needs at least one path (or --from FILE).`);
   let pooling: PoolingName | undefined;

@@ -1,12 +1,12 @@
 /** `lookalike search` and `lookalike check`: one result line per query image, in input order. */
-import type { AnalyzeOptions, AnalyzedImage, LookalikeEngine } from "../retrieval/engine.ts";
+import type { AnalyzedImage, AnalyzeOptions, LookalikeEngine } from "../retrieval/engine.ts";
 import type { RepostVerdict } from "../retrieval/reposts.ts";
 import type { Match } from "../retrieval/store/schema.ts";
 import { mapOrdered } from "./concurrency.ts";
 import { expandPaths } from "./files.ts";
 import type { CliOptions } from "./options.ts";
 import { ProgressBar } from "./progress.ts";
-import { errorPayload, round, type Output } from "./report.ts";
+import { errorPayload, type Output, round } from "./report.ts";
 
 const IN_FLIGHT = 16;
 

@@ -10,9 +10,9 @@ import {
   channelMention,
   InteractionContextType,
   MessageFlags,
-  time,
-  TimestampStyles,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
+  TimestampStyles,
+  time,
 } from "discord.js";
 import {
   type BackfillControl,
@@ -39,12 +39,30 @@ const data = {
       name: "channel",
       description: "Index one channel's history and its public threads",
       options: [
-        { type: ApplicationCommandOptionType.Channel, name: "channel", description: "The channel to index", required: true, channel_types: [...INDEXED_CHANNEL_TYPES] },
+        {
+          type: ApplicationCommandOptionType.Channel,
+          name: "channel",
+          description: "The channel to index",
+          required: true,
+          channel_types: [...INDEXED_CHANNEL_TYPES],
+        },
       ],
     },
-    { type: ApplicationCommandOptionType.Subcommand, name: "server", description: "Index every channel I can read, and their public threads" },
-    { type: ApplicationCommandOptionType.Subcommand, name: "status", description: "Progress of the running backfill, or how the last one ended" },
-    { type: ApplicationCommandOptionType.Subcommand, name: "cancel", description: "Stop the running backfill (the next /index continues it)" },
+    {
+      type: ApplicationCommandOptionType.Subcommand,
+      name: "server",
+      description: "Index every channel I can read, and their public threads",
+    },
+    {
+      type: ApplicationCommandOptionType.Subcommand,
+      name: "status",
+      description: "Progress of the running backfill, or how the last one ended",
+    },
+    {
+      type: ApplicationCommandOptionType.Subcommand,
+      name: "cancel",
+      description: "Stop the running backfill (the next /index continues it)",
+    },
   ],
 } as const satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
 
@@ -96,7 +114,8 @@ export const indexHistory: SlashCommand = { data, requires, execute: bySubcomman
 function renderStatus(status: BackfillStatus, backfill: BackfillControl): string {
   if (status.running) return backfill.describe(status.report);
   const { lastStartedAt, lastFinishedAt, channels, imagesInIndex } = status;
-  if (!lastStartedAt) return `No backfill has run in this server yet. Images in the index: ${imagesInIndex}. Start one with \`/index server\`.`;
+  if (!lastStartedAt)
+    return `No backfill has run in this server yet. Images in the index: ${imagesInIndex}. Start one with \`/index server\`.`;
   const when = (date: Date) => time(date, TimestampStyles.RelativeTime);
   const finished = lastFinishedAt && lastFinishedAt >= lastStartedAt;
   const unfinished = channels.filter(({ checkpoint }) => !checkpoint.done).length;

@@ -6,9 +6,9 @@ import {
   EmbedBuilder,
   InteractionContextType,
   MessageFlags,
-  time,
-  TimestampStyles,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
+  TimestampStyles,
+  time,
 } from "discord.js";
 import type { ServerStats, SlashCommand } from "../bot/command-services.ts";
 import { bySubcommand, type SubcommandHandler, type SubcommandName } from "./options.ts";
@@ -20,7 +20,11 @@ const data = {
   contexts: [InteractionContextType.Guild],
   integration_types: [ApplicationIntegrationType.GuildInstall],
   options: [
-    { type: ApplicationCommandOptionType.Subcommand, name: "forget-me", description: "Remove all your images from this server's index and stop indexing them" },
+    {
+      type: ApplicationCommandOptionType.Subcommand,
+      name: "forget-me",
+      description: "Remove all your images from this server's index and stop indexing them",
+    },
     { type: ApplicationCommandOptionType.Subcommand, name: "remember-me", description: "Index your images again from now on" },
     { type: ApplicationCommandOptionType.Subcommand, name: "stats", description: "Images indexed, channels covered, last backfill, queue" },
   ],

@@ -3,9 +3,16 @@
  * never flagged again, and the alert goes away.
  */
 import { type ButtonInteraction, MessageFlags } from "discord.js";
-import { type ButtonHandler, type InGuild, NOT_A_REPOST_PREFIX, parseNotARepostCustomId, UserFacingError } from "../bot/command-services.ts";
+import {
+  type ButtonHandler,
+  type InGuild,
+  NOT_A_REPOST_PREFIX,
+  parseNotARepostCustomId,
+  UserFacingError,
+} from "../bot/command-services.ts";
 
-const isPoster = (interaction: ButtonInteraction<InGuild>) => parseNotARepostCustomId(interaction.customId)?.posterId === interaction.user.id;
+const isPoster = (interaction: ButtonInteraction<InGuild>) =>
+  parseNotARepostCustomId(interaction.customId)?.posterId === interaction.user.id;
 
 export const notARepost: ButtonHandler = {
   prefix: NOT_A_REPOST_PREFIX,

@@ -12,7 +12,11 @@ export function choicesOf<T extends string>(values: readonly T[], labels: Readon
 }
 
 /** A string option's value as one of the `values` its choices were built from; null when not given. */
-export function getChoice<T extends string>(interaction: ChatInputCommandInteraction<InGuild>, name: string, values: readonly T[]): T | null {
+export function getChoice<T extends string>(
+  interaction: ChatInputCommandInteraction<InGuild>,
+  name: string,
+  values: readonly T[],
+): T | null {
   const given = interaction.options.getString(name);
   if (given === null) return null;
   const value = values.find((candidate) => candidate === given);

@@ -57,16 +57,37 @@ const data = {
           description: "What to do about a repost",
           choices: choicesOf(REPOST_ACTIONS, ACTION_LABELS),
         },
-        { type: ApplicationCommandOptionType.Channel, name: "log_channel", description: "Where the log action posts", channel_types: [ChannelType.GuildText] },
+        {
+          type: ApplicationCommandOptionType.Channel,
+          name: "log_channel",
+          description: "Where the log action posts",
+          channel_types: [ChannelType.GuildText],
+        },
         {
           type: ApplicationCommandOptionType.String,
           name: "sensitivity",
           description: "How alike two images must be",
           choices: choicesOf(SENSITIVITIES, SENSITIVITY_LABELS),
         },
-        { type: ApplicationCommandOptionType.Channel, name: "ignore_channel", description: "Stop checking this channel", channel_types: [...INDEXED_CHANNEL_TYPES] },
-        { type: ApplicationCommandOptionType.Channel, name: "unignore_channel", description: "Check this channel again", channel_types: [...INDEXED_CHANNEL_TYPES] },
-        { type: ApplicationCommandOptionType.Integer, name: "lookback_days", description: "Only earlier posts this recent count (0 = all)", min_value: 0, max_value: 3650 },
+        {
+          type: ApplicationCommandOptionType.Channel,
+          name: "ignore_channel",
+          description: "Stop checking this channel",
+          channel_types: [...INDEXED_CHANNEL_TYPES],
+        },
+        {
+          type: ApplicationCommandOptionType.Channel,
+          name: "unignore_channel",
+          description: "Check this channel again",
+          channel_types: [...INDEXED_CHANNEL_TYPES],
+        },
+        {
+          type: ApplicationCommandOptionType.Integer,
+          name: "lookback_days",
+          description: "Only earlier posts this recent count (0 = all)",
+          min_value: 0,
+          max_value: 3650,
+        },
         {
           type: ApplicationCommandOptionType.Integer,
           name: "same_author_hours",
@@ -83,11 +104,21 @@ function describe(settings: RepostSettings): EmbedBuilder {
   const ignored = settings.ignoredChannelIds.map(channelMention).join(", ") || "none";
   return new EmbedBuilder().setTitle("Repost detection").addFields(
     { name: "Enabled", value: settings.enabled ? "yes" : "no", inline: true },
-    { name: "Action", value: settings.action + (settings.action === "log" ? ` → ${settings.logChannelId ? channelMention(settings.logChannelId) : "(no channel set)"}` : ""), inline: true },
+    {
+      name: "Action",
+      value:
+        settings.action +
+        (settings.action === "log" ? ` → ${settings.logChannelId ? channelMention(settings.logChannelId) : "(no channel set)"}` : ""),
+      inline: true,
+    },
     { name: "Sensitivity", value: settings.sensitivity, inline: true },
     { name: "Ignored channels", value: ignored, inline: false },
     { name: "Look back", value: settings.lookbackDays === 0 ? "all history" : `${settings.lookbackDays} days`, inline: true },
-    { name: "Same-author window", value: settings.sameAuthorWindowHours === 0 ? "off" : `${settings.sameAuthorWindowHours} h`, inline: true },
+    {
+      name: "Same-author window",
+      value: settings.sameAuthorWindowHours === 0 ? "off" : `${settings.sameAuthorWindowHours} h`,
+      inline: true,
+    },
   );
 }
 

@@ -21,7 +21,13 @@ const data = {
   integration_types: [ApplicationIntegrationType.GuildInstall],
   options: [
     { type: ApplicationCommandOptionType.Attachment, name: "image", description: "The image to look for", required: true },
-    { type: ApplicationCommandOptionType.Integer, name: "count", description: "How many matches (1–10, default 5)", min_value: 1, max_value: 10 },
+    {
+      type: ApplicationCommandOptionType.Integer,
+      name: "count",
+      description: "How many matches (1–10, default 5)",
+      min_value: 1,
+      max_value: 10,
+    },
     {
       type: ApplicationCommandOptionType.String,
       name: "scope",

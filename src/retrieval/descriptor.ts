@@ -2,8 +2,9 @@
  * A descriptor turns a conv feature map into the vector that is stored and compared. Its name is
  * recorded with each collection, because vectors from different descriptors cannot be compared.
  */
-import { pool, type FeatureMap, type PoolingName, POOLING_NAMES } from "./pooling.ts";
+
 import { LookalikeError } from "./errors.ts";
+import { type FeatureMap, POOLING_NAMES, type PoolingName, pool } from "./pooling.ts";
 
 export interface Descriptor {
   readonly name: string;

@@ -4,10 +4,10 @@
  * per-message calls and the CLI's bulk calls both keep the model busy while the next images decode.
  */
 import os from "node:os";
-import { LookalikeError, throwIfAborted } from "./errors.ts";
 import { InferenceWorker } from "./embedder/inference-worker.ts";
-import { writeModelInput, type DecodedImage } from "./image.ts";
-import { ensureModelFile, type EnsureModelOptions, type ModelDescription, type ResizeMode } from "./models.ts";
+import { LookalikeError, throwIfAborted } from "./errors.ts";
+import { type DecodedImage, writeModelInput } from "./image.ts";
+import { type EnsureModelOptions, ensureModelFile, type ModelDescription, type ResizeMode } from "./models.ts";
 import type { FeatureMap } from "./pooling.ts";
 
 /**
@@ -116,9 +116,7 @@ export class Embedder {
       this.onBatch?.((performance.now() - started) / 1000, jobs.length);
       const { channels, height, width } = this.model.features;
       const stride = channels * height * width;
-      jobs.forEach((job, i) =>
-        job.resolve({ data: data.subarray(i * stride, (i + 1) * stride), channels, height, width }),
-      );
+      jobs.forEach((job, i) => job.resolve({ data: data.subarray(i * stride, (i + 1) * stride), channels, height, width }));
     } catch (error) {
       for (const job of jobs) job.reject(error);
     }

@@ -2,22 +2,22 @@
  * The retrieval engine: the one object the CLI, the bot and the benchmark use. It coordinates
  * intake, fingerprinting and the store; each of those does its own job.
  */
-import { DEFAULT_POOLING, poolingDescriptor, type Descriptor } from "./descriptor.ts";
+import { DEFAULT_POOLING, type Descriptor, poolingDescriptor } from "./descriptor.ts";
 import { Embedder } from "./embedder.ts";
-import { Fingerprinter, type Fingerprint } from "./fingerprint.ts";
-import { decodeImage, makeThumbnail, type ImageLimits } from "./image.ts";
-import { DEFAULT_MODEL_ID, defaultModelsDir, getModel, type DownloadProgress, type ModelDescription } from "./models.ts";
-import type { PoolingName } from "./pooling.ts";
 import type { RowFilter } from "./filters.ts";
+import { type Fingerprint, Fingerprinter } from "./fingerprint.ts";
+import { decodeImage, type ImageLimits, makeThumbnail } from "./image.ts";
+import { DEFAULT_MODEL_ID, type DownloadProgress, defaultModelsDir, getModel, type ModelDescription } from "./models.ts";
+import type { PoolingName } from "./pooling.ts";
 import { judge, queryViews, type RepostVerdict } from "./reposts.ts";
-import { DEFAULT_REPOST_THRESHOLDS, type RepostCalibration } from "./thresholds.ts";
-import type { StoredWhitening } from "./whitening/repository.ts";
-import { DEFAULT_WHITENING_POLICY, WhiteningMaintainer, type WhiteningOutcome, type WhiteningPolicy } from "./whitening/maintainer.ts";
 import type { CollectionTable } from "./store/collection-table.ts";
 import { ImageStore } from "./store/image-store.ts";
 import { DEFAULT_INDEX_POLICY, type IndexPolicy } from "./store/index-policy.ts";
 import type { ImageRecord, Match, VectorSpace } from "./store/schema.ts";
+import { DEFAULT_REPOST_THRESHOLDS, type RepostCalibration } from "./thresholds.ts";
 import { cosine } from "./vectors.ts";
+import { DEFAULT_WHITENING_POLICY, WhiteningMaintainer, type WhiteningOutcome, type WhiteningPolicy } from "./whitening/maintainer.ts";
+import type { StoredWhitening } from "./whitening/repository.ts";
 
 export interface EngineOptions {
   readonly dbDir: string;
@@ -101,7 +101,11 @@ export class LookalikeEngine {
       },
     );
     const space = vectorSpace(options);
-    const whitenings = new WhiteningMaintainer(store.whitenings, `${space.model}/${space.descriptor}`, options.whiteningPolicy ?? DEFAULT_WHITENING_POLICY);
+    const whitenings = new WhiteningMaintainer(
+      store.whitenings,
+      `${space.model}/${space.descriptor}`,
+      options.whiteningPolicy ?? DEFAULT_WHITENING_POLICY,
+    );
     return new LookalikeEngine(store, new Fingerprinter(embedder, descriptor), whitenings, options.limits);
   }
 
@@ -113,7 +117,12 @@ export class LookalikeEngine {
   async analyze(input: Buffer | string, options: AnalyzeOptions = {}): Promise<AnalyzedImage> {
     const image = await decodeImage(input, { limits: this.limits, signal: options.signal });
     const [fingerprint, thumbnail] = await Promise.all([
-      this.fingerprinter.fingerprint(image, { flipped: options.flipped, centre: options.centre, urgent: options.urgent, signal: options.signal }),
+      this.fingerprinter.fingerprint(image, {
+        flipped: options.flipped,
+        centre: options.centre,
+        urgent: options.urgent,
+        signal: options.signal,
+      }),
       options.thumbnail ? makeThumbnail(image) : undefined,
     ]);
     return { ...fingerprint, thumbnail };
@@ -151,7 +160,10 @@ export class LookalikeEngine {
    * Upkeep after a batch of writes: the ANN index (`CollectionTable.maintain`) and the collection's whitening.
    * Cheap when nothing is due; a fit takes seconds, in a worker thread.
    */
-  async maintain(collection: string, options: { readonly signal?: AbortSignal } = {}): Promise<{ index: "none" | "indexed" | "optimized"; whitening: WhiteningOutcome }> {
+  async maintain(
+    collection: string,
+    options: { readonly signal?: AbortSignal } = {},
+  ): Promise<{ index: "none" | "indexed" | "optimized"; whitening: WhiteningOutcome }> {
     const table = await this.store.collection(collection);
     const index = await table.maintain();
     const whitening = await this.whitenings.refresh(table, options.signal);

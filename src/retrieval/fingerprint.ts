@@ -2,8 +2,8 @@
 import type { Descriptor } from "./descriptor.ts";
 import type { Embedder } from "./embedder.ts";
 import { throwIfAborted } from "./errors.ts";
-import { DHASH_GRID, PHASH_GRID, dhashFromGrey, phashFromGrey } from "./hashes.ts";
-import { flipHorizontal, greyscaleGrid, type DecodedImage } from "./image.ts";
+import { DHASH_GRID, dhashFromGrey, PHASH_GRID, phashFromGrey } from "./hashes.ts";
+import { type DecodedImage, flipHorizontal, greyscaleGrid } from "./image.ts";
 import type { ResizeMode } from "./models.ts";
 
 export interface Fingerprint {
@@ -60,7 +60,12 @@ export class Fingerprinter {
     return { vector, flippedVector, centreVector, centreFlippedVector, phash, dhash, width: image.sourceWidth, height: image.sourceHeight };
   }
 
-  private async vector(image: DecodedImage, signal: AbortSignal | undefined, urgent: boolean | undefined, resize?: ResizeMode): Promise<Float32Array> {
+  private async vector(
+    image: DecodedImage,
+    signal: AbortSignal | undefined,
+    urgent: boolean | undefined,
+    resize?: ResizeMode,
+  ): Promise<Float32Array> {
     const map = await this.embedder.featureMap(image, signal, resize, urgent);
     return this.descriptor.describe(map);
   }

@@ -7,17 +7,18 @@
  * SVG, HTML, PDF, ...) → header-only pixel/aspect checks → one decode with sharp's own limits,
  * all inside an overall deadline that also honours an AbortSignal.
  */
+
+export { decodeImage } from "./image/decode.ts";
+export { flipHorizontal, greyscaleGrid, makeThumbnail, writeModelInput } from "./image/pixels.ts";
+export { isDecodableFormat, sniffImageFormat } from "./image/sniff.ts";
 export {
   DEFAULT_IMAGE_LIMITS,
   DEFAULT_WORKING_SIZE,
-  MAX_ASPECT_RATIO,
-  MIN_INTACT_FRACTION,
   type DecodedImage,
   type DecodeOptions,
   type ImageFormat,
   type ImageLimits,
+  MAX_ASPECT_RATIO,
+  MIN_INTACT_FRACTION,
   type ModelInputSpec,
 } from "./image/types.ts";
-export { isDecodableFormat, sniffImageFormat } from "./image/sniff.ts";
-export { decodeImage } from "./image/decode.ts";
-export { flipHorizontal, greyscaleGrid, makeThumbnail, writeModelInput } from "./image/pixels.ts";

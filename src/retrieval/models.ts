@@ -141,15 +141,13 @@ async function downloadVerified(url: string, target: string, model: ModelDescrip
     const totalBytes = Number(response.headers.get("content-length")) || model.bytes;
     let receivedBytes = 0;
     const hash = createHash("sha256");
-    const counted = Readable.fromWeb(response.body as import("node:stream/web").ReadableStream<Uint8Array>).map(
-      (chunk: Buffer) => {
-        receivedBytes += chunk.length;
-        if (receivedBytes > model.bytes) throw new Error(`more than the expected ${model.bytes} bytes`);
-        hash.update(chunk);
-        options.onProgress?.({ url, receivedBytes, totalBytes });
-        return chunk;
-      },
-    );
+    const counted = Readable.fromWeb(response.body as import("node:stream/web").ReadableStream<Uint8Array>).map((chunk: Buffer) => {
+      receivedBytes += chunk.length;
+      if (receivedBytes > model.bytes) throw new Error(`more than the expected ${model.bytes} bytes`);
+      hash.update(chunk);
+      options.onProgress?.({ url, receivedBytes, totalBytes });
+      return chunk;
+    });
     await pipeline(counted, createWriteStream(partial), { signal: options.signal });
     if (receivedBytes !== model.bytes) throw new Error(`got ${receivedBytes} bytes, expected ${model.bytes} (truncated transfer)`);
     const digest = hash.digest("hex");

@@ -206,10 +206,10 @@ export function crowSpatialWeights(map: FeatureMap, a = 2, b = 2): Float64Array 
   let norm = 0;
   for (let i = 0; i < plane; i++) {
     s[i] = Math.max(0, s[i]!);
-    norm += Math.pow(s[i]!, a);
+    norm += s[i]! ** a;
   }
-  norm = Math.pow(norm, 1 / a);
-  for (let i = 0; i < plane; i++) s[i] = norm > 0 ? Math.pow(s[i]! / norm, 1 / b) : 0;
+  norm = norm ** (1 / a);
+  for (let i = 0; i < plane; i++) s[i] = norm > 0 ? (s[i]! / norm) ** (1 / b) : 0;
   return s;
 }
 
@@ -241,7 +241,10 @@ function planeSize(map: FeatureMap): number {
     throw new LookalikeError("internal", `Feature map sizes must be positive integers, got ${channels}×${height}×${width}.`);
   }
   if (data.length !== channels * height * width) {
-    throw new LookalikeError("internal", `A ${channels}×${height}×${width} feature map needs ${channels * height * width} values, got ${data.length}.`);
+    throw new LookalikeError(
+      "internal",
+      `A ${channels}×${height}×${width} feature map needs ${channels * height * width} values, got ${data.length}.`,
+    );
   }
   return height * width;
 }
@@ -278,9 +281,9 @@ function planeGem(data: Float32Array, start: number, end: number, p: number): nu
   for (let i = start; i < end; i++) {
     const r = clampToEps(data[i]!) / max;
     // p = 3 is the default and the hot path: Math.pow is tens of times slower than two multiplies.
-    sum += p === 3 ? r * r * r : Math.pow(r, p);
+    sum += p === 3 ? r * r * r : r ** p;
   }
-  return max * Math.pow(sum / (end - start), 1 / p);
+  return max * (sum / (end - start)) ** (1 / p);
 }
 
 /**

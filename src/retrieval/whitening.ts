@@ -139,7 +139,7 @@ export function whiteningFromAxes(
   for (let r = 0; r < kept; r++) {
     const shrunk = (1 - shrinkage) * Math.max(0, values[r]!) + shrinkage * meanValue;
     // A collection with no variance at all (every vector equal) has nothing to whiten: rotate only.
-    const scale = shrunk > 0 ? Math.pow(shrunk, -power) : 1;
+    const scale = shrunk > 0 ? shrunk ** -power : 1;
     for (let c = 0; c < n; c++) projection[r * n + c] = axes[r * n + c]! * scale;
   }
   return {

@@ -6,7 +6,7 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { ChannelType, PermissionFlagsBits, type APIAttachment } from "discord-api-types/v10";
+import { type APIAttachment, ChannelType, PermissionFlagsBits } from "discord-api-types/v10";
 import sharp from "sharp";
 import type { FakeDiscord, GuildHandle } from "./fake-discord/index.ts";
 import { datasetsDir } from "./paths.ts";
@@ -93,7 +93,14 @@ export async function distinctJpegs(count: number): Promise<Buffer[]> {
   for (let index = 0; files.length < count; index++) {
     for (const label of classes) if (files.length < count) files.push(path.join(root, label, `${String(index).padStart(4, "0")}.jpg`));
   }
-  return Promise.all(files.map(async (file) => sharp(await readFile(file)).resize(64, 64).jpeg({ quality: 85 }).toBuffer()));
+  return Promise.all(
+    files.map(async (file) =>
+      sharp(await readFile(file))
+        .resize(64, 64)
+        .jpeg({ quality: 85 })
+        .toBuffer(),
+    ),
+  );
 }
 
 export async function seedWorld(fake: FakeDiscord, shape: WorldShape): Promise<SeededWorld> {
@@ -101,7 +108,13 @@ export async function seedWorld(fake: FakeDiscord, shape: WorldShape): Promise<S
   // Every tenth image message carries two images.
   const imagesOf = (place: Place) => place.imageMessages + Math.floor(place.imageMessages / 10);
   const jpegs = await distinctJpegs(shape.places.reduce((sum, place) => sum + imagesOf(place), 0));
-  const world = { guild, expectedImageIds: [] as string[], forbiddenImageIds: [] as string[], readableMessages: 0, readableIds: [] as string[] };
+  const world = {
+    guild,
+    expectedImageIds: [] as string[],
+    forbiddenImageIds: [] as string[],
+    readableMessages: 0,
+    readableIds: [] as string[],
+  };
   let next = 0;
   for (const place of shape.places) {
     const channelId = place.thread ? guild.thread(place.name).id : guild.channel(place.name).id;

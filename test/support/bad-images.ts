@@ -3,8 +3,8 @@
  * (nothing binary is committed). Each generator is small and deterministic.
  */
 import { crc32, deflateSync } from "node:zlib";
-import sharp from "sharp";
 import type { Sharp } from "sharp";
+import sharp from "sharp";
 import type { ErrorCode } from "../../src/retrieval/errors.ts";
 import type { ImageLimits } from "../../src/retrieval/image.ts";
 
@@ -118,12 +118,16 @@ export function tinyBmp(): Buffer {
 /** Noise compresses evenly, so cutting the bytes in half cuts off about half the rows. */
 export async function noisyJpeg(size = 256): Promise<Buffer> {
   const noise = { type: "gaussian" as const, mean: 128, sigma: 40 };
-  return sharp({ create: { width: size, height: size, channels: 3, background: "#808080", noise } }).jpeg({ quality: 90 }).toBuffer();
+  return sharp({ create: { width: size, height: size, channels: 3, background: "#808080", noise } })
+    .jpeg({ quality: 90 })
+    .toBuffer();
 }
 
 export async function animatedGif(frames: readonly Rgb[] = [RED, BLUE]): Promise<Buffer> {
   const pages = await Promise.all(frames.map((rgb) => solid(20, 10, rgb).png().toBuffer()));
-  return sharp(pages, { join: { animated: true } }).gif().toBuffer();
+  return sharp(pages, { join: { animated: true } })
+    .gif()
+    .toBuffer();
 }
 
 export const cmykJpeg = (): Promise<Buffer> => halves(40, 20, RED, BLUE).toColourspace("cmyk").jpeg().toBuffer();
@@ -195,6 +199,7 @@ export async function hostileCases(bmpReadable: boolean): Promise<HostileCase[]>
       limits: { maxBytes: 1024 },
     },
   ];
-  if (!bmpReadable) cases.push({ name: "BMP (no loader in this sharp)", fileName: "old.bmp", bytes: tinyBmp(), expected: "unsupported_format" });
+  if (!bmpReadable)
+    cases.push({ name: "BMP (no loader in this sharp)", fileName: "old.bmp", bytes: tinyBmp(), expected: "unsupported_format" });
   return cases;
 }

@@ -3,10 +3,10 @@
  * Discord on loopback, with a temp data directory and the real model. `spawnBotProcess` runs
  * `src/bot/main.ts` as a child process instead, for kill-and-restart tests.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
-import { startBot, type RunningBot } from "../../src/bot/app.ts";
+import { type RunningBot, startBot } from "../../src/bot/app.ts";
 import { loadConfig } from "../../src/bot/config.ts";
 import { FakeDiscord } from "./fake-discord/index.ts";
 import { modelsDir } from "./paths.ts";
@@ -51,7 +51,10 @@ export interface Harness {
 }
 
 /** `extraEnv`: more settings for the bot (e.g. a small LOOKALIKE_QUEUE_LIMIT). */
-export async function startHarness(setup?: (fake: FakeDiscord) => void | Promise<void>, extraEnv: Record<string, string> = {}): Promise<Harness> {
+export async function startHarness(
+  setup?: (fake: FakeDiscord) => void | Promise<void>,
+  extraEnv: Record<string, string> = {},
+): Promise<Harness> {
   const fake = await FakeDiscord.start();
   await setup?.(fake);
   const env = { ...(await botEnvironment(fake)), ...extraEnv };
@@ -94,10 +97,14 @@ export class BotProcesses {
   async start(env: BotEnvironment): Promise<ReturnType<typeof spawnBotProcess>> {
     const child = spawnBotProcess({ ...env, LOG_LEVEL: "info" });
     this.children.push(child);
-    await waitUntil("the bot process to come online", () => {
-      if (child.exitCode !== null) throw new Error(`bot exited early:\n${child.output()}`);
-      return child.output().includes("Lookalike is online");
-    }, 60_000);
+    await waitUntil(
+      "the bot process to come online",
+      () => {
+        if (child.exitCode !== null) throw new Error(`bot exited early:\n${child.output()}`);
+        return child.output().includes("Lookalike is online");
+      },
+      60_000,
+    );
     return child;
   }
 

@@ -1,5 +1,5 @@
 /** Opens the real engine on the real model from ../shared, never downloading. */
-import { LookalikeEngine, type EngineOptions } from "../../src/retrieval/engine.ts";
+import { type EngineOptions, LookalikeEngine } from "../../src/retrieval/engine.ts";
 import { modelsDir } from "./paths.ts";
 
 export function openTestEngine(dbDir: string, options: Partial<EngineOptions> = {}): Promise<LookalikeEngine> {

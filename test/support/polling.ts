@@ -5,7 +5,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { GuildState } from "../../src/bot/guild-state.ts";
 
 /** Polls `probe` until it returns something other than undefined/false; fails after `timeoutMs` with `what`. */
-export async function waitUntil<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 20): Promise<T> {
+export async function waitUntil<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+  everyMs = 20,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -5,7 +5,10 @@ export const reencode = (file: string | Buffer, quality = 35): Promise<Buffer> =
 
 export async function downscale(file: string | Buffer, factor = 0.5): Promise<Buffer> {
   const { width } = await sharp(file).metadata();
-  return sharp(file).resize(Math.round(width! * factor)).jpeg({ quality: 80 }).toBuffer();
+  return sharp(file)
+    .resize(Math.round(width! * factor))
+    .jpeg({ quality: 80 })
+    .toBuffer();
 }
 
 /** Keeps `fraction` of each side, centred. */

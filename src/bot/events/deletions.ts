@@ -1,5 +1,14 @@
 /** Deletions in Discord remove the matching rows (and their thumbnails) through the server's GuildIndex. */
-import type { AnyThreadChannel, DMChannel, Guild, GuildBasedChannel, Message, NonThreadGuildBasedChannel, PartialMessage, Snowflake } from "discord.js";
+import type {
+  AnyThreadChannel,
+  DMChannel,
+  Guild,
+  GuildBasedChannel,
+  Message,
+  NonThreadGuildBasedChannel,
+  PartialMessage,
+  Snowflake,
+} from "discord.js";
 import type { BotContext } from "../context.ts";
 
 export async function onMessageDelete(message: Message | PartialMessage, context: BotContext): Promise<void> {
@@ -19,7 +28,10 @@ export async function onMessageDeleteBulk(
   context.logger.info({ guildId: channel.guildId, messages: ids.length, removed }, "bulk-deleted messages' images removed");
 }
 
-export async function onChannelDelete(channel: DMChannel | NonThreadGuildBasedChannel | GuildBasedChannel | AnyThreadChannel, context: BotContext): Promise<void> {
+export async function onChannelDelete(
+  channel: DMChannel | NonThreadGuildBasedChannel | GuildBasedChannel | AnyThreadChannel,
+  context: BotContext,
+): Promise<void> {
   if (!("guildId" in channel) || !channel.guildId) return;
   context.sync.forgetChannel(channel.guildId, channel.id);
   // A channel's threads go with it: their rows carry the channel as parent.

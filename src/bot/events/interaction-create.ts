@@ -3,10 +3,10 @@
  * (app.ts) hands in. Each handler's `requires` is checked here, once, before it runs; and the one
  * path from a thrown error to the user's reply is here too: every handler just throws.
  */
-import { MessageFlags, type Interaction, type RepliableInteraction } from "discord.js";
+import { type Interaction, MessageFlags, type RepliableInteraction } from "discord.js";
 import { type MemberInteraction, refusal } from "../command-permissions.ts";
 import type { CommandRegistry, CommandServices, Handler } from "../command-services.ts";
-import { reportToUser, UserFacingError, type ErrorSinks } from "../errors.ts";
+import { type ErrorSinks, reportToUser, UserFacingError } from "../errors.ts";
 
 export interface DispatcherParts extends ErrorSinks {
   readonly registry: CommandRegistry;
@@ -21,7 +21,8 @@ export function createDispatcher({ registry, services, ...sinks }: DispatcherPar
     }
     try {
       if (interaction.isChatInputCommand()) await run(registry.slash.get(interaction.commandName), interaction, services);
-      else if (interaction.isMessageContextMenuCommand()) await run(registry.messageMenus.get(interaction.commandName), interaction, services);
+      else if (interaction.isMessageContextMenuCommand())
+        await run(registry.messageMenus.get(interaction.commandName), interaction, services);
       else if (interaction.isButton()) await run(registry.buttons.get(interaction.customId.split(":")[0]!), interaction, services);
     } catch (error) {
       const text = reportToUser(error, sinks, "interaction", {
@@ -30,7 +31,9 @@ export function createDispatcher({ registry, services, ...sinks }: DispatcherPar
         interaction: describe(interaction),
       });
       if (interaction.isRepliable()) {
-        await answer(interaction, `⚠️ ${text}`).catch((replyError: unknown) => sinks.logger.warn({ err: replyError }, "could not send the error reply"));
+        await answer(interaction, `⚠️ ${text}`).catch((replyError: unknown) =>
+          sinks.logger.warn({ err: replyError }, "could not send the error reply"),
+        );
       }
     }
   };

@@ -6,7 +6,11 @@ import type { Message, PartialMessage } from "discord.js";
 import type { BotContext } from "../context.ts";
 import { imagesInMessage } from "../message-images.ts";
 
-export async function onMessageUpdate(_old: Message | PartialMessage, updated: Message | PartialMessage, context: BotContext): Promise<void> {
+export async function onMessageUpdate(
+  _old: Message | PartialMessage,
+  updated: Message | PartialMessage,
+  context: BotContext,
+): Promise<void> {
   if (imagesInMessage(updated).length === 0) return;
   const message = updated.partial ? await updated.fetch().catch(() => null) : updated;
   if (message) await context.sync.onMessage(message);

@@ -25,7 +25,10 @@ export function registerEvents(context: BotContext, onInteraction: (interaction:
   client.on(Events.ChannelDelete, guard(Events.ChannelDelete, onChannelDelete));
   client.on(Events.ThreadDelete, guard(Events.ThreadDelete, onChannelDelete));
   client.on(Events.GuildDelete, guard(Events.GuildDelete, onGuildDelete));
-  client.on(Events.InteractionCreate, guard<[Interaction]>(Events.InteractionCreate, (interaction) => onInteraction(interaction)));
+  client.on(
+    Events.InteractionCreate,
+    guard<[Interaction]>(Events.InteractionCreate, (interaction) => onInteraction(interaction)),
+  );
   client.on(Events.Error, (error) => logger.error({ err: error }, "discord client error"));
   client.on(Events.Warn, (message) => logger.warn(message));
   client.on(Events.ShardDisconnect, () => logger.warn("gateway disconnected; discord.js reconnects"));

@@ -4,12 +4,12 @@
  * (shutdown or crash) is resumed by `resumeAll`, and a cancelled one continues with the next
  * `/index`. The work itself is in ./backfill/ (job, channel discovery, history paging, progress).
  */
-import { channelMention, type Client, type Guild } from "discord.js";
+import { type Client, channelMention, type Guild } from "discord.js";
 import type { Logger } from "pino";
 import { UserFacingError } from "../errors.ts";
 import type { BackfillCheckpoint, GuildState, GuildStateStore } from "../guild-state.ts";
-import { BackfillJob, DEFAULT_BACKFILL_OPTIONS, type BackfillOptions, type JobSpec } from "./backfill/job.ts";
-import { logProgressSink, type BackfillReport, type ProgressSink } from "./backfill/progress.ts";
+import { BackfillJob, type BackfillOptions, DEFAULT_BACKFILL_OPTIONS, type JobSpec } from "./backfill/job.ts";
+import { type BackfillReport, logProgressSink, type ProgressSink } from "./backfill/progress.ts";
 import type { GuildIndex } from "./guild-index.ts";
 import type { MessageIndexer } from "./message-indexer.ts";
 

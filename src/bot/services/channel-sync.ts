@@ -9,19 +9,20 @@
  * piling up in memory. Messages caught up within `recentMs` of their posting are checked for
  * reposts as live ones are; older ones are indexed silently.
  */
-import { setTimeout as sleep } from "node:timers/promises";
+
 import { setMaxListeners } from "node:events";
-import pLimit from "p-limit";
+import { setTimeout as sleep } from "node:timers/promises";
 import { ChannelType, type Client, type Guild, type GuildBasedChannel, type Message } from "discord.js";
+import pLimit from "p-limit";
 import type { Logger } from "pino";
 import type { GuildStateStore } from "../guild-state.ts";
-import { alertAction } from "../repost-policy.ts";
 import type { BotMetrics } from "../metrics.ts";
-import { ChannelStopped, PAGE_SIZE, withRetries, type HistoryChannel } from "./backfill/history.ts";
+import { alertAction } from "../repost-policy.ts";
+import { ChannelStopped, type HistoryChannel, PAGE_SIZE, withRetries } from "./backfill/history.ts";
 import { canRead } from "./backfill/targets.ts";
 import type { GuildIndex } from "./guild-index.ts";
 import type { LiveCheckpoints } from "./live-checkpoints.ts";
-import { MessageIndexer, type IndexOutcome } from "./message-indexer.ts";
+import { type IndexOutcome, MessageIndexer } from "./message-indexer.ts";
 import type { RepostAlerts } from "./repost-alerts.ts";
 
 export interface ChannelSyncOptions {
@@ -73,7 +74,9 @@ const oldestFirst = (a: Message, b: Message) => (BigInt(a.id) < BigInt(b.id) ? -
 
 /** Text channels, announcement channels and public threads: where images are posted and history can be read. */
 function hasHistory(channel: GuildBasedChannel): channel is HistoryChannel {
-  return [ChannelType.GuildText, ChannelType.GuildAnnouncement, ChannelType.PublicThread, ChannelType.AnnouncementThread].includes(channel.type);
+  return [ChannelType.GuildText, ChannelType.GuildAnnouncement, ChannelType.PublicThread, ChannelType.AnnouncementThread].includes(
+    channel.type,
+  );
 }
 
 export class ChannelSync {

@@ -12,12 +12,12 @@
  */
 import type { Logger } from "pino";
 import type { AnalyzedImage, ImageMeta, LookalikeEngine } from "../../retrieval/engine.ts";
-import type { StoredImage } from "../../retrieval/store/schema.ts";
 import { hashToHex } from "../../retrieval/hashes.ts";
+import type { StoredImage } from "../../retrieval/store/schema.ts";
 import type { GuildStateStore } from "../guild-state.ts";
 import { KeyedLock } from "../keyed-lock.ts";
-import { isDeleted, TOMBSTONE_LIMITS, withTombstones, type Deletions } from "../tombstones.ts";
-import { compactionDue, DEFAULT_COMPACTION_POLICY, type CompactionPolicy } from "./compaction-policy.ts";
+import { type Deletions, isDeleted, TOMBSTONE_LIMITS, withTombstones } from "../tombstones.ts";
+import { type CompactionPolicy, compactionDue, DEFAULT_COMPACTION_POLICY } from "./compaction-policy.ts";
 
 export interface IndexItem {
   readonly image: AnalyzedImage;
@@ -143,7 +143,9 @@ export class GuildIndex {
         delete guild.backfill.checkpoints[channelId];
         delete guild.live.channels[channelId];
       });
-      return (await this.engine.delete(guildId, { channelIds: [channelId] })) + (await this.engine.delete(guildId, { parentIds: [channelId] }));
+      return (
+        (await this.engine.delete(guildId, { channelIds: [channelId] })) + (await this.engine.delete(guildId, { parentIds: [channelId] }))
+      );
     });
   }
 
@@ -308,9 +310,12 @@ export class GuildIndex {
   }
 
   private maintainInBackground(guildId: string): void {
-    void this.upkeepOf(guildId).then((upkeep) => {
-      if (!upkeep.maintaining) this.maintain(guildId, upkeep);
-    }, () => undefined);
+    void this.upkeepOf(guildId).then(
+      (upkeep) => {
+        if (!upkeep.maintaining) this.maintain(guildId, upkeep);
+      },
+      () => undefined,
+    );
   }
 
   private maintain(guildId: string, upkeep: Upkeep): void {

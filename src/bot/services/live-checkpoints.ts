@@ -12,8 +12,12 @@ import type { Logger } from "pino";
 import type { GuildStateStore } from "../guild-state.ts";
 
 const id = (snowflake: string) => BigInt(snowflake);
-const maxOf = (values: Iterable<bigint>) => [...values].reduce((a, b) => (b > a ? b : a));
-const minOf = (values: Iterable<bigint>) => [...values].reduce((a, b) => (b < a ? b : a));
+/** The largest (or smallest) of non-empty bigints; Math.max/min do not take bigints. */
+function extreme(values: Iterable<bigint>, larger: boolean): bigint {
+  let best: bigint | undefined;
+  for (const value of values) if (best === undefined || (larger ? value > best : value < best)) best = value;
+  return best!;
+}
 
 /** The in-memory bookkeeping of one channel: a pure state machine over message ids. */
 export class ChannelWatermark {
@@ -56,10 +60,10 @@ export class ChannelWatermark {
 
   private settle(): boolean {
     const blockers = [...this.pending, ...this.held];
-    const floor = blockers.length > 0 ? minOf(blockers) : null;
+    const floor = blockers.length > 0 ? extreme(blockers, false) : null;
     const finished = [...this.done].filter((value) => floor === null || value < floor);
     if (finished.length === 0) return false;
-    const next = maxOf(finished);
+    const next = extreme(finished, true);
     for (const value of finished) this.done.delete(value);
     if (next <= this.safe) return false;
     this.safe = next;

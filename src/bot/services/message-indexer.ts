@@ -11,10 +11,10 @@ import type { Logger } from "pino";
 import type { AnalyzedImage } from "../../retrieval/engine.ts";
 import { errorCode } from "../errors.ts";
 import type { GuildState, GuildStateStore } from "../guild-state.ts";
-import { imagesInMessage, type ImageRef } from "../message-images.ts";
+import { type ImageRef, imagesInMessage } from "../message-images.ts";
 import type { BotMetrics, IndexSource } from "../metrics.ts";
 import { visibleChannelIds } from "../permissions.ts";
-import { alertFor, repostQuery, skipReason, type Post, type RepostFinding } from "../repost-policy.ts";
+import { alertFor, type Post, type RepostFinding, repostQuery, skipReason } from "../repost-policy.ts";
 import { QueueFullError } from "../work-queue.ts";
 import type { GuildIndex, IndexItem } from "./guild-index.ts";
 import type { ImagePipeline } from "./image-pipeline.ts";
@@ -78,7 +78,9 @@ export class MessageIndexer {
     // Chained, not raced: a later caller starts once the earlier one has stored what it could.
     const previous = this.inFlight.get(message.id);
     const current =
-      previous === undefined ? this.indexOnce(message, options) : previous.catch(() => undefined).then(() => this.indexOnce(message, options));
+      previous === undefined
+        ? this.indexOnce(message, options)
+        : previous.catch(() => undefined).then(() => this.indexOnce(message, options));
     this.inFlight.set(message.id, current);
     try {
       const outcome = await current;
@@ -101,7 +103,10 @@ export class MessageIndexer {
       skip("opted_out", refs.length);
       return { ...nothing(), skipped };
     }
-    const known = await this.index.read(guildId, refs.map((ref) => ref.id));
+    const known = await this.index.read(
+      guildId,
+      refs.map((ref) => ref.id),
+    );
     const fresh = refs.filter((ref) => !known.has(ref.id));
     if (fresh.length < refs.length) skip("already_indexed", refs.length - fresh.length);
     if (fresh.length === 0) return { ...nothing(), skipped };
@@ -114,11 +119,15 @@ export class MessageIndexer {
     const results = await Promise.all(
       fresh.map((ref) =>
         this.pipeline
-          .run(ref, { lane: "background", waitForRoom: options.whenBusy === "wait", flipped: check, centre: check, signal: options.signal }, async (image) => ({
+          .run(
             ref,
-            image,
-            finding: check ? await this.findOriginal(message, post, ref, image, state) : null,
-          }))
+            { lane: "background", waitForRoom: options.whenBusy === "wait", flipped: check, centre: check, signal: options.signal },
+            async (image) => ({
+              ref,
+              image,
+              finding: check ? await this.findOriginal(message, post, ref, image, state) : null,
+            }),
+          )
           .catch((error: unknown) => {
             if (error instanceof QueueFullError) return "deferred" as const;
             skip(errorCode(error));
@@ -156,7 +165,13 @@ export class MessageIndexer {
   }
 
   /** The earlier post this image repeats, under the server's repost rules; null if none. */
-  private async findOriginal(message: Message<true>, post: Post, ref: ImageRef, image: AnalyzedImage, state: GuildState): Promise<RepostFinding | null> {
+  private async findOriginal(
+    message: Message<true>,
+    post: Post,
+    ref: ImageRef,
+    image: AnalyzedImage,
+    state: GuildState,
+  ): Promise<RepostFinding | null> {
     const stopTimer = this.metrics.timeRepostCheck();
     const guild = message.guild ?? null;
     const member = message.member ?? (await guild?.members.fetch(post.authorId).catch(() => null)) ?? null;

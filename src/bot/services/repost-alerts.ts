@@ -2,20 +2,11 @@
  * Tells the server about a repost the way its moderators chose: a reply under the repost, a ♻️
  * reaction, or a post in a log channel. Replies and log posts carry a "Not a repost" button.
  */
-import {
-  ActionRowBuilder,
-  ButtonBuilder,
-  ButtonStyle,
-  EmbedBuilder,
-  time,
-  TimestampStyles,
-  userMention,
-  type Message,
-} from "discord.js";
+import { ActionRowBuilder, ButtonBuilder, ButtonStyle, EmbedBuilder, type Message, TimestampStyles, time, userMention } from "discord.js";
 import type { Logger } from "pino";
 import type { RepostSettings } from "../guild-state.ts";
 import { jumpLink } from "../jump-link.ts";
-import { alertAction, strongestFinding, type RepostFinding } from "../repost-policy.ts";
+import { alertAction, type RepostFinding, strongestFinding } from "../repost-policy.ts";
 
 export type { RepostFinding } from "../repost-policy.ts";
 

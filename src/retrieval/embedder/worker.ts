@@ -4,8 +4,9 @@
  * onnxruntime-node 1.30 segfaults (exit 139) when it creates a session on the main thread of a
  * process whose command line is longer than about 28 KB (e.g. a CLI call with 600 image paths).
  */
-import { createRequire } from "node:module";
+
 import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { parentPort, workerData } from "node:worker_threads";
 import ort from "onnxruntime-node";
 import type { ModelDescription } from "../models.ts";

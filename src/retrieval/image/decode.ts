@@ -1,18 +1,19 @@
 // Decodes one image to the working copy: strict pass, truncation fallback, all within a deadline.
-import sharp from "sharp"; // sharp 0.35's ESM build exports only the default at run time…
+
 import type { FailOnOptions, Sharp } from "sharp"; // …type-only imports are erased.
+import sharp from "sharp"; // sharp 0.35's ESM build exports only the default at run time…
 import { LookalikeError, throwIfAborted } from "../errors.ts";
 import { inspectHeader } from "./header.ts";
 import { admitFormat, readInput } from "./read.ts";
-import { classifySharpError, refuse, subjectOf, type Subject } from "./refusals.ts";
+import { classifySharpError, refuse, type Subject, subjectOf } from "./refusals.ts";
 import {
   DEFAULT_IMAGE_LIMITS,
   DEFAULT_WORKING_SIZE,
-  MIN_INTACT_FRACTION,
   type DecodedImage,
   type DecodeOptions,
   type ImageFormat,
   type ImageLimits,
+  MIN_INTACT_FRACTION,
 } from "./types.ts";
 
 // ───────────────────────────── decoding ─────────────────────────────
@@ -82,10 +83,7 @@ function looksTruncated(bytes: Buffer, format: ImageFormat): boolean {
  */
 async function intactFraction(plan: DecodePlan): Promise<number> {
   const rows = 64;
-  const { data, info } = await openSource(plan, "none")
-    .resize(rows, rows, { fit: "fill" })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
+  const { data, info } = await openSource(plan, "none").resize(rows, rows, { fit: "fill" }).raw().toBuffer({ resolveWithObject: true });
   const stride = info.width * info.channels;
   const fill = data.subarray(data.length - info.channels);
   const isFillRow = (row: number) =>
@@ -142,8 +140,7 @@ async function withDeadline<T>(
     () => stop.abort(refuse("timeout", subject, `was not decoded within ${timeoutMs} ms.`, { timeoutMs })),
     timeoutMs,
   );
-  const onAbort = () =>
-    stop.abort(refuse("aborted", subject, "was not decoded: the operation was cancelled.", {}, signal?.reason));
+  const onAbort = () => stop.abort(refuse("aborted", subject, "was not decoded: the operation was cancelled.", {}, signal?.reason));
   signal?.addEventListener("abort", onAbort, { once: true });
   const stopped = new Promise<never>((_, reject) => {
     stop.signal.addEventListener("abort", () => reject(stop.signal.reason), { once: true });

@@ -1,9 +1,10 @@
 // Reads only the image header and refuses pixel bombs and absurd shapes before decoding.
-import sharp from "sharp"; // sharp 0.35's ESM build exports only the default at run time…
+
 import type { Metadata } from "sharp"; // …type-only imports are erased.
+import sharp from "sharp"; // sharp 0.35's ESM build exports only the default at run time…
 import { LookalikeError } from "../errors.ts";
 import { megapixels, refuse, type Subject } from "./refusals.ts";
-import { MAX_ASPECT_RATIO, type ImageLimits } from "./types.ts";
+import { type ImageLimits, MAX_ASPECT_RATIO } from "./types.ts";
 
 interface Header {
   frames: number;

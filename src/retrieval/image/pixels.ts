@@ -1,6 +1,7 @@
 // Operations on a decoded working copy: model input tensor, greyscale grid, thumbnail, mirror.
-import sharp from "sharp"; // sharp 0.35's ESM build exports only the default at run time…
+
 import type { Sharp } from "sharp"; // …type-only imports are erased.
+import sharp from "sharp"; // sharp 0.35's ESM build exports only the default at run time…
 import { LookalikeError } from "../errors.ts";
 import type { DecodedImage, ModelInputSpec } from "./types.ts";
 
@@ -18,12 +19,7 @@ function normalisationTables(spec: ModelInputSpec): Float32Array[] {
 }
 
 /** Writes the CHW float32 tensor (pixel/255, then (x-mean)/std) for one image into `out` at `offset` (floats); returns out. */
-export async function writeModelInput(
-  image: DecodedImage,
-  spec: ModelInputSpec,
-  out: Float32Array,
-  offset = 0,
-): Promise<Float32Array> {
+export async function writeModelInput(image: DecodedImage, spec: ModelInputSpec, out: Float32Array, offset = 0): Promise<Float32Array> {
   const plane = spec.size * spec.size;
   if (!Number.isInteger(spec.size) || spec.size <= 0 || offset < 0 || offset + 3 * plane > out.length) {
     throw new LookalikeError("internal", "Model input does not fit the output tensor.", { size: spec.size, offset });
@@ -89,10 +85,7 @@ function cellRanges(size: number, cells: number): { start: Int32Array; end: Int3
 }
 /** Small WebP thumbnail (long side `size`, default 160) for contact sheets. Small images are not enlarged. */
 export async function makeThumbnail(image: DecodedImage, size = 160): Promise<Buffer> {
-  return fromPixels(image)
-    .resize(size, size, { fit: "inside", withoutEnlargement: true })
-    .webp({ quality: 80 })
-    .toBuffer();
+  return fromPixels(image).resize(size, size, { fit: "inside", withoutEnlargement: true }).webp({ quality: 80 }).toBuffer();
 }
 
 /** The same image mirrored left↔right (for flip-invariant queries). */

@@ -1,7 +1,7 @@
 // Reads a buffer or a file under the byte cap and admits only decodable raster formats.
-import { open, type FileHandle } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import { LookalikeError } from "../errors.ts";
-import { refuse, tooLarge, type Subject } from "./refusals.ts";
+import { refuse, type Subject, tooLarge } from "./refusals.ts";
 import { describeNonImage, isDecodableFormat, sniffImageFormat } from "./sniff.ts";
 import type { ImageFormat } from "./types.ts";
 

@@ -1,5 +1,5 @@
 // Builds the typed LookalikeError refusals, naming the file or buffer they are about.
-import { LookalikeError, type ErrorCode } from "../errors.ts";
+import { type ErrorCode, LookalikeError } from "../errors.ts";
 
 /** Who an error message talks about: the path when there is one, so a person can find the file. */
 export interface Subject {

@@ -27,7 +27,11 @@ function leadingText(bytes: Uint8Array): string | undefined {
   const head = bytes.subarray(0, 1024);
   const binary = head.some((b) => b < 0x09 || (b > 0x0d && b < 0x20 && b !== 0x1b));
   if (binary) return undefined;
-  return new TextDecoder("utf-8").decode(head).replace(/^\uFEFF/, "").trimStart().toLowerCase();
+  return new TextDecoder("utf-8")
+    .decode(head)
+    .replace(/^\uFEFF/, "")
+    .trimStart()
+    .toLowerCase();
 }
 
 function isSvgText(text: string): boolean {

@@ -7,16 +7,26 @@ import { LookalikeError } from "../errors.ts";
 import { buildWhere, idsWhere, type RowFilter } from "../filters.ts";
 import { cosine } from "../vectors.ts";
 import {
+  annSearchTuning,
   DEFAULT_VECTOR_INDEX,
   FILTER_COLUMNS,
-  annSearchTuning,
+  type IndexPolicy,
   indexUpkeep,
+  type VectorIndexSpec,
   vectorIndexConfig,
   vectorIndexName,
-  type IndexPolicy,
-  type VectorIndexSpec,
 } from "./index-policy.ts";
-import { RESULT_COLUMNS, fromRow, thumbnailOf, toRow, vectorOf, type ImageRecord, type Match, type Row, type StoredImage } from "./schema.ts";
+import {
+  fromRow,
+  type ImageRecord,
+  type Match,
+  RESULT_COLUMNS,
+  type Row,
+  type StoredImage,
+  thumbnailOf,
+  toRow,
+  vectorOf,
+} from "./schema.ts";
 
 export interface SearchOptions {
   readonly k: number;
@@ -58,7 +68,11 @@ export class CollectionTable {
     const found = new Map<string, StoredImage & { thumbnail?: Buffer | null }>();
     if (wanted.size === 0) return found;
     const columns = withThumbnails ? [...RESULT_COLUMNS, "thumbnail"] : [...RESULT_COLUMNS];
-    const rows = await this.table.query().where(idsWhere([...wanted])).select(columns).toArray();
+    const rows = await this.table
+      .query()
+      .where(idsWhere([...wanted]))
+      .select(columns)
+      .toArray();
     for (const row of rows as Row[]) {
       const image = fromRow(row);
       if (wanted.has(image.id)) {

@@ -17,11 +17,9 @@ const TABLE_PREFIX = "images_";
 
 export function assertCollectionName(name: string): string {
   if (!COLLECTION_NAME.test(name)) {
-    throw new LookalikeError(
-      "collection_invalid",
-      `Collection names are 1–64 letters, digits, "_" or "-"; got ${JSON.stringify(name)}.`,
-      { collection: name },
-    );
+    throw new LookalikeError("collection_invalid", `Collection names are 1–64 letters, digits, "_" or "-"; got ${JSON.stringify(name)}.`, {
+      collection: name,
+    });
   }
   return name;
 }

@@ -102,7 +102,11 @@ export function vectorIndexName(rows: number): string {
 }
 
 /** How a search through the index `indexName` is tuned when it wants `limit` results. */
-export function annSearchTuning(policy: IndexPolicy, indexName: string, limit: number): { refineFactor: number; ef: number; nprobes: number } {
+export function annSearchTuning(
+  policy: IndexPolicy,
+  indexName: string,
+  limit: number,
+): { refineFactor: number; ef: number; nprobes: number } {
   return {
     refineFactor: policy.refineFactor,
     // An HNSW graph refuses an ef below the candidates it must return (limit × refineFactor).

@@ -48,8 +48,19 @@ const META = { model: "lookalike.model", descriptor: "lookalike.descriptor", dim
 
 /** The columns a `StoredImage` is read from (everything but the vector and the thumbnail). */
 export const RESULT_COLUMNS = [
-  "id", "collection", "channel_id", "parent_id", "message_id", "author_id", "created_at", "source",
-  "width", "height", "phash", "dhash", "spoiler",
+  "id",
+  "collection",
+  "channel_id",
+  "parent_id",
+  "message_id",
+  "author_id",
+  "created_at",
+  "source",
+  "width",
+  "height",
+  "phash",
+  "dhash",
+  "spoiler",
 ] as const;
 
 export function imageSchema(space: VectorSpace): Schema {

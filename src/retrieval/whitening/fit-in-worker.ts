@@ -42,7 +42,12 @@ export async function fitWhiteningInWorker(
   } catch (error) {
     if (signal?.aborted) throw new LookalikeError("aborted", "Fitting the whitening was cancelled.");
     const message = error instanceof Error ? error.message : String(error);
-    throw new LookalikeError("internal", `Fitting the collection's whitening failed: ${message}`, { rows: vectors.length }, { cause: error });
+    throw new LookalikeError(
+      "internal",
+      `Fitting the collection's whitening failed: ${message}`,
+      { rows: vectors.length },
+      { cause: error },
+    );
   } finally {
     signal?.removeEventListener("abort", onAbort);
     await worker.terminate();

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { APIAttachment } from "discord-api-types/v10";
-import { contentTypeForName, type CdnAssetSpec, type FakeCdn } from "./cdn.ts";
+import { type CdnAssetSpec, contentTypeForName, type FakeCdn } from "./cdn.ts";
 import { imageDimensions } from "./image-size.ts";
 import { encodePath } from "./path-pattern.ts";
 import type { SnowflakeGenerator } from "./snowflake.ts";

@@ -1,4 +1,4 @@
-import { MessageFlags, MessageReferenceType, type APIMessage } from "discord-api-types/v10";
+import { type APIMessage, MessageFlags, MessageReferenceType } from "discord-api-types/v10";
 import { discordErrors } from "./errors.ts";
 import { buildMessage, type MessageSpec } from "./message-builder.ts";
 import { assertNotEmpty, composeOutgoingMessage, type OutgoingMessageBody } from "./outgoing-message.ts";
@@ -62,11 +62,7 @@ export async function createBotMessage(
 }
 
 /** Applies an edit body; clears the "thinking…" flag of a deferred reply, as Discord does. */
-export async function editBotMessage(
-  services: FakeServices,
-  message: APIMessage,
-  request: MessageRequest,
-): Promise<APIMessage> {
+export async function editBotMessage(services: FakeServices, message: APIMessage, request: MessageRequest): Promise<APIMessage> {
   const composed = composeOutgoingMessage({
     body: asBody(request.json),
     files: request.files,

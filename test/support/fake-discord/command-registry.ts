@@ -1,8 +1,4 @@
-import {
-  ApplicationCommandType,
-  type APIApplicationCommand,
-  type RESTPostAPIApplicationCommandsJSONBody,
-} from "discord-api-types/v10";
+import { type APIApplicationCommand, ApplicationCommandType, type RESTPostAPIApplicationCommandsJSONBody } from "discord-api-types/v10";
 import { discordErrors } from "./errors.ts";
 import type { SnowflakeGenerator } from "./snowflake.ts";
 
@@ -27,9 +23,7 @@ export class CommandRegistry {
   overwrite(bodies: unknown, guildId?: string): APIApplicationCommand[] {
     if (!Array.isArray(bodies)) throw discordErrors.invalidFormBody("expected an array of commands");
     const previous = this.list(guildId);
-    const commands = (bodies as RESTPostAPIApplicationCommandsJSONBody[]).map((body) =>
-      this.#toCommand(body, previous, guildId),
-    );
+    const commands = (bodies as RESTPostAPIApplicationCommandsJSONBody[]).map((body) => this.#toCommand(body, previous, guildId));
     if (guildId === undefined) this.#global.splice(0, this.#global.length, ...commands);
     else this.#byGuild.set(guildId, commands);
     return commands;

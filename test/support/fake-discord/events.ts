@@ -1,7 +1,7 @@
-import { ChannelType, GatewayDispatchEvents, type APIMessage, type APIPartialEmoji } from "discord-api-types/v10";
+import { type APIMessage, type APIPartialEmoji, type ChannelType, GatewayDispatchEvents } from "discord-api-types/v10";
 import type { FakeGateway } from "./gateway.ts";
 import { gatewayMessage, guildCreatePayload, toApiChannel } from "./gateway-payloads.ts";
-import { isThread, type FakeDiscordState, type StoredChannel, type StoredGuild } from "./state.ts";
+import { type FakeDiscordState, isThread, type StoredChannel, type StoredGuild } from "./state.ts";
 
 /**
  * The gateway events Discord sends when something changes, in their exact payload shapes. Both

@@ -1,13 +1,12 @@
 import type { APIAttachment, APIEmbed, APIMessage, APIUser } from "discord-api-types/v10";
 import { AttachmentFactory, type AttachmentSpec } from "./attachments.ts";
-import { FakeCdn, type CdnAssetSpec } from "./cdn.ts";
+import { type CdnAssetSpec, FakeCdn } from "./cdn.ts";
 import { CommandRegistry } from "./command-registry.ts";
 import { EventPublisher } from "./events.ts";
 import { FakeGateway, type IdentifiedSession } from "./gateway.ts";
 import { addMember, buildChannel, buildGuild, buildThread, type ChannelSpec, type GuildSpec, type ThreadSpec } from "./guild-builder.ts";
 import { GuildHandle } from "./guild-handle.ts";
 import { InteractionHandle } from "./interaction-handle.ts";
-import { LinkedImages, type LinkedImageSpec } from "./linked-images.ts";
 import {
   buildCommandInteraction,
   buildComponentInteraction,
@@ -15,10 +14,11 @@ import {
   type ComponentInvocation,
   type InteractionContext,
 } from "./interaction-payloads.ts";
+import { type LinkedImageSpec, LinkedImages } from "./linked-images.ts";
 import { buildMessage, type MessageSpec } from "./message-builder.ts";
 import { encodePath } from "./path-pattern.ts";
 import { RateLimiter, type RateLimitInjection } from "./rate-limits.ts";
-import { describeMatcher, RequestLog, toRequestPredicate, type RecordedRequest, type RequestMatcher } from "./request-log.ts";
+import { describeMatcher, type RecordedRequest, RequestLog, type RequestMatcher, toRequestPredicate } from "./request-log.ts";
 import { FakeRest } from "./rest.ts";
 import { Router } from "./router.ts";
 import { registerCommandRoutes } from "./routes/command-routes.ts";

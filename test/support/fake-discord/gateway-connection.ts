@@ -1,4 +1,4 @@
-import { constants as zlibConstants, createDeflate, type Deflate } from "node:zlib";
+import { createDeflate, type Deflate, constants as zlibConstants } from "node:zlib";
 import { WebSocket } from "ws";
 
 /**

@@ -1,4 +1,4 @@
-import { GatewayDispatchEvents, GatewayIntentBits, type APIMessage } from "discord-api-types/v10";
+import { type APIMessage, GatewayDispatchEvents, GatewayIntentBits } from "discord-api-types/v10";
 
 /**
  * Discord only sends the events a session asked for with intents, and without the privileged
@@ -26,10 +26,7 @@ const MESSAGE_EVENTS = new Set<string>([
   GatewayDispatchEvents.MessageDeleteBulk,
 ]);
 
-const REACTION_EVENTS = new Set<string>([
-  GatewayDispatchEvents.MessageReactionAdd,
-  GatewayDispatchEvents.MessageReactionRemove,
-]);
+const REACTION_EVENTS = new Set<string>([GatewayDispatchEvents.MessageReactionAdd, GatewayDispatchEvents.MessageReactionRemove]);
 
 function hasIntent(intents: number, intent: GatewayIntentBits): boolean {
   return (intents & intent) === intent;

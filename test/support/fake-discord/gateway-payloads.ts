@@ -1,22 +1,22 @@
 import {
+  type APIChannel,
+  type APIGuild,
+  type APIGuildMember,
+  type APIMessage,
+  type ApplicationFlags,
+  type GatewayGuildCreateDispatchData,
+  type GatewayReadyDispatchData,
   GatewayVersion,
   GuildDefaultMessageNotifications,
   GuildExplicitContentFilter,
   GuildMFALevel,
   GuildNSFWLevel,
   GuildPremiumTier,
-  GuildSystemChannelFlags,
+  type GuildSystemChannelFlags,
   GuildVerificationLevel,
   Locale,
-  type APIChannel,
-  type ApplicationFlags,
-  type APIGuild,
-  type APIGuildMember,
-  type APIMessage,
-  type GatewayGuildCreateDispatchData,
-  type GatewayReadyDispatchData,
 } from "discord-api-types/v10";
-import { isActiveThread, isThread, type FakeDiscordState, type StoredChannel, type StoredGuild } from "./state.ts";
+import { type FakeDiscordState, isActiveThread, isThread, type StoredChannel, type StoredGuild } from "./state.ts";
 
 /**
  * JSON shapes Discord sends, built from the fake's state. The state keeps channels in one loose
@@ -83,11 +83,7 @@ export function guildCreatePayload(state: FakeDiscordState, guild: StoredGuild):
   };
 }
 
-export function readyPayload(
-  state: FakeDiscordState,
-  sessionId: string,
-  resumeGatewayUrl: string,
-): GatewayReadyDispatchData {
+export function readyPayload(state: FakeDiscordState, sessionId: string, resumeGatewayUrl: string): GatewayReadyDispatchData {
   return {
     v: Number(GatewayVersion),
     user: state.botUser,
@@ -101,7 +97,10 @@ export function readyPayload(
 }
 
 /** Gateway message events carry `guild_id` and the author's member (without `user`) in guilds. */
-export function gatewayMessage(state: FakeDiscordState, message: APIMessage): APIMessage & {
+export function gatewayMessage(
+  state: FakeDiscordState,
+  message: APIMessage,
+): APIMessage & {
   guild_id?: string;
   member?: Omit<APIGuildMember, "user">;
 } {

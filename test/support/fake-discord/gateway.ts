@@ -4,11 +4,11 @@ import type { Duplex } from "node:stream";
 import {
   GatewayCloseCodes,
   GatewayDispatchEvents,
-  GatewayOpcodes,
   type GatewayIdentifyData,
+  GatewayOpcodes,
   type GatewayResumeData,
 } from "discord-api-types/v10";
-import { WebSocketServer, type RawData, type WebSocket } from "ws";
+import { type RawData, type WebSocket, WebSocketServer } from "ws";
 import { GatewayConnection } from "./gateway-connection.ts";
 import { shapeForIntents } from "./gateway-intents.ts";
 import { guildCreatePayload, readyPayload } from "./gateway-payloads.ts";

@@ -1,16 +1,16 @@
 import {
+  type APIGuildMember,
+  type APIOverwrite,
+  type APIRole,
+  type APIUser,
   ChannelType,
   GuildMemberFlags,
   OverwriteType,
   type RoleFlags,
   ThreadAutoArchiveDuration,
-  type APIGuildMember,
-  type APIOverwrite,
-  type APIRole,
-  type APIUser,
 } from "discord-api-types/v10";
 import { DEFAULT_BOT_PERMISSIONS, DEFAULT_EVERYONE_PERMISSIONS } from "./permissions.ts";
-import { isThread, type FakeDiscordState, type StoredChannel, type StoredGuild, type StoredMember } from "./state.ts";
+import { type FakeDiscordState, isThread, type StoredChannel, type StoredGuild, type StoredMember } from "./state.ts";
 
 export interface RoleSpec {
   id?: string;
@@ -171,12 +171,7 @@ export function addMember(
   return member;
 }
 
-export function buildChannel(
-  context: GuildBuilderContext,
-  guild: StoredGuild,
-  spec: ChannelSpec,
-  position: number,
-): StoredChannel {
+export function buildChannel(context: GuildBuilderContext, guild: StoredGuild, spec: ChannelSpec, position: number): StoredChannel {
   const { state } = context;
   const channel: StoredChannel = {
     id: spec.id ?? state.ids.next(),
@@ -188,20 +183,14 @@ export function buildChannel(
     position,
     permission_overwrites: (spec.overwrites ?? []).map((overwrite) => buildOverwrite(guild, overwrite)),
     flags: 0,
-    ...(spec.type === ChannelType.GuildCategory
-      ? {}
-      : { topic: spec.topic ?? null, last_message_id: null, rate_limit_per_user: 0 }),
+    ...(spec.type === ChannelType.GuildCategory ? {} : { topic: spec.topic ?? null, last_message_id: null, rate_limit_per_user: 0 }),
   };
   state.channels.set(channel.id, channel);
   for (const threadSpec of spec.threads ?? []) buildThread(context, channel, threadSpec);
   return channel;
 }
 
-export function buildThread(
-  { state, defaultUser }: GuildBuilderContext,
-  parent: StoredChannel,
-  spec: ThreadSpec,
-): StoredChannel {
+export function buildThread({ state, defaultUser }: GuildBuilderContext, parent: StoredChannel, spec: ThreadSpec): StoredChannel {
   const now = new Date().toISOString();
   const thread: StoredChannel = {
     id: spec.id ?? state.ids.next(),

@@ -1,5 +1,5 @@
 import type { APIRole } from "discord-api-types/v10";
-import { isThread, type FakeDiscordState, type StoredChannel, type StoredGuild, type StoredMember } from "./state.ts";
+import { type FakeDiscordState, isThread, type StoredChannel, type StoredGuild, type StoredMember } from "./state.ts";
 
 /** What `fake.addGuild()` returns: live lookups by name, so tests need not track ids. */
 export class GuildHandle {

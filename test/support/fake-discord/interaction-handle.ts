@@ -1,9 +1,4 @@
-import {
-  InteractionResponseType,
-  MessageFlags,
-  type APIInteraction,
-  type APIMessage,
-} from "discord-api-types/v10";
+import { type APIInteraction, type APIMessage, type InteractionResponseType, MessageFlags } from "discord-api-types/v10";
 import type { RecordedFile } from "./request-log.ts";
 import { WaitableLog, type WaitOptions } from "./waitable-log.ts";
 
@@ -28,12 +23,7 @@ export function carriesContent(reply: InteractionReply): boolean {
   const message = reply.message;
   if (!message || reply.kind === "delete") return false;
   if (((message.flags ?? 0) & MessageFlags.Loading) !== 0) return false;
-  return (
-    message.content.length > 0 ||
-    message.embeds.length > 0 ||
-    message.attachments.length > 0 ||
-    (message.components?.length ?? 0) > 0
-  );
+  return message.content.length > 0 || message.embeds.length > 0 || message.attachments.length > 0 || (message.components?.length ?? 0) > 0;
 }
 
 /**

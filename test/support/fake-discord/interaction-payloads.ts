@@ -1,11 +1,5 @@
 import { randomBytes } from "node:crypto";
 import {
-  ApplicationCommandOptionType,
-  ApplicationCommandType,
-  ComponentType,
-  InteractionContextType,
-  InteractionType,
-  Locale,
   type APIApplicationCommandInteractionDataOption,
   type APIAttachment,
   type APIInteraction,
@@ -15,6 +9,12 @@ import {
   type APIMessage,
   type APIRole,
   type APIUser,
+  ApplicationCommandOptionType,
+  ApplicationCommandType,
+  ComponentType,
+  InteractionContextType,
+  InteractionType,
+  Locale,
 } from "discord-api-types/v10";
 import type { CommandRegistry } from "./command-registry.ts";
 import { toApiChannel } from "./gateway-payloads.ts";
@@ -145,11 +145,7 @@ function baseInteraction(
   } as APIInteraction;
 }
 
-function toOptionData(
-  scope: OptionScope,
-  option: CommandOptionInput,
-  resolved: ResolvedData,
-): APIApplicationCommandInteractionDataOption {
+function toOptionData(scope: OptionScope, option: CommandOptionInput, resolved: ResolvedData): APIApplicationCommandInteractionDataOption {
   const { name } = option;
   if ("subcommand" in option) {
     const options = option.subcommand.map((inner) => toOptionData(scope, inner, resolved));

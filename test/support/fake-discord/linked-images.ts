@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { EmbedType, type APIEmbed } from "discord-api-types/v10";
-import { contentTypeForName, FakeCdn, type CdnAssetSpec } from "./cdn.ts";
+import { type APIEmbed, EmbedType } from "discord-api-types/v10";
+import { type CdnAssetSpec, contentTypeForName, FakeCdn } from "./cdn.ts";
 import { FileHost } from "./file-host.ts";
 import { imageDimensions } from "./image-size.ts";
 import { encodePath } from "./path-pattern.ts";
@@ -43,7 +43,10 @@ export class LinkedImages {
       const files = new FakeCdn();
       return { server: await FileHost.start(address, { files, prefix, kind, log }), files };
     };
-    const [proxy, origin] = await Promise.all([serve(EXTERNAL_PROXY_ADDRESS, EXTERNAL_PREFIX, "external"), serve(ORIGIN_ADDRESS, "/", "origin")]);
+    const [proxy, origin] = await Promise.all([
+      serve(EXTERNAL_PROXY_ADDRESS, EXTERNAL_PREFIX, "external"),
+      serve(ORIGIN_ADDRESS, "/", "origin"),
+    ]);
     return new LinkedImages(proxy, origin, ids);
   }
 
@@ -71,7 +74,13 @@ export class LinkedImages {
       // An image link posted alone: Discord shows the picture as the embed's thumbnail.
       type: EmbedType.Image,
       url: originUrl,
-      thumbnail: { url: originUrl, proxy_url: `${this.proxy.server.baseUrl}${encodePath(proxyPath)}`, width, height, content_type: contentType },
+      thumbnail: {
+        url: originUrl,
+        proxy_url: `${this.proxy.server.baseUrl}${encodePath(proxyPath)}`,
+        width,
+        height,
+        content_type: contentType,
+      },
     };
   }
 

@@ -1,7 +1,4 @@
 import {
-  MessageFlags,
-  MessageReferenceType,
-  MessageType,
   type APIAttachment,
   type APIEmbed,
   type APIMessage,
@@ -10,6 +7,9 @@ import {
   type APIMessageSnapshot,
   type APIMessageTopLevelComponent,
   type APIUser,
+  MessageFlags,
+  MessageReferenceType,
+  MessageType,
 } from "discord-api-types/v10";
 import { snowflakeToTimestamp } from "./snowflake.ts";
 import type { FakeDiscordState } from "./state.ts";
@@ -43,12 +43,7 @@ export interface MessageSpec {
 const USER_MENTION = /<@!?(\d+)>/g;
 const ROLE_MENTION = /<@&(\d+)>/g;
 
-export function buildMessage(
-  state: FakeDiscordState,
-  channelId: string,
-  spec: MessageSpec,
-  defaultAuthor: APIUser,
-): APIMessage {
+export function buildMessage(state: FakeDiscordState, channelId: string, spec: MessageSpec, defaultAuthor: APIUser): APIMessage {
   const id = spec.id ?? (spec.timestamp ? state.ids.next(spec.timestamp) : state.ids.next());
   const content = spec.content ?? "";
   const reference = spec.message_reference ?? (spec.replyTo ? replyReference(state, channelId, spec.replyTo) : undefined);
@@ -82,10 +77,7 @@ export function buildMessage(
 }
 
 /** The parts of a message that make it a forward of `original` (Discord's message_snapshots). */
-export function forwardOf(
-  original: APIMessage,
-  guildId?: string,
-): Pick<MessageSpec, "message_reference" | "message_snapshots"> {
+export function forwardOf(original: APIMessage, guildId?: string): Pick<MessageSpec, "message_reference" | "message_snapshots"> {
   return {
     message_reference: {
       type: MessageReferenceType.Forward,

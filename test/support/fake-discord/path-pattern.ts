@@ -14,9 +14,7 @@ export function compilePathPattern(template: string): PathMatcher {
 
   return (path) => {
     const segments = typeof path === "string" ? splitPath(path) : path;
-    const lengthFits = matchesDeeper
-      ? segments.length >= patternSegments.length
-      : segments.length === patternSegments.length;
+    const lengthFits = matchesDeeper ? segments.length >= patternSegments.length : segments.length === patternSegments.length;
     if (!lengthFits) return null;
     const params: PathParams = {};
     for (const [index, pattern] of patternSegments.entries()) {

@@ -1,4 +1,4 @@
-import { OverwriteType, PermissionFlagsBits, type APIOverwrite } from "discord-api-types/v10";
+import { type APIOverwrite, OverwriteType, PermissionFlagsBits } from "discord-api-types/v10";
 import type { StoredGuild, StoredMember } from "./state.ts";
 
 /** Every permission bit Discord defines (what an owner or Administrator has). */
@@ -51,11 +51,7 @@ export function basePermissions(guild: StoredGuild, member: StoredMember): bigin
  * Discord's documented order: @everyone overwrite, then all role overwrites together (deny then
  * allow), then the member's own overwrite. Without View Channel nothing else counts.
  */
-export function channelPermissions(
-  guild: StoredGuild,
-  member: StoredMember,
-  overwrites: readonly APIOverwrite[],
-): bigint {
+export function channelPermissions(guild: StoredGuild, member: StoredMember, overwrites: readonly APIOverwrite[]): bigint {
   let permissions = basePermissions(guild, member);
   if (permissions === ALL_PERMISSIONS) return permissions;
 

@@ -60,9 +60,7 @@ export function toRequestPredicate(matcher: RequestMatcher): (request: RecordedR
 
 export function describeMatcher(matcher: RequestMatcher): string {
   if (typeof matcher === "function") return matcher.name || "a request matching the predicate";
-  return [matcher.kind, matcher.method ?? "any method", String(matcher.path ?? "any path")]
-    .filter(Boolean)
-    .join(" ");
+  return [matcher.kind, matcher.method ?? "any method", String(matcher.path ?? "any path")].filter(Boolean).join(" ");
 }
 
 export class RequestLog extends WaitableLog<RecordedRequest> {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { DiscordApiError, discordErrors } from "./errors.ts";
-import { parseRequestBody, type ParsedBody } from "./http-body.ts";
+import { type ParsedBody, parseRequestBody } from "./http-body.ts";
 import { decodePathSegments } from "./path-pattern.ts";
 import type { RateLimiter } from "./rate-limits.ts";
 import type { RecordedRequest, RequestLog } from "./request-log.ts";
@@ -44,14 +44,7 @@ export class FakeRest {
     this.log.push(record(this.log.length, req, method, path, url, body, outcome));
   }
 
-  async #answer(
-    method: string,
-    segments: string[],
-    path: string,
-    url: URL,
-    body: ParsedBody,
-    req: IncomingMessage,
-  ): Promise<Outcome> {
+  async #answer(method: string, segments: string[], path: string, url: URL, body: ParsedBody, req: IncomingMessage): Promise<Outcome> {
     const resolved = this.router.resolve(method, segments);
     const template = resolved?.route.template ?? null;
     const bucketKey = `${method} ${template ?? path}`;

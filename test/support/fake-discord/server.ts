@@ -3,8 +3,8 @@ import type { AddressInfo } from "node:net";
 import type { FakeCdn } from "./cdn.ts";
 import { answerFileRequest, closeServer, createHandlerServer, listenOnLoopback } from "./file-host.ts";
 import type { FakeGateway } from "./gateway.ts";
-import { API_PREFIX, type FakeRest } from "./rest.ts";
 import type { RequestLog } from "./request-log.ts";
+import { API_PREFIX, type FakeRest } from "./rest.ts";
 
 export const GATEWAY_PATH = "/gateway";
 export const CDN_PREFIX = "/cdn/";

@@ -1,11 +1,11 @@
 import {
-  ChannelType,
   type APIGuildMember,
   type APIMessage,
   type APIOverwrite,
   type APIRole,
   type APIThreadMetadata,
   type APIUser,
+  ChannelType,
 } from "discord-api-types/v10";
 import { discordErrors } from "./errors.ts";
 import { channelPermissions } from "./permissions.ts";
@@ -49,11 +49,7 @@ export interface StoredChannel {
   total_message_sent?: number;
 }
 
-const THREAD_TYPES = new Set<ChannelType>([
-  ChannelType.PublicThread,
-  ChannelType.PrivateThread,
-  ChannelType.AnnouncementThread,
-]);
+const THREAD_TYPES = new Set<ChannelType>([ChannelType.PublicThread, ChannelType.PrivateThread, ChannelType.AnnouncementThread]);
 
 export function isThread(channel: StoredChannel): boolean {
   return THREAD_TYPES.has(channel.type);
@@ -118,9 +114,7 @@ export class FakeDiscordState {
   }
 
   threadsOf(parentId: string): StoredChannel[] {
-    return [...this.channels.values()].filter(
-      (channel) => isThread(channel) && channel.parent_id === parentId,
-    );
+    return [...this.channels.values()].filter((channel) => isThread(channel) && channel.parent_id === parentId);
   }
 
   /** Permissions of a user in a channel; threads use their parent's overwrites, as on Discord. */

@@ -7,7 +7,7 @@
  * channel with its checkpoint intact: a later run continues it. No tight loops of our own.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { DiscordAPIError, type AnyThreadChannel, type Collection, type Message, type NewsChannel, type TextChannel } from "discord.js";
+import { type AnyThreadChannel, type Collection, DiscordAPIError, type Message, type NewsChannel, type TextChannel } from "discord.js";
 import type { Logger } from "pino";
 
 /** A channel whose history we read: text and announcement channels, and their public threads. */

@@ -5,7 +5,7 @@
  */
 import type { ChatInputCommandInteraction, Message } from "discord.js";
 import type { Logger } from "pino";
-import { renderProgress, type BackfillReport, type ProgressSink } from "./progress.ts";
+import { type BackfillReport, type ProgressSink, renderProgress } from "./progress.ts";
 
 export interface InteractionSinkOptions {
   /** Discord's interaction token lifetime. */
@@ -48,7 +48,10 @@ export class InteractionProgressSink implements ProgressSink {
     try {
       this.fallback = await channel.send({ content });
     } catch (error) {
-      this.logger.warn({ err: error, channelId: channel.id }, "could not post the backfill progress message; progress goes to the log only");
+      this.logger.warn(
+        { err: error, channelId: channel.id },
+        "could not post the backfill progress message; progress goes to the log only",
+      );
       return;
     }
     await this.interaction

@@ -6,15 +6,15 @@
  * the indexer skips the images it already has.
  */
 import { setMaxListeners } from "node:events";
+import { type Client, type Guild, type Message, SnowflakeUtil } from "discord.js";
 import pLimit from "p-limit";
-import { SnowflakeUtil, type Client, type Guild, type Message } from "discord.js";
 import type { Logger } from "pino";
 import type { BackfillCheckpoint, GuildStateStore } from "../../guild-state.ts";
 import { imagesInMessage } from "../../message-images.ts";
 import type { GuildIndex } from "../guild-index.ts";
 import { MessageIndexer } from "../message-indexer.ts";
-import { ChannelStopped, fetchHistoryPage, PAGE_SIZE, type HistoryChannel, type RetryPolicy } from "./history.ts";
-import { startReporter, type BackfillPhase, type BackfillReport, type ProgressSink, type Reporter } from "./progress.ts";
+import { ChannelStopped, fetchHistoryPage, type HistoryChannel, PAGE_SIZE, type RetryPolicy } from "./history.ts";
+import { type BackfillPhase, type BackfillReport, type ProgressSink, type Reporter, startReporter } from "./progress.ts";
 import { discoverTargets, type TargetRequest } from "./targets.ts";
 
 export interface BackfillOptions {
@@ -202,7 +202,10 @@ export class BackfillJob {
     }
     await this.finish(reporter, outcome);
     const report = this.report();
-    this.logger.info({ phase: report.phase, channels: report.channels, messages: report.messagesScanned, images: report.imagesIndexed }, "backfill ended");
+    this.logger.info(
+      { phase: report.phase, channels: report.channels, messages: report.messagesScanned, images: report.imagesIndexed },
+      "backfill ended",
+    );
     return report;
   }
 
@@ -278,11 +281,13 @@ export class BackfillJob {
     const outcomes = await Promise.all(
       wanted.map((message) =>
         limit(() =>
-          this.deps.indexer.indexMessage(message, { checkReposts: false, whenBusy: "wait", source: "backfill", signal: this.signal }).catch((error: unknown) => {
-            // An unexpected failure (e.g. the database) costs that message's images, not the whole backfill.
-            this.logger.error({ err: error, messageId: message.id }, "backfill could not index a message");
-            return { indexed: 0, skipped: { internal: imagesInMessage(message).length }, reposts: [], deferred: false };
-          }),
+          this.deps.indexer
+            .indexMessage(message, { checkReposts: false, whenBusy: "wait", source: "backfill", signal: this.signal })
+            .catch((error: unknown) => {
+              // An unexpected failure (e.g. the database) costs that message's images, not the whole backfill.
+              this.logger.error({ err: error, messageId: message.id }, "backfill could not index a message");
+              return { indexed: 0, skipped: { internal: imagesInMessage(message).length }, reposts: [], deferred: false };
+            }),
         ),
       ),
     );

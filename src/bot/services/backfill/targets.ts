@@ -5,18 +5,18 @@
  * every 403 counts towards Discord's invalid-request ban.
  */
 import {
-  ChannelType,
-  PermissionFlagsBits,
   type AnyThreadChannel,
+  ChannelType,
   type ForumChannel,
   type Guild,
   type GuildBasedChannel,
   type GuildMember,
   type MediaChannel,
   type NewsChannel,
+  PermissionFlagsBits,
   type TextChannel,
 } from "discord.js";
-import { ChannelStopped, withRetries, type ChannelStopReason, type HistoryChannel, type RetryPolicy } from "./history.ts";
+import { ChannelStopped, type ChannelStopReason, type HistoryChannel, type RetryPolicy, withRetries } from "./history.ts";
 
 type ThreadParent = TextChannel | NewsChannel | ForumChannel | MediaChannel;
 
@@ -34,7 +34,12 @@ const READ = PermissionFlagsBits.ViewChannel | PermissionFlagsBits.ReadMessageHi
  * The channels whose images Lookalike indexes, each with its public threads: text, announcement,
  * forum and media channels. `/index channel` and `/repost settings ignore_channel` offer these.
  */
-export const INDEXED_CHANNEL_TYPES = [ChannelType.GuildText, ChannelType.GuildAnnouncement, ChannelType.GuildForum, ChannelType.GuildMedia] as const;
+export const INDEXED_CHANNEL_TYPES = [
+  ChannelType.GuildText,
+  ChannelType.GuildAnnouncement,
+  ChannelType.GuildForum,
+  ChannelType.GuildMedia,
+] as const;
 const THREAD_PARENTS: readonly ChannelType[] = INDEXED_CHANNEL_TYPES;
 
 export function isThreadParent(channel: GuildBasedChannel): channel is ThreadParent {

@@ -2,7 +2,7 @@ import { ChannelType, PermissionFlagsBits } from "discord-api-types/v10";
 import { discordErrors } from "../errors.ts";
 import { toApiChannel, toApiGuild } from "../gateway-payloads.ts";
 import { ok, type RouteHandler, type Router } from "../router.ts";
-import { requireBotPermission, type FakeServices } from "../services.ts";
+import { type FakeServices, requireBotPermission } from "../services.ts";
 import { compareSnowflakes } from "../snowflake.ts";
 import { isActiveThread, isThread, type StoredChannel } from "../state.ts";
 
@@ -17,7 +17,12 @@ export function registerGuildRoutes(router: Router, services: FakeServices): voi
 
   router.on("GET", "/guilds/:guildId/channels", ({ param }) => {
     const guild = state.requireGuild(param("guildId"));
-    return ok(state.channelsOfGuild(guild.id).filter((channel) => !isThread(channel)).map(toApiChannel));
+    return ok(
+      state
+        .channelsOfGuild(guild.id)
+        .filter((channel) => !isThread(channel))
+        .map(toApiChannel),
+    );
   });
 
   router.on("GET", "/guilds/:guildId/roles", ({ param }) => ok([...state.requireGuild(param("guildId")).roles.values()]));
@@ -79,9 +84,7 @@ function pageByArchiveTime(threads: StoredChannel[], query: URLSearchParams): Th
   const beforeMs = before === null ? Number.POSITIVE_INFINITY : Date.parse(before);
   if (Number.isNaN(beforeMs)) throw discordErrors.invalidFormBody("before: Could not interpret the value as a timestamp.");
   const archivedAt = (thread: StoredChannel) => Date.parse(thread.thread_metadata?.archive_timestamp ?? "");
-  const newestFirst = threads
-    .filter((thread) => archivedAt(thread) < beforeMs)
-    .sort((a, b) => archivedAt(b) - archivedAt(a));
+  const newestFirst = threads.filter((thread) => archivedAt(thread) < beforeMs).sort((a, b) => archivedAt(b) - archivedAt(a));
   return takePage(newestFirst, parseThreadLimit(query));
 }
 

@@ -1,11 +1,11 @@
 import {
+  type APIMessage,
+  type APIMessageInteractionMetadata,
   ApplicationCommandType,
   InteractionResponseType,
   InteractionType,
   MessageFlags,
   MessageType,
-  type APIMessage,
-  type APIMessageInteractionMetadata,
 } from "discord-api-types/v10";
 import { createBotMessage, editBotMessage, isEphemeral, type MessageRequest } from "../bot-messages.ts";
 import { discordErrors } from "../errors.ts";
@@ -66,9 +66,12 @@ export function registerInteractionRoutes(router: Router, services: FakeServices
     { auth: false },
   );
 
-  router.on("GET", "/webhooks/:applicationId/:token/messages/:messageId", (request) =>
-    ok(messageOf(handleFor(request), request.param("messageId"))),
-  { auth: false });
+  router.on(
+    "GET",
+    "/webhooks/:applicationId/:token/messages/:messageId",
+    (request) => ok(messageOf(handleFor(request), request.param("messageId"))),
+    { auth: false },
+  );
 
   router.on(
     "PATCH",
@@ -128,18 +131,28 @@ async function respond(
   const originalType = handle.payload.type === InteractionType.ApplicationCommand ? commandMessageType(handle) : MessageType.Default;
   switch (body.type) {
     case InteractionResponseType.ChannelMessageWithSource: {
-      const message = await createBotMessage(services, channelId, { json: body.data, files }, {
-        extra: interactionFields(services, handle, originalType),
-      });
+      const message = await createBotMessage(
+        services,
+        channelId,
+        { json: body.data, files },
+        {
+          extra: interactionFields(services, handle, originalType),
+        },
+      );
       handle.setOriginal(message);
       return message;
     }
     case InteractionResponseType.DeferredChannelMessageWithSource: {
       const flags = (Number(body.data?.flags ?? 0) & MessageFlags.Ephemeral) | MessageFlags.Loading;
-      const message = await createBotMessage(services, channelId, { json: {}, files: [] }, {
-        allowEmpty: true,
-        extra: { ...interactionFields(services, handle, originalType), flags },
-      });
+      const message = await createBotMessage(
+        services,
+        channelId,
+        { json: {}, files: [] },
+        {
+          allowEmpty: true,
+          extra: { ...interactionFields(services, handle, originalType), flags },
+        },
+      );
       handle.setOriginal(message);
       return message;
     }

@@ -1,10 +1,10 @@
-import { PermissionFlagsBits, type APIMessage, type APIPartialEmoji, type APIReaction } from "discord-api-types/v10";
+import { type APIMessage, type APIPartialEmoji, type APIReaction, PermissionFlagsBits } from "discord-api-types/v10";
 import { createBotMessage, editBotMessage } from "../bot-messages.ts";
 import { discordErrors } from "../errors.ts";
 import { toApiChannel } from "../gateway-payloads.ts";
 import { pageMessages, parseMessagePageQuery } from "../message-paging.ts";
 import { noContent, ok, type Router } from "../router.ts";
-import { botHasPermission, requireBotPermission, type FakeServices } from "../services.ts";
+import { botHasPermission, type FakeServices, requireBotPermission } from "../services.ts";
 import { isThread } from "../state.ts";
 
 const { ViewChannel, ReadMessageHistory, SendMessages, SendMessagesInThreads, AttachFiles, AddReactions, ManageMessages } =
