@@ -7,7 +7,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import * as lancedb from "@lancedb/lancedb";
 
-/** The store's table naming (src/retrieval/store.ts): one table per server, `images_<guildId>`. */
+/** The store's table naming (src/retrieval/store/image-store.ts): one table per server, `images_<guildId>`. */
 const tableName = (guildId: string) => `images_${guildId}`;
 
 export class IndexCounter {

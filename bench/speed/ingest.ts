@@ -20,7 +20,7 @@ import type { ImageRecord } from "../../src/retrieval/store/schema.ts";
 import { flowers, MODELS_DIR, museumDb, photoPool, spread } from "./datasets.ts";
 import { load, median, timed } from "./stats.ts";
 
-/** Shipped values of `src/cli/index-command.ts` (kept in step by hand; the CLI row below runs the real constants). */
+/** Shipped values of `src/cli/index-files.ts` (kept in step by hand; the CLI row below runs the real constants). */
 export const CLI_IN_FLIGHT = 32;
 export const CLI_WRITE_BATCH = 128;
 

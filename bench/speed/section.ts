@@ -604,9 +604,9 @@ function renderDefaults(r: SectionJson): string[] {
       (best && !same(best.config, SHIPPED)
         ? `Fastest median in this run: ${describe(best.config)}, ${best.imagesPerSecond.toFixed(1)} images/s. `
         : "It is also the fastest median in this run. ") +
-      `**CLI** (\`src/cli/index-command.ts\`): ${SHIPPED.inFlight} images in flight and ${SHIPPED.writeBatch} rows per write stay; the in-flight and write-batch rows above move throughput by no more than that spread.`,
+      `**CLI** (\`src/cli/index-files.ts\`): ${SHIPPED.inFlight} images in flight and ${SHIPPED.writeBatch} rows per write stay; the in-flight and write-batch rows above move throughput by no more than that spread.`,
     "",
-    `**Index** (\`src/retrieval/store.ts\`, \`DEFAULT_INDEX_POLICY\`): ${describeSpec(policy.index ?? DEFAULT_VECTOR_INDEX)}, √rows partitions, built by \`maintain()\` from ${policy.minRowsForIndex} rows ` +
+    `**Index** (\`src/retrieval/store/index-policy.ts\`, \`DEFAULT_INDEX_POLICY\`): ${describeSpec(policy.index ?? DEFAULT_VECTOR_INDEX)}, √rows partitions, built by \`maintain()\` from ${policy.minRowsForIndex} rows ` +
       `(a flat scan already takes ${ms(r.scales[0]?.flat.p50.none ?? Number.NaN)} ms p50 at ${size(r.scales[0]?.rows ?? 0)} rows; the build ${seconds(r.scales[0]?.shippedBuildSeconds ?? Number.NaN)} s there). ` +
       `Each search probes ${Math.round(100 * (policy.probeFraction ?? 0))}% of the partitions, at least ${policy.nprobes} (small tables with a narrow channel filter need the floor: ` +
       `at 10k rows one channel's recall fell to ${f3(r.scales[0]?.shipped.find((m) => m.params && m.params.probeFraction === 0.1 && m.params.refineFactor === policy.refineFactor)?.recall[FILTERS[1]!.label] ?? Number.NaN)} probing 10%), and re-scores ${policy.refineFactor}× k candidates exactly: ` +

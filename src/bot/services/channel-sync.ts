@@ -12,14 +12,14 @@
 
 import { setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ChannelType, type Client, type Guild, type GuildBasedChannel, type Message } from "discord.js";
+import type { Client, Guild, Message } from "discord.js";
 import pLimit from "p-limit";
 import type { Logger } from "pino";
 import type { GuildStateStore } from "../guild-state.ts";
 import type { BotMetrics } from "../metrics.ts";
 import { alertAction } from "../repost-policy.ts";
 import { ChannelStopped, type HistoryChannel, PAGE_SIZE, withRetries } from "./backfill/history.ts";
-import { canRead } from "./backfill/targets.ts";
+import { canRead, hasHistory } from "./backfill/targets.ts";
 import type { GuildIndex } from "./guild-index.ts";
 import type { LiveCheckpoints } from "./live-checkpoints.ts";
 import { type IndexOutcome, MessageIndexer } from "./message-indexer.ts";
@@ -71,13 +71,6 @@ interface Pass {
 
 const key = (guildId: string, channelId: string) => `${guildId}/${channelId}`;
 const oldestFirst = (a: Message, b: Message) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1);
-
-/** Text channels, announcement channels and public threads: where images are posted and history can be read. */
-function hasHistory(channel: GuildBasedChannel): channel is HistoryChannel {
-  return [ChannelType.GuildText, ChannelType.GuildAnnouncement, ChannelType.PublicThread, ChannelType.AnnouncementThread].includes(
-    channel.type,
-  );
-}
 
 export class ChannelSync {
   private readonly options: ChannelSyncOptions;

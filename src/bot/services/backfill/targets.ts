@@ -46,12 +46,17 @@ export function isThreadParent(channel: GuildBasedChannel): channel is ThreadPar
   return THREAD_PARENTS.includes(channel.type);
 }
 
-function hasOwnHistory(channel: GuildBasedChannel): channel is TextChannel | NewsChannel {
+export function hasOwnHistory(channel: GuildBasedChannel): channel is TextChannel | NewsChannel {
   return channel.type === ChannelType.GuildText || channel.type === ChannelType.GuildAnnouncement;
 }
 
-function isPublicThread(channel: GuildBasedChannel): channel is AnyThreadChannel {
+export function isPublicThread(channel: GuildBasedChannel): channel is AnyThreadChannel {
   return channel.type === ChannelType.PublicThread || channel.type === ChannelType.AnnouncementThread;
+}
+
+/** Where images are posted and history can be read: text and announcement channels, and public threads. */
+export function hasHistory(channel: GuildBasedChannel): channel is HistoryChannel {
+  return hasOwnHistory(channel) || isPublicThread(channel);
 }
 
 export function canRead(channel: GuildBasedChannel, me: GuildMember): boolean {
