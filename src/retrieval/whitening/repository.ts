@@ -48,8 +48,18 @@ function floats<T extends Float32Array | Float64Array>(value: unknown, make: (bu
 export class WhiteningRepository {
   constructor(private readonly db: lancedb.Connection) {}
 
+  /** The collection's fit, or null when it has none (also when it is dropped while being read). */
   async load(collection: string): Promise<StoredWhitening | null> {
-    const name = TABLE_PREFIX + collection;
+    try {
+      return await this.read(TABLE_PREFIX + collection);
+    } catch (error) {
+      // A fit dropped between the listing and the read (the collection shrank) is no fit.
+      if (error instanceof Error && /not found/i.test(error.message)) return null;
+      throw error;
+    }
+  }
+
+  private async read(name: string): Promise<StoredWhitening | null> {
     if (!(await this.db.tableNames()).includes(name)) return null;
     const table = await this.db.openTable(name);
     try {
