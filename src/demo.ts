@@ -31,7 +31,8 @@ async function captionedCrop(file: string): Promise<Buffer> {
   const bar = Math.round(crop.height * 0.15);
   const caption = Buffer.from(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${crop.width}" height="${bar}"><rect width="100%" height="100%" fill="white"/>` +
-      `<text x="50%" y="65%" text-anchor="middle" font-family="DejaVu Sans" font-weight="bold" font-size="${Math.round(bar * 0.5)}">WHEN YOU SEE IT</text></svg>`,
+      `<text x="50%" y="65%" text-anchor="middle" font-family="DejaVu Sans" font-weight="bold" ` +
+      `font-size="${Math.round(bar * 0.5)}">WHEN YOU SEE IT</text></svg>`,
   );
   return sharp(file)
     .extract(crop)
@@ -63,7 +64,7 @@ export async function runDemo(): Promise<number> {
     .sort();
   const dbDir = path.resolve("data", "demo-lancedb");
   await mkdir(dbDir, { recursive: true });
-  const engine = await LookalikeEngine.open({ dbDir, modelsDir: defaultModelsDir() });
+  const engine = await LookalikeEngine.open({ db: dbDir, modelsDir: defaultModelsDir() });
   try {
     const started = Date.now();
     // Whatever the engine cannot read as an image (a README, a damaged file) is left out.
@@ -102,7 +103,8 @@ export async function runDemo(): Promise<number> {
       const top = await engine.findSimilar(query, { collection: "demo", k: 3 });
       console.log(`Query: ${label}`);
       console.log(
-        `  repost verdict: ${verdict}${match ? ` (closest ${match.id}, cosine ${match.score.toFixed(3)}, pHash distance ${match.hamming})` : ""}`,
+        `  repost verdict: ${verdict}` +
+          (match ? ` (closest ${match.id}, cosine ${match.score.toFixed(3)}, pHash distance ${match.hamming})` : ""),
       );
       console.log(`  most similar: ${top.map((m) => `${m.id} ${m.score.toFixed(3)}`).join(", ")}\n`);
     }

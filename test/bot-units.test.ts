@@ -1,8 +1,6 @@
-/** Unit tests for the bot's small parts that need no Discord: queue, state file, config, fetcher, sheet. */
+/** Unit tests for the bot's small parts that need no Discord: queue, server state, config, fetcher, sheet. */
 import assert from "node:assert/strict";
-import { readFile, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
-import path from "node:path";
 import { describe, it } from "node:test";
 import sharp from "sharp";
 import { AttachmentFetcher } from "../src/bot/attachment-fetcher.ts";
@@ -12,6 +10,7 @@ import { GuildStateStore } from "../src/bot/guild-state.ts";
 import { QueueFullError, WorkQueue } from "../src/bot/work-queue.ts";
 import { isLookalikeError } from "../src/retrieval/errors.ts";
 import { samplePhotos } from "./support/bot-fixtures.ts";
+import { readGuildStateFile } from "./support/polling.ts";
 import { tempDir } from "./support/temp.ts";
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
@@ -53,7 +52,7 @@ describe("WorkQueue", () => {
 });
 
 describe("GuildStateStore", () => {
-  it("persists atomically, applies defaults, and forgets a server", async () => {
+  it("keeps each server's state in the database, applies defaults, and forgets a server", async () => {
     const dir = await tempDir();
     const store = new GuildStateStore(dir);
     assert.equal((await store.get("123")).settings.enabled, true);
@@ -61,16 +60,42 @@ describe("GuildStateStore", () => {
       s.settings.action = "react";
       s.optedOutUserIds.push("42");
     });
-    // A crash mid-write leaves a temp file behind; the real file is still whole.
-    await writeFile(path.join(dir, "123.json.999.tmp"), "{ half a fil");
+    await store.update("456", (s) => void (s.settings.sensitivity = "strict"));
+    // Another store on the same database (another process taking the server over) reads it.
     const reopened = new GuildStateStore(dir);
     const state = await reopened.get("123");
     assert.equal(state.settings.action, "react");
     assert.deepEqual(state.optedOutUserIds, ["42"]);
-    assert.match(await readFile(path.join(dir, "123.json"), "utf8"), /"react"/);
+    assert.equal(state.settings.sensitivity, "balanced", "defaults filled in");
+    assert.equal((await readGuildStateFile("", "123", dir))?.settings.action, "react");
     await reopened.remove("123");
     assert.equal((await reopened.get("123")).settings.action, "reply");
+    assert.equal(await readGuildStateFile("", "123", dir), undefined, "the row is gone");
+    assert.equal((await readGuildStateFile("", "456", dir))?.settings.sensitivity, "strict", "other servers stay");
     await assert.rejects(reopened.get("../etc"), (error) => isLookalikeError(error, "invalid_filter"));
+    await assert.rejects(
+      reopened.update("1' OR '1'='1", () => {}),
+      (error) => isLookalikeError(error, "invalid_filter"),
+    );
+    await Promise.all([store.close(), reopened.close()]);
+  });
+
+  it("serialises a server's updates: none is lost when they overlap", async () => {
+    const store = new GuildStateStore(await tempDir());
+    await Promise.all(Array.from({ length: 25 }, (_, n) => store.update("789", (s) => void s.optedOutUserIds.push(String(n)))));
+    assert.deepEqual(
+      (await store.get("789")).optedOutUserIds,
+      Array.from({ length: 25 }, (_, n) => String(n)),
+    );
+    // A change that throws leaves the state as it was, and later updates still run.
+    await assert.rejects(
+      store.update("789", () => {
+        throw new Error("no");
+      }),
+      /no/,
+    );
+    assert.equal((await store.update("789", (s) => void s.optedOutUserIds.splice(0))).optedOutUserIds.length, 0);
+    await store.close();
   });
 });
 
@@ -88,7 +113,7 @@ describe("config", () => {
     );
     const config = loadConfig({ DISCORD_TOKEN: " t ", LOOKALIKE_DATA_DIR: "/tmp/x" });
     assert.equal(config.token, "t");
-    assert.equal(config.dbDir, "/tmp/x/lancedb");
+    assert.equal(config.db, "/tmp/x/lancedb");
     assert.equal(config.maxImageBytes, 25 * 1024 * 1024);
   });
 

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { copyFile, mkdir, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { before, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { pngBomb, pseudoRandomBytes } from "./support/bad-images.ts";
-import { runCli } from "./support/cli.ts";
+import { type CliRunOptions, runCli } from "./support/cli.ts";
+import { type FakeS3, useFakeS3 } from "./support/object-store.ts";
 import { datasetsDir } from "./support/paths.ts";
 import { tempDir } from "./support/temp.ts";
 import { centreCrop, reencode } from "./support/transforms.ts";
@@ -35,7 +36,7 @@ describe("lookalike CLI", () => {
     await copyFile(path.join(photos, (await readdir(photos)).sort()[30]!), path.join(work, "queries", "unseen.jpg"));
   });
 
-  const cli = (args: string[], stdin?: string) => runCli(args, { cwd: work, stdin });
+  const cli = (args: string[], stdin?: string, env?: CliRunOptions["env"]) => runCli(args, { cwd: work, stdin, env });
 
   it("indexes folders recursively with ids as given, skipping a bad file with one warning", async () => {
     const run = await cli(["index", "--db", db, "--json", "imgs"]);
@@ -128,5 +129,53 @@ describe("lookalike CLI", () => {
       info.lines.map((l) => l.collection),
       ["default"],
     );
+  });
+
+  describe("on object storage: s3:// on s3rver, reached through the AWS_* variables", () => {
+    let s3: FakeS3;
+    before(async () => {
+      s3 = await useFakeS3();
+    });
+    after(() => s3.stop());
+
+    it("indexes into s3://bucket/prefix, counts every image once, and ranks as on a local folder", async () => {
+      const uri = `s3://${s3.bucket}/cli/images`;
+      const first = await cli(["index", "--db", uri, "--json", "imgs"], undefined, s3.env);
+      assert.equal(first.code, 0, first.stderr);
+      assert.deepEqual([first.lines[0]!.indexed, first.lines[0]!.skipped], [8, 1]);
+      const again = await cli(["index", "--db", uri, "--json", "imgs"], undefined, s3.env);
+      assert.deepEqual([again.lines[0]!.indexed, again.lines[0]!.alreadyIndexed], [0, 8]);
+      const info = await cli(["info", "--db", uri, "--json"], undefined, s3.env);
+      assert.equal(info.code, 0, info.stderr);
+      assert.deepEqual(
+        info.lines.map((l) => [l.collection, l.rows]),
+        [["default", 8]],
+      );
+      const queries = ["queries/recompressed.jpg", "queries/cropped.jpg", "queries/unseen.jpg"];
+      const onS3 = await cli(["search", "--db", uri, "--json", "--k", "5", ...queries], undefined, s3.env);
+      const onFolder = await cli(["search", "--db", db, "--json", "--k", "5", ...queries]);
+      assert.equal(onS3.code, 0, onS3.stderr);
+      type Ranked = { query: string; matches: { id: string; score: number }[] };
+      const [remote, local] = [onS3.lines as Ranked[], onFolder.lines as Ranked[]];
+      assert.equal(remote.length, 3);
+      for (const [i, line] of remote.entries()) {
+        assert.deepEqual(
+          line.matches.map((m) => m.id),
+          local[i]!.matches.map((m) => m.id),
+          line.query,
+        );
+        for (const [j, match] of line.matches.entries()) assert.ok(Math.abs(match.score - local[i]!.matches[j]!.score) < 1e-5, line.query);
+      }
+      assert.equal(remote[0]!.matches[0]!.id, `imgs/${names[1]}`);
+    });
+
+    it("refuses a location or object-store settings it could not use, saying why in one line", async () => {
+      const unknown = await cli(["info", "--db", "ftp://host/db"], undefined, s3.env);
+      assert.equal(unknown.code, 2);
+      assert.match(unknown.stderr, /--db: "ftp:\/\/" is not a supported database location/);
+      const plainHttp = await cli(["info", "--db", `s3://${s3.bucket}/cli/images`], undefined, { ...s3.env, AWS_ALLOW_HTTP: undefined });
+      assert.equal(plainHttp.code, 1);
+      assert.match(plainHttp.stderr, /AWS_ENDPOINT: http:\/\/127\.0\.0\.1:\d+ is plain http: set AWS_ALLOW_HTTP=true/);
+    });
   });
 });

@@ -20,7 +20,8 @@ import { FakeDiscord, type GuildHandle } from "./support/fake-discord/index.ts";
 
 /** A real 2×1 PNG, so width/height sniffing and byte checks are meaningful. */
 const TINY_PNG = Buffer.from(
-  "89504e470d0a1a0a0000000d4948445200000002000000010806000000f478d4fa0000000d49444154789c63f8cfc0f01f0005000201a3a8e1f50000000049454e44ae426082",
+  "89504e470d0a1a0a0000000d4948445200000002000000010806000000f478d4fa" +
+    "0000000d49444154789c63f8cfc0f01f0005000201a3a8e1f50000000049454e44ae426082",
   "hex",
 );
 

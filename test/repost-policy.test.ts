@@ -59,7 +59,10 @@ function checked(query: RepostQuery): Extract<RepostQuery, { check: true }> {
   return query as Extract<RepostQuery, { check: true }>;
 }
 
-/** Whether a row created at `createdAt` passes the filter's time bounds (createdAfter inclusive, createdBefore exclusive, as RowFilter documents). */
+/**
+ * Whether a row created at `createdAt` passes the filter's time bounds (createdAfter inclusive,
+ * createdBefore exclusive, as RowFilter documents).
+ */
 function inTimeWindow(filter: RowFilter, createdAt: number): boolean {
   return (
     (!filter.createdAfter || createdAt >= filter.createdAfter.getTime()) &&

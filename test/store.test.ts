@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { isLookalikeError } from "../src/retrieval/errors.ts";
 import { idsWhere } from "../src/retrieval/filters.ts";
 import { ImageStore } from "../src/retrieval/store/image-store.ts";
 import type { ImageRecord, VectorSpace } from "../src/retrieval/store/schema.ts";
-import { tempDir } from "./support/temp.ts";
+import { databaseBackends } from "./support/object-store.ts";
 import { nearby, randomUnitVector, seededRandom } from "./support/vectors.ts";
 
 const space: VectorSpace = { model: "test-model", descriptor: "gem", dimension: 32 };
@@ -14,135 +14,141 @@ function record(id: string, vector: Float32Array, extra: Partial<ImageRecord> = 
   return { id, source: `src/${id}`, width: 10, height: 20, phash: 0x0123456789abcdefn, dhash: 42n, vector, ...extra };
 }
 
-describe("ImageStore on a real LanceDB in a temp dir", () => {
-  it("upserts idempotently by id and returns what was stored", async () => {
-    const store = await ImageStore.open(await tempDir(), space);
-    const table = await store.collection("guild1");
-    const v = randomUnitVector(32, random);
-    const created = new Date("2026-01-02T03:04:05.000Z");
-    await table.upsert([record("1", v, { channelId: "11", messageId: "21", authorId: "31", createdAt: created, spoiler: true })]);
-    await table.upsert([record("1", v, { channelId: "11", messageId: "21", authorId: "31", createdAt: created, spoiler: true })]);
-    assert.equal(await table.count(), 1);
-    const got = (await table.get(["1"])).get("1")!;
-    assert.equal(got.channelId, "11");
-    assert.equal(got.phash, 0x0123456789abcdefn);
-    assert.equal(got.dhash, 42n);
-    assert.equal(got.createdAt?.toISOString(), created.toISOString());
-    assert.equal(got.spoiler, true);
-    assert.equal(got.collection, "guild1");
-    store.close();
-  });
+for (const backend of databaseBackends()) {
+  describe(`ImageStore on a real LanceDB in ${backend.name}`, () => {
+    before(() => backend.start());
+    after(() => backend.stop());
 
-  it("finds the nearest vector first with an exact cosine score, and never crosses collections", async () => {
-    const store = await ImageStore.open(await tempDir(), space);
-    const a = await store.collection("a");
-    const b = await store.collection("b");
-    const vectors = Array.from({ length: 50 }, () => randomUnitVector(32, random));
-    await a.upsert(vectors.map((v, i) => record(`a${i}`, v)));
-    await b.upsert([record("b0", vectors[7]!)]);
-    const query = nearby(vectors[7]!, 0.05, random);
-    const matches = await a.search(query, { k: 5 });
-    assert.equal(matches.length, 5);
-    assert.equal(matches[0]!.id, "a7");
-    assert.ok(matches[0]!.score > 0.95 && matches[0]!.score <= 1.0001);
-    assert.ok(matches.every((m, i) => i === 0 || m.score <= matches[i - 1]!.score));
-    assert.ok(matches.every((m) => m.collection === "a"));
-    const excluded = await a.search(query, { k: 5, excludeIds: ["a7"] });
-    assert.ok(!excluded.some((m) => m.id === "a7"));
-    assert.equal(excluded.length, 5);
-    store.close();
-  });
-
-  it("filters by channel, author and time with validated IDs only", async () => {
-    const store = await ImageStore.open(await tempDir(), space);
-    const table = await store.collection("g");
-    const v = randomUnitVector(32, random);
-    await table.upsert([
-      record("1", v, { channelId: "100", authorId: "7", createdAt: new Date("2026-01-01") }),
-      record("2", v, { channelId: "200", authorId: "8", createdAt: new Date("2026-06-01") }),
-      record("3", v, { channelId: "300", authorId: "7", createdAt: new Date("2026-09-01") }),
-      record("4", v, { channelId: "400", parentId: "100", authorId: "9", createdAt: new Date("2026-10-01") }),
-    ]);
-    const ids = async (filter: Parameters<typeof table.search>[1]["filter"]) =>
-      (await table.search(v, { k: 10, filter })).map((m) => m.id).sort();
-    assert.deepEqual(await ids({ channelIds: ["100", "300"] }), ["1", "3"]);
-    assert.deepEqual(await ids({ visibleChannelIds: ["100"] }), ["1", "4"], "a thread follows its parent");
-    assert.deepEqual(await ids({ visibleChannelIds: [] }), []);
-    assert.deepEqual(await ids({ channelIds: [] }), []);
-    assert.deepEqual(await ids({ excludeAuthorIds: ["7"] }), ["2", "4"]);
-    assert.deepEqual(await ids({ createdAfter: new Date("2026-05-01") }), ["2", "3", "4"]);
-    assert.deepEqual(await ids({ createdBefore: new Date("2026-05-01") }), ["1"]);
-    await assert.rejects(ids({ channelIds: ["1' OR '1'='1"] }), (error) => isLookalikeError(error, "invalid_filter"));
-    store.close();
-  });
-
-  it("looks rows up by id (any string, safely) and deletes by message, channel and author", async () => {
-    const store = await ImageStore.open(await tempDir(), space);
-    const table = await store.collection("g");
-    const hostile = "it's a trap' OR '1'='1";
-    await table.upsert([
-      record(hostile, randomUnitVector(32, random)),
-      record("plain", randomUnitVector(32, random), { messageId: "5", channelId: "50", authorId: "500" }),
-      record("other", randomUnitVector(32, random), { messageId: "6", channelId: "60", authorId: "600" }),
-      record("more", randomUnitVector(32, random), { messageId: "7", channelId: "60", authorId: "700" }),
-    ]);
-    assert.equal(idsWhere([hostile]), `id IN ('it''s a trap'' OR ''1''=''1')`, "the id stays one string literal");
-    assert.deepEqual([...(await table.get([hostile, "it's not stored"])).keys()], [hostile]);
-    assert.equal(await table.delete({ messageIds: ["5"] }), 1);
-    assert.equal(await table.delete({ authorIds: ["700"] }), 1);
-    assert.equal(await table.delete({ channelIds: ["60"] }), 1);
-    assert.equal(await table.count(), 1, "only the row with the hostile id is left");
-    assert.deepEqual([...(await table.get([hostile])).keys()], [hostile]);
-    await assert.rejects(table.delete({}), /empty filter/);
-    store.close();
-  });
-
-  it("refuses to open a collection built with another model or descriptor, saying how to re-index", async () => {
-    const dir = await tempDir();
-    const first = await ImageStore.open(dir, space);
-    await (await first.collection("g")).upsert([record("1", randomUnitVector(32, random))]);
-    first.close();
-    const other = await ImageStore.open(dir, { ...space, descriptor: "mac" });
-    await assert.rejects(other.collection("g"), (error) => {
-      assert.ok(isLookalikeError(error, "model_mismatch"));
-      assert.match(error.message, /re-index/);
-      return true;
+    it("upserts idempotently by id and returns what was stored", async () => {
+      const store = await ImageStore.open(await backend.fresh(), space);
+      const table = await store.collection("guild1");
+      const v = randomUnitVector(32, random);
+      const created = new Date("2026-01-02T03:04:05.000Z");
+      await table.upsert([record("1", v, { channelId: "11", messageId: "21", authorId: "31", createdAt: created, spoiler: true })]);
+      await table.upsert([record("1", v, { channelId: "11", messageId: "21", authorId: "31", createdAt: created, spoiler: true })]);
+      assert.equal(await table.count(), 1);
+      const got = (await table.get(["1"])).get("1")!;
+      assert.equal(got.channelId, "11");
+      assert.equal(got.phash, 0x0123456789abcdefn);
+      assert.equal(got.dhash, 42n);
+      assert.equal(got.createdAt?.toISOString(), created.toISOString());
+      assert.equal(got.spoiler, true);
+      assert.equal(got.collection, "guild1");
+      store.close();
     });
-    const summary = await other.summary();
-    assert.deepEqual(summary, [{ name: "g", rows: 1, space }]);
-    await other.dropCollection("g");
-    assert.deepEqual(await other.collections(), []);
-    other.close();
-  });
 
-  it("rejects collection names that are not plain identifiers", async () => {
-    const store = await ImageStore.open(await tempDir(), space);
-    assert.throws(
-      () => store.collection("../escape"),
-      (error) => isLookalikeError(error, "collection_invalid"),
-    );
-    store.close();
-  });
-
-  it("builds an ANN index past the size threshold and still ranks the true neighbour first", async () => {
-    const store = await ImageStore.open(await tempDir(), space, {
-      minRowsForIndex: 600,
-      reindexAfterRows: 100,
-      refineFactor: 4,
-      ef: 64,
+    it("finds the nearest vector first with an exact cosine score, and never crosses collections", async () => {
+      const store = await ImageStore.open(await backend.fresh(), space);
+      const a = await store.collection("a");
+      const b = await store.collection("b");
+      assert.deepEqual((await store.collections()).sort(), ["a", "b"]);
+      const vectors = Array.from({ length: 50 }, () => randomUnitVector(32, random));
+      await a.upsert(vectors.map((v, i) => record(`a${i}`, v)));
+      await b.upsert([record("b0", vectors[7]!)]);
+      const query = nearby(vectors[7]!, 0.05, random);
+      const matches = await a.search(query, { k: 5 });
+      assert.equal(matches.length, 5);
+      assert.equal(matches[0]!.id, "a7");
+      assert.ok(matches[0]!.score > 0.95 && matches[0]!.score <= 1.0001);
+      assert.ok(matches.every((m, i) => i === 0 || m.score <= matches[i - 1]!.score));
+      assert.ok(matches.every((m) => m.collection === "a"));
+      const excluded = await a.search(query, { k: 5, excludeIds: ["a7"] });
+      assert.ok(!excluded.some((m) => m.id === "a7"));
+      assert.equal(excluded.length, 5);
+      store.close();
     });
-    const table = await store.collection("big");
-    const vectors = Array.from({ length: 700 }, () => randomUnitVector(32, random));
-    assert.equal(await table.maintain(), "none");
-    await table.upsert(vectors.map((v, i) => record(String(i), v)));
-    assert.equal(await table.maintain(), "indexed");
-    for (const i of [3, 333, 699]) {
-      const [best] = await table.search(nearby(vectors[i]!, 0.02, random), { k: 3 });
-      assert.equal(best!.id, String(i));
-    }
-    await table.upsert(Array.from({ length: 150 }, (_, i) => record(`new${i}`, randomUnitVector(32, random))));
-    assert.equal(await table.maintain(), "optimized");
-    assert.equal(await table.count(), 850);
-    store.close();
+
+    it("filters by channel, author and time with validated IDs only", async () => {
+      const store = await ImageStore.open(await backend.fresh(), space);
+      const table = await store.collection("g");
+      const v = randomUnitVector(32, random);
+      await table.upsert([
+        record("1", v, { channelId: "100", authorId: "7", createdAt: new Date("2026-01-01") }),
+        record("2", v, { channelId: "200", authorId: "8", createdAt: new Date("2026-06-01") }),
+        record("3", v, { channelId: "300", authorId: "7", createdAt: new Date("2026-09-01") }),
+        record("4", v, { channelId: "400", parentId: "100", authorId: "9", createdAt: new Date("2026-10-01") }),
+      ]);
+      const ids = async (filter: Parameters<typeof table.search>[1]["filter"]) =>
+        (await table.search(v, { k: 10, filter })).map((m) => m.id).sort();
+      assert.deepEqual(await ids({ channelIds: ["100", "300"] }), ["1", "3"]);
+      assert.deepEqual(await ids({ visibleChannelIds: ["100"] }), ["1", "4"], "a thread follows its parent");
+      assert.deepEqual(await ids({ visibleChannelIds: [] }), []);
+      assert.deepEqual(await ids({ channelIds: [] }), []);
+      assert.deepEqual(await ids({ excludeAuthorIds: ["7"] }), ["2", "4"]);
+      assert.deepEqual(await ids({ createdAfter: new Date("2026-05-01") }), ["2", "3", "4"]);
+      assert.deepEqual(await ids({ createdBefore: new Date("2026-05-01") }), ["1"]);
+      await assert.rejects(ids({ channelIds: ["1' OR '1'='1"] }), (error) => isLookalikeError(error, "invalid_filter"));
+      store.close();
+    });
+
+    it("looks rows up by id (any string, safely) and deletes by message, channel and author", async () => {
+      const store = await ImageStore.open(await backend.fresh(), space);
+      const table = await store.collection("g");
+      const hostile = "it's a trap' OR '1'='1";
+      await table.upsert([
+        record(hostile, randomUnitVector(32, random)),
+        record("plain", randomUnitVector(32, random), { messageId: "5", channelId: "50", authorId: "500" }),
+        record("other", randomUnitVector(32, random), { messageId: "6", channelId: "60", authorId: "600" }),
+        record("more", randomUnitVector(32, random), { messageId: "7", channelId: "60", authorId: "700" }),
+      ]);
+      assert.equal(idsWhere([hostile]), `id IN ('it''s a trap'' OR ''1''=''1')`, "the id stays one string literal");
+      assert.deepEqual([...(await table.get([hostile, "it's not stored"])).keys()], [hostile]);
+      assert.equal(await table.delete({ messageIds: ["5"] }), 1);
+      assert.equal(await table.delete({ authorIds: ["700"] }), 1);
+      assert.equal(await table.delete({ channelIds: ["60"] }), 1);
+      assert.equal(await table.count(), 1, "only the row with the hostile id is left");
+      assert.deepEqual([...(await table.get([hostile])).keys()], [hostile]);
+      await assert.rejects(table.delete({}), /empty filter/);
+      store.close();
+    });
+
+    it("refuses to open a collection built with another model or descriptor, saying how to re-index", async () => {
+      const dir = await backend.fresh();
+      const first = await ImageStore.open(dir, space);
+      await (await first.collection("g")).upsert([record("1", randomUnitVector(32, random))]);
+      first.close();
+      const other = await ImageStore.open(dir, { ...space, descriptor: "mac" });
+      await assert.rejects(other.collection("g"), (error) => {
+        assert.ok(isLookalikeError(error, "model_mismatch"));
+        assert.match(error.message, /re-index/);
+        return true;
+      });
+      const summary = await other.summary();
+      assert.deepEqual(summary, [{ name: "g", rows: 1, space }]);
+      await other.dropCollection("g");
+      assert.deepEqual(await other.collections(), []);
+      other.close();
+    });
+
+    it("rejects collection names that are not plain identifiers", async () => {
+      const store = await ImageStore.open(await backend.fresh(), space);
+      assert.throws(
+        () => store.collection("../escape"),
+        (error) => isLookalikeError(error, "collection_invalid"),
+      );
+      store.close();
+    });
+
+    it("builds an ANN index past the size threshold and still ranks the true neighbour first", async () => {
+      const store = await ImageStore.open(await backend.fresh(), space, {
+        minRowsForIndex: 600,
+        reindexAfterRows: 100,
+        refineFactor: 4,
+        ef: 64,
+      });
+      const table = await store.collection("big");
+      const vectors = Array.from({ length: 700 }, () => randomUnitVector(32, random));
+      assert.equal(await table.maintain(), "none");
+      await table.upsert(vectors.map((v, i) => record(String(i), v)));
+      assert.equal(await table.maintain(), "indexed");
+      for (const i of [3, 333, 699]) {
+        const [best] = await table.search(nearby(vectors[i]!, 0.02, random), { k: 3 });
+        assert.equal(best!.id, String(i));
+      }
+      await table.upsert(Array.from({ length: 150 }, (_, i) => record(`new${i}`, randomUnitVector(32, random))));
+      assert.equal(await table.maintain(), "optimized");
+      assert.equal(await table.count(), 850);
+      store.close();
+    });
   });
-});
+}

@@ -1,11 +1,7 @@
-/** Runs `work` over `items` with at most `limit` in flight; resolves when all are done. */
+import pLimit from "p-limit";
+
+/** Runs `work` over `items` with at most `limit` in flight (p-limit, as the bot); resolves when all are done. */
 export async function mapLimit<T>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      await work(items[index]!, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const gate = pLimit(Math.max(1, limit));
+  await Promise.all(items.map((item, index) => gate(() => work(item, index))));
 }

@@ -93,7 +93,7 @@ export async function runEngine(
   // No ANN index: candidates come from an exact scan, as in the in-memory evaluation, so the two
   // can be compared verdict for verdict (the index's recall is the speed section's subject).
   const indexPolicy = { ...DEFAULT_INDEX_POLICY, minRowsForIndex: Number.POSITIVE_INFINITY };
-  const engine = await LookalikeEngine.open({ dbDir, modelsDir, download: false, indexPolicy });
+  const engine = await LookalikeEngine.open({ db: dbDir, modelsDir, download: false, indexPolicy });
   try {
     const check = await spotCheck(engine, [...stored.slice(0, 2), ...queries.filter((q) => q.centreFlippedVector).slice(0, 3)]);
     let started = Date.now();

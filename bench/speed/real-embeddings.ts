@@ -26,7 +26,7 @@ export async function embedRealImages(quick: boolean, log: (line: string) => voi
   const queryFiles = quick ? spread(q, 30) : q;
   const all = [...tableFiles, ...queryFiles];
   const dbDir = await mkdtemp(path.join(os.tmpdir(), "lookalike-bench-embed-"));
-  const engine = await LookalikeEngine.open({ dbDir, modelsDir: MODELS_DIR, download: false });
+  const engine = await LookalikeEngine.open({ db: dbDir, modelsDir: MODELS_DIR, download: false });
   const vectors: Float32Array[] = [];
   const started = performance.now();
   try {

@@ -68,13 +68,19 @@ export async function startBot(config: BotConfig & { token: string }, logger: Lo
     catchUpBacklog: () => sync?.backlog ?? 0,
     gatewayConnected: () => client?.ws.status === Status.Ready,
   });
+  // Servers' settings and checkpoints, in the same database as the images; state files from before
+  // the database are imported here, once.
+  const state = await GuildStateStore.open(config.db, { legacyDir: config.guildStateDir, logger });
   const engine = await LookalikeEngine.open({
-    dbDir: config.dbDir,
+    db: config.db,
     modelsDir: config.modelsDir,
     modelId: config.modelId,
     limits: { maxBytes: config.maxImageBytes },
     onDownloadProgress: ({ receivedBytes, totalBytes }) => logger.info({ receivedBytes, totalBytes }, "downloading the model"),
     onModelBatch: (seconds, images) => metrics.observeModel(seconds, images),
+  }).catch(async (error: unknown) => {
+    await state.close();
+    throw error;
   });
   client = createClient(config);
   const fetcher = new AttachmentFetcher({
@@ -83,7 +89,6 @@ export async function startBot(config: BotConfig & { token: string }, logger: Lo
     externalProxyHosts: config.externalMediaHosts,
   });
   const pipeline = new ImagePipeline(engine, fetcher, lanes);
-  const state = new GuildStateStore(config.guildStateDir);
   const index = new GuildIndex(engine, state, logger);
   const indexer = new MessageIndexer(pipeline, index, state, metrics, logger);
   const alerts = new RepostAlerts(logger);
@@ -111,6 +116,7 @@ export async function startBot(config: BotConfig & { token: string }, logger: Lo
     index.close();
     await metricsServer?.close();
     await engine.close();
+    await state.close();
   };
   try {
     await client.login(config.token);

@@ -4,7 +4,9 @@
  */
 import path from "node:path";
 import { z } from "zod";
+import { isLookalikeError } from "../retrieval/errors.ts";
 import { MODELS } from "../retrieval/models.ts";
+import { databaseUri, objectStoreProblems, parseDatabaseLocation, type SettingProblem } from "../retrieval/store/database.ts";
 import { DISCORD_EXTERNAL_PROXY_HOSTS } from "./attachment-fetcher.ts";
 
 const optionalString = z
@@ -38,6 +40,23 @@ function hostList(defaults: readonly string[]) {
     ctx.addIssue({ code: "custom", message: `comma-separated host[:port] names; not a host: ${bad.join(", ")}` });
     return z.NEVER;
   });
+}
+
+/**
+ * `LOOKALIKE_DB_URI`: the database folder (default `lancedb/` in the data folder) or an object-store
+ * URI, with the object store's own variables (`AWS_ENDPOINT`, …) checked against it. Outside the
+ * schema because those checks span several variables and must be reported with every other problem.
+ */
+function databaseSetting(env: NodeJS.ProcessEnv): { uri: string | undefined; problems: SettingProblem[] } {
+  const value = env.LOOKALIKE_DB_URI?.trim();
+  if (!value) return { uri: undefined, problems: [] };
+  try {
+    const location = parseDatabaseLocation(value);
+    return { uri: databaseUri(location), problems: objectStoreProblems(location, env) };
+  } catch (error) {
+    if (!isLookalikeError(error, "db_location_invalid")) throw error;
+    return { uri: undefined, problems: [{ variable: "LOOKALIKE_DB_URI", message: error.message }] };
+  }
 }
 
 const schema = z.object({
@@ -83,7 +102,8 @@ export interface BotConfig {
   readonly externalMediaHosts: readonly string[];
   readonly dataDir: string;
   readonly modelsDir: string;
-  readonly dbDir: string;
+  /** The database: an absolute folder path, or an object-store URI as given (`connectDatabase` takes either). */
+  readonly db: string;
   readonly guildStateDir: string;
   readonly modelId: keyof typeof MODELS;
   readonly logLevel: string;
@@ -98,8 +118,12 @@ export class ConfigError extends Error {
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): BotConfig {
   const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+  const database = databaseSetting(env);
+  const lines = [
+    ...(parsed.success ? [] : parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`)),
+    ...database.problems.map(({ variable, message }) => `  ${variable}: ${message}`),
+  ];
+  if (!parsed.success || lines.length > 0) {
     throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}\nSee README.md, "Settings".`);
   }
   const e = parsed.data;
@@ -112,7 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BotConfig {
     externalMediaHosts: e.DISCORD_EXTERNAL_MEDIA_HOSTS,
     dataDir,
     modelsDir: path.resolve(e.LOOKALIKE_MODELS_DIR ?? path.join(dataDir, "models")),
-    dbDir: path.join(dataDir, "lancedb"),
+    db: database.uri ?? path.join(dataDir, "lancedb"),
     guildStateDir: path.join(dataDir, "guilds"),
     modelId: e.LOOKALIKE_MODEL,
     logLevel: e.LOG_LEVEL,

@@ -19,7 +19,8 @@ function badge(rank: number): Buffer {
   return Buffer.from(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}">` +
       `<circle cx="${size / 2}" cy="${size / 2}" r="${size / 2 - 1}" fill="#5865f2" stroke="white" stroke-width="2"/>` +
-      `<text x="50%" y="50%" dy=".35em" text-anchor="middle" font-family="DejaVu Sans, sans-serif" font-weight="bold" font-size="15" fill="white">${rank}</text>` +
+      `<text x="50%" y="50%" dy=".35em" text-anchor="middle" font-family="DejaVu Sans, sans-serif" font-weight="bold" ` +
+      `font-size="15" fill="white">${rank}</text>` +
       `</svg>`,
   );
 }

@@ -1,14 +1,22 @@
 /**
  * Per-server state that is not image data: repost settings, the opt-out list, pairs marked
- * "not a repost", and backfill checkpoints. One JSON file per server, written atomically
- * (temp file + rename), so a process killed mid-write leaves the previous version intact.
- * Writes to one server are serialised; servers never share a file.
+ * "not a repost", backfill and live checkpoints, tombstones. Kept in the database beside the
+ * images (the `guild_state` table, state/guild-state-table.ts: one row per server, a JSON document
+ * validated by the schema below on every read and write), so any process that reaches the database
+ * can take a server over. Each write is one atomic commit: a process killed mid-write leaves the
+ * previous version. Changes to one server are serialised; writes of many servers share commits
+ * (state/state-writer.ts). Servers' state from before the table (`data/guilds/<id>.json`) is
+ * imported on first use (state/legacy-import.ts).
  */
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import path from "node:path";
+import type * as lancedb from "@lancedb/lancedb";
+import type { Logger } from "pino";
 import { z } from "zod";
 import { assertSnowflake } from "../retrieval/filters.ts";
+import { KeyedLock } from "./keyed-lock.ts";
 import { SENSITIVITIES } from "./sensitivity.ts";
+import { connectStateDatabase, GuildStateTable, type StateDatabase } from "./state/guild-state-table.ts";
+import { importLegacyState } from "./state/legacy-import.ts";
+import { DEFAULT_STATE_WRITER_OPTIONS, StateWriter, type StateWriterOptions } from "./state/state-writer.ts";
 
 /** What a repost alert does: reply under the repost, react ♻️, or post in the log channel. */
 export const REPOST_ACTIONS = ["reply", "react", "log"] as const;
@@ -74,65 +82,126 @@ export type RepostSettings = z.infer<typeof settingsSchema>;
 export type BackfillCheckpoint = z.infer<typeof checkpointSchema>;
 export type GuildState = z.infer<typeof stateSchema>;
 
+export interface GuildStateStoreOptions {
+  /**
+   * The folder of `<id>.json` files servers' state lived in before the database (`data/guilds`):
+   * imported on first use for servers that have no row yet, then renamed to `guilds.migrated`.
+   */
+  readonly legacyDir?: string;
+  readonly logger?: Pick<Logger, "info" | "warn" | "debug">;
+  readonly writer?: Partial<StateWriterOptions>;
+}
+
+interface Opened {
+  readonly db: lancedb.Connection;
+  readonly table: GuildStateTable;
+  readonly writer: StateWriter;
+}
+
+/** The state in a stored JSON document (or none), validated, with defaults filled in. */
+export function parseGuildState(json: string | undefined): GuildState {
+  // A copy: zod hands out its default values themselves (the same `{}` for every server's empty
+  // checkpoints), and a change to one must not become every new server's default.
+  return structuredClone(stateSchema.parse(JSON.parse(json ?? "{}")));
+}
+
 export class GuildStateStore {
   private readonly cache = new Map<string, GuildState>();
-  private readonly writes = new Map<string, Promise<void>>();
+  private readonly lock = new KeyedLock();
+  private opening: Promise<Opened> | undefined;
+  private closed = false;
 
-  constructor(private readonly directory: string) {}
+  /** Connects on first use; `GuildStateStore.open` connects (and migrates) at once. */
+  constructor(
+    private readonly database: StateDatabase,
+    private readonly options: GuildStateStoreOptions = {},
+  ) {}
+
+  /** A store whose database is connected, and old state files imported, before it returns. */
+  static async open(database: StateDatabase, options: GuildStateStoreOptions = {}): Promise<GuildStateStore> {
+    const store = new GuildStateStore(database, options);
+    await store.opened();
+    return store;
+  }
 
   async get(guildId: string): Promise<GuildState> {
     assertSnowflake(guildId, "guild id");
     const cached = this.cache.get(guildId);
     if (cached) return cached;
-    const state = await this.read(guildId);
-    this.cache.set(guildId, state);
-    return state;
+    const { table } = await this.opened();
+    const state = parseGuildState(await table.read(guildId));
+    // An update that finished while this read was under way is newer.
+    const current = this.cache.get(guildId) ?? state;
+    this.cache.set(guildId, current);
+    return current;
   }
 
   /** Applies `change` to the server's state and persists it; changes to one server run in order. */
   async update(guildId: string, change: (state: GuildState) => void): Promise<GuildState> {
-    const previous = this.writes.get(guildId) ?? Promise.resolve();
-    let result!: GuildState;
-    const next = previous.then(async () => {
+    assertSnowflake(guildId, "guild id");
+    return this.lock.run(guildId, async () => {
       const state = structuredClone(await this.get(guildId));
       change(state);
       const valid = stateSchema.parse(state);
-      await this.write(guildId, valid);
+      await (await this.opened()).writer.put(guildId, JSON.stringify(valid));
       this.cache.set(guildId, valid);
-      result = valid;
+      return valid;
     });
-    this.writes.set(
-      guildId,
-      next.catch(() => undefined),
-    );
-    await next;
-    return result;
   }
 
   /** Forgets a server entirely (the bot was removed from it). */
   async remove(guildId: string): Promise<void> {
     assertSnowflake(guildId, "guild id");
-    await (this.writes.get(guildId) ?? Promise.resolve());
-    this.cache.delete(guildId);
-    await rm(this.file(guildId), { force: true });
-  }
-
-  private file(guildId: string): string {
-    return path.join(this.directory, `${guildId}.json`);
-  }
-
-  private async read(guildId: string): Promise<GuildState> {
-    const text = await readFile(this.file(guildId), "utf8").catch((error: NodeJS.ErrnoException) => {
-      if (error.code === "ENOENT") return "{}";
-      throw error;
+    return this.lock.run(guildId, async () => {
+      try {
+        await (await this.opened()).writer.delete(guildId);
+      } finally {
+        this.cache.delete(guildId);
+      }
     });
-    return stateSchema.parse(JSON.parse(text));
   }
 
-  private async write(guildId: string, state: GuildState): Promise<void> {
-    await mkdir(this.directory, { recursive: true });
-    const temp = `${this.file(guildId)}.${process.pid}.tmp`;
-    await writeFile(temp, `${JSON.stringify(state, null, 2)}\n`);
-    await rename(temp, this.file(guildId));
+  /** Compacts the table now (it is also compacted every so many commits on its own). */
+  async compact(): Promise<void> {
+    await (await this.opened()).writer.compact();
+  }
+
+  /** Waits for the writes under way, then closes the connection; later calls fail. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const opened = await this.opening?.catch(() => undefined);
+    if (!opened) return;
+    await opened.writer.flush();
+    opened.table.close();
+    opened.db.close();
+  }
+
+  private opened(): Promise<Opened> {
+    if (this.closed) return Promise.reject(new Error("the server state store is closed"));
+    if (!this.opening) {
+      this.opening = this.open();
+      // A failed start (the database unreachable) is tried again on the next call.
+      this.opening.catch(() => (this.opening = undefined));
+    }
+    return this.opening;
+  }
+
+  private async open(): Promise<Opened> {
+    const { legacyDir, logger } = this.options;
+    const db = await connectStateDatabase(this.database);
+    let table: GuildStateTable | undefined;
+    try {
+      table = await GuildStateTable.open(db);
+      if (legacyDir) await importLegacyState(table, legacyDir, (json) => stateSchema.parse(json), logger);
+      // Fragments beyond one were left by commits an earlier process did not compact.
+      const uncompacted = Math.max(0, (await table.fragmentCount()) - 1);
+      const writer = new StateWriter(table, logger, { ...DEFAULT_STATE_WRITER_OPTIONS, ...this.options.writer }, uncompacted);
+      return { db, table, writer };
+    } catch (error) {
+      table?.close();
+      db.close();
+      throw error;
+    }
   }
 }

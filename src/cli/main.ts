@@ -53,7 +53,7 @@ async function run(options: CliOptions, io: Output): Promise<void> {
   }
   let lastPercent = -1;
   const engine = await LookalikeEngine.open({
-    dbDir: options.db,
+    db: options.db,
     modelsDir: options.modelsDir,
     modelId: options.model,
     pooling: options.pooling,

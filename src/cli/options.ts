@@ -1,7 +1,9 @@
 /** Parses and validates the CLI's arguments into typed options. */
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { parsePooling } from "../retrieval/descriptor.ts";
+import { isLookalikeError } from "../retrieval/errors.ts";
 import type { PoolingName } from "../retrieval/pooling.ts";
+import { databaseUri, parseDatabaseLocation } from "../retrieval/store/database.ts";
 import { readPathList } from "./files.ts";
 import { UsageError } from "./usage.ts";
 
@@ -10,6 +12,7 @@ export type Command = (typeof COMMANDS)[number];
 
 export interface CliOptions {
   readonly command: Command;
+  /** The database: an absolute folder path, or an object-store URI as given. */
   readonly db: string;
   readonly collection: string;
   readonly paths: string[];
@@ -30,6 +33,15 @@ function positiveInteger(value: string | undefined, flag: string, max: number): 
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > max) throw new UsageError(`${flag} must be a whole number from 1 to ${max}, got "${value}".`);
   return n;
+}
+
+function databaseLocation(value: string): string {
+  try {
+    return databaseUri(parseDatabaseLocation(value));
+  } catch (error) {
+    if (isLookalikeError(error, "db_location_invalid")) throw new UsageError(`--db: ${error.message}`);
+    throw error;
+  }
 }
 
 const CLI_OPTIONS = {
@@ -61,7 +73,8 @@ export async function parseCli(argv: readonly string[]): Promise<ParsedArgs> {
   const [command, ...paths] = positionals;
   if (values.help || command === "help" || command === undefined) return { help: true };
   if (!COMMANDS.includes(command as Command)) throw new UsageError(`Unknown command "${command}".`);
-  if (!values.db) throw new UsageError(`${command} needs --db DIR (the database folder).`);
+  if (!values.db) throw new UsageError(`${command} needs --db DIR|URI (the database folder, or an object-store URI).`);
+  const db = databaseLocation(values.db);
   for (const list of values.from ?? [])
     paths.push(
       ...(await readPathList(list).catch((error: Error) => {
@@ -79,7 +92,7 @@ export async function parseCli(argv: readonly string[]): Promise<ParsedArgs> {
   return {
     help: false,
     command: command as Command,
-    db: values.db,
+    db,
     collection: values.collection!,
     paths,
     k: positiveInteger(values.k, "--k", 1000) ?? 10,

@@ -37,6 +37,7 @@ export class ProgressBar {
     const rate = seconds > 0 ? done / seconds : 0;
     const eta = rate > 0 ? (this.total - done) / rate : 0;
     const bar = `${"█".repeat(filled)}${"░".repeat(width - filled)}`;
-    return `${this.label} ${bar} ${done}/${this.total} ${(ratio * 100).toFixed(0)}% ${rate.toFixed(1)}/s ETA ${eta.toFixed(0)}s${extra ? ` ${extra}` : ""}`;
+    const percent = `${(ratio * 100).toFixed(0)}%`;
+    return `${this.label} ${bar} ${done}/${this.total} ${percent} ${rate.toFixed(1)}/s ETA ${eta.toFixed(0)}s${extra ? ` ${extra}` : ""}`;
   }
 }

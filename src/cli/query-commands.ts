@@ -81,7 +81,8 @@ export function runCheck(engine: LookalikeEngine, options: CliOptions, io: Outpu
       if (!match) return `${query}: ${verdict} (the collection is empty)`;
       const about = verdict === "new" ? "closest" : "of";
       const whitened = space === "whitened" ? `, whitened cosine ${match.decisionScore.toFixed(3)}` : "";
-      return `${query}: ${verdict} ${about} ${match.id} (cosine ${match.score.toFixed(3)}${whitened}, pHash distance ${match.hamming}${match.flipped ? ", mirrored" : ""})`;
+      const evidence = `cosine ${match.score.toFixed(3)}${whitened}, pHash distance ${match.hamming}${match.flipped ? ", mirrored" : ""}`;
+      return `${query}: ${verdict} ${about} ${match.id} (${evidence})`;
     },
   );
 }

@@ -6,11 +6,15 @@ export class UsageError extends Error {
 export const USAGE = `Usage: lookalike <command> [options]
 
 Commands:
-  index  --db DIR [--collection NAME] [--force] PATH...   index every image under the files/folders
-  search --db DIR [--collection NAME] [--k N] [--json] IMAGE...   top-k look-alikes per query
-  check  --db DIR [--collection NAME] [--json] IMAGE...   repost verdict per query
-  info   --db DIR                                          collections and their sizes
-  drop   --db DIR --collection NAME                        delete a collection
+  index  --db DB [--collection NAME] [--force] PATH...   index every image under the files/folders
+  search --db DB [--collection NAME] [--k N] [--json] IMAGE...   top-k look-alikes per query
+  check  --db DB [--collection NAME] [--json] IMAGE...   repost verdict per query
+  info   --db DB                                          collections and their sizes
+  drop   --db DB --collection NAME                        delete a collection
+
+DB is a folder, or an object-store URI: s3://bucket/prefix (also gs://, az://), with credentials and
+endpoint from the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT,
+AWS_ALLOW_HTTP=true for a plain-http endpoint).
 
 Options for every command:
   --from FILE          read more paths from FILE, one per line ("-" reads stdin)

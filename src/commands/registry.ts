@@ -1,4 +1,7 @@
-/** Every command and button: the registry the composition root (bot/app.ts) hands to the dispatcher, and the bodies deploy-commands registers. */
+/**
+ * Every command and button: the registry the composition root (bot/app.ts) hands to the dispatcher,
+ * and the bodies deploy-commands registers.
+ */
 import type { RESTPostAPIChatInputApplicationCommandsJSONBody, RESTPostAPIContextMenuApplicationCommandsJSONBody } from "discord.js";
 import type { ButtonHandler, CommandRegistry, MessageMenuCommand, SlashCommand } from "../bot/command-services.ts";
 import { findSimilar } from "./find-similar.ts";

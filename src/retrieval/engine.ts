@@ -11,6 +11,7 @@ import { DEFAULT_MODEL_ID, type DownloadProgress, defaultModelsDir, getModel, ty
 import type { PoolingName } from "./pooling.ts";
 import { judge, queryViews, type RepostVerdict } from "./reposts.ts";
 import type { CollectionTable } from "./store/collection-table.ts";
+import type { DatabaseLocation } from "./store/database.ts";
 import { ImageStore } from "./store/image-store.ts";
 import { DEFAULT_INDEX_POLICY, type IndexPolicy } from "./store/index-policy.ts";
 import type { ImageRecord, Match, VectorSpace } from "./store/schema.ts";
@@ -20,7 +21,12 @@ import { DEFAULT_WHITENING_POLICY, WhiteningMaintainer, type WhiteningOutcome, t
 import type { StoredWhitening } from "./whitening/repository.ts";
 
 export interface EngineOptions {
-  readonly dbDir: string;
+  /**
+   * Where the database lives: a folder (relative to the working directory) or an object-store URI
+   * (`s3://bucket/prefix`, `gs://…`, `az://…`) whose credentials come from the environment; see
+   * `store/database.ts`.
+   */
+  readonly db: string | DatabaseLocation;
   readonly modelsDir?: string;
   readonly modelId?: string;
   readonly pooling?: PoolingName;
@@ -94,7 +100,7 @@ export class LookalikeEngine {
       onBatch: options.onModelBatch,
     });
     // The embedder's worker keeps the process alive: close it if the store cannot be opened.
-    const store = await ImageStore.open(options.dbDir, vectorSpace(options), options.indexPolicy ?? DEFAULT_INDEX_POLICY).catch(
+    const store = await ImageStore.open(options.db, vectorSpace(options), options.indexPolicy ?? DEFAULT_INDEX_POLICY).catch(
       async (error: unknown) => {
         await embedder.close();
         throw error;

@@ -19,6 +19,8 @@ export type ErrorCode =
   | "collection_invalid"
   | "model_mismatch"
   | "invalid_filter"
+  | "db_location_invalid"
+  | "object_store_config_invalid"
   // generic
   | "aborted"
   | "internal";

@@ -172,7 +172,8 @@ async function verifyFile(file: string, model: ModelDescription): Promise<void> 
   if (digest !== model.sha256) {
     throw new LookalikeError(
       "model_checksum_mismatch",
-      `Model file ${file} is damaged or not the expected file (size ${size}, sha256 ${digest}; expected ${model.bytes} bytes, ${model.sha256}). Delete it to download it again.`,
+      `Model file ${file} is damaged or not the expected file (size ${size}, sha256 ${digest}; ` +
+        `expected ${model.bytes} bytes, ${model.sha256}). Delete it to download it again.`,
       { model: model.id, path: file },
     );
   }

@@ -13,11 +13,18 @@ export interface CliRun {
   lines: Record<string, unknown>[];
 }
 
-export function runCli(args: readonly string[], options: { stdin?: string; cwd?: string } = {}): Promise<CliRun> {
+export interface CliRunOptions {
+  readonly stdin?: string;
+  readonly cwd?: string;
+  /** Added to (or, as undefined, removed from) this process's environment. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+export function runCli(args: readonly string[], options: CliRunOptions = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: options.cwd,
-      env: { ...process.env, LOOKALIKE_MODELS_DIR: modelsDir },
+      env: { ...process.env, LOOKALIKE_MODELS_DIR: modelsDir, ...options.env },
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";

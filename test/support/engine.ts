@@ -2,6 +2,7 @@
 import { type EngineOptions, LookalikeEngine } from "../../src/retrieval/engine.ts";
 import { modelsDir } from "./paths.ts";
 
-export function openTestEngine(dbDir: string, options: Partial<EngineOptions> = {}): Promise<LookalikeEngine> {
-  return LookalikeEngine.open({ dbDir, modelsDir, download: false, ...options });
+/** `db`: a database folder or an object-store URI (see ./object-store.ts). */
+export function openTestEngine(db: string, options: Partial<EngineOptions> = {}): Promise<LookalikeEngine> {
+  return LookalikeEngine.open({ db, modelsDir, download: false, ...options });
 }

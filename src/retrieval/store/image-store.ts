@@ -1,14 +1,15 @@
 /**
- * The image index: one LanceDB database folder, one table per collection (a Discord server, or a
- * CLI `--collection`). Connects to the folder, opens, lists and drops collections, and refuses a
- * collection built for another vector space. Each collection's rows are a `CollectionTable`; its
- * learned whitening lives in the same folder, through `WhiteningRepository`.
+ * The image index: one LanceDB database (a folder or an object-store prefix, see `database.ts`), one
+ * table per collection (a Discord server, or a CLI `--collection`). Connects to the database, opens,
+ * lists and drops collections, and refuses a collection built for another vector space. Each
+ * collection's rows are a `CollectionTable`; its learned whitening lives in the same database,
+ * through `WhiteningRepository`.
  */
-import path from "node:path";
-import * as lancedb from "@lancedb/lancedb";
+import type * as lancedb from "@lancedb/lancedb";
 import { LookalikeError } from "../errors.ts";
 import { WhiteningRepository } from "../whitening/repository.ts";
 import { CollectionTable } from "./collection-table.ts";
+import { connectDatabase, type DatabaseLocation } from "./database.ts";
 import { DEFAULT_INDEX_POLICY, type IndexPolicy } from "./index-policy.ts";
 import { imageSchema, readSpace, type VectorSpace } from "./schema.ts";
 
@@ -17,22 +18,12 @@ const TABLE_PREFIX = "images_";
 
 export function assertCollectionName(name: string): string {
   if (!COLLECTION_NAME.test(name)) {
-    throw new LookalikeError("collection_invalid", `Collection names are 1–64 letters, digits, "_" or "-"; got ${JSON.stringify(name)}.`, {
+    const rule = `Collection names are 1–64 letters, digits, "_" or "-"; got ${JSON.stringify(name)}.`;
+    throw new LookalikeError("collection_invalid", rule, {
       collection: name,
     });
   }
   return name;
-}
-
-async function connect(directory: string): Promise<lancedb.Connection> {
-  // While this variable is unset, Lance 0.31 logs a warning to stderr on every vector-index
-  // statistics call (`Table.indexStats`) that centroids will be left out of those statistics by
-  // default in a future release. Opting in to that default now keeps the logs quiet. The native
-  // library reads it from the process environment, so it is set before the first connection; an
-  // operator's own value is kept.
-  process.env.LANCE_INCLUDE_VECTOR_CENTROIDS ??= "false";
-  // An absolute path: LanceDB reads some relative strings as remote URIs.
-  return lancedb.connect(path.resolve(directory));
 }
 
 export class ImageStore {
@@ -48,8 +39,13 @@ export class ImageStore {
     this.whitenings = new WhiteningRepository(db);
   }
 
-  static async open(directory: string, space: VectorSpace, policy: IndexPolicy = DEFAULT_INDEX_POLICY): Promise<ImageStore> {
-    return new ImageStore(await connect(directory), space, policy);
+  /** Opens the database at `location`: a folder or an object-store URI (see `connectDatabase`). */
+  static async open(
+    location: string | DatabaseLocation,
+    space: VectorSpace,
+    policy: IndexPolicy = DEFAULT_INDEX_POLICY,
+  ): Promise<ImageStore> {
+    return new ImageStore(await connectDatabase(location), space, policy);
   }
 
   async collections(): Promise<string[]> {

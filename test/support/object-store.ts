@@ -1,0 +1,151 @@
+/**
+ * An S3-compatible object store for the tests: s3rver (a fake S3 on node:http, files in a temp
+ * directory) on 127.0.0.1 at a free port, in this process, with one bucket. LanceDB reaches it
+ * through the standard variables its object store reads (`AWS_ENDPOINT`, …), as in production.
+ *
+ * s3rver differs from S3 in two ways that matter here:
+ * - A listing with a delimiter leaves out prefixes that hold only deeper prefixes (a LanceDB table
+ *   `t.lance/` holds only `_versions/`, `data/`, …), so `tableNames()` would return []. The store's
+ *   `listObjects` is patched below to group keys by the delimiter as S3 does.
+ * - It ignores conditional PUT (`If-None-Match`), with which LanceDB commits on real S3: two writers
+ *   on one table silently lose commits there. Tests use one writer per table and prove nothing
+ *   about concurrent writers.
+ */
+import { createRequire } from "node:module";
+import { tempDir } from "./temp.ts";
+
+interface S3Listing {
+  objects: { key: string }[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+}
+interface ListOptions {
+  delimiter?: string;
+  prefix?: string;
+  startAfter?: string;
+  maxKeys?: number;
+}
+interface S3rverInstance {
+  store: { listObjects(bucket: string, options: ListOptions): Promise<S3Listing> };
+  run(): Promise<{ address: string; port: number }>;
+  close(): Promise<void>;
+}
+type S3rverConstructor = new (options: {
+  address: string;
+  port: number;
+  silent: boolean;
+  directory: string;
+  configureBuckets: { name: string }[];
+}) => S3rverInstance;
+
+// s3rver is CommonJS without types.
+const S3rver = createRequire(import.meta.url)("s3rver") as S3rverConstructor;
+
+/** s3rver's fixed credentials (it checks request signatures against them). */
+const CREDENTIALS = { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER" };
+
+export interface FakeS3 {
+  readonly bucket: string;
+  readonly endpoint: string;
+  /** Where s3rver keeps the objects: `<directory>/<bucket>/<key>` (with s3rver's own file suffixes). */
+  readonly directory: string;
+  /** The variables that point LanceDB (in this process, or a child given them) at this server. */
+  readonly env: Readonly<Record<string, string>>;
+  /** A fresh, empty database location in the bucket: `s3://bucket/<name>-<n>`. */
+  freshUri(name?: string): string;
+  /** Stops the server and restores the environment `useFakeS3` changed. */
+  stop(): Promise<void>;
+}
+
+/** Groups keys by the delimiter the way S3 does (every prefix of a deeper key counts). */
+function patchDelimiterListing(server: S3rverInstance): void {
+  const store = server.store;
+  const list = store.listObjects.bind(store);
+  store.listObjects = async (bucket, options) => {
+    const { delimiter, prefix = "" } = options;
+    if (!delimiter) return list(bucket, options);
+    const flat = await list(bucket, { ...options, delimiter: "", maxKeys: Number.POSITIVE_INFINITY });
+    const objects: S3Listing["objects"] = [];
+    const prefixes = new Set<string>();
+    for (const object of flat.objects) {
+      const at = object.key.indexOf(delimiter, prefix.length);
+      if (at === -1) objects.push(object);
+      else prefixes.add(object.key.slice(0, at + delimiter.length));
+    }
+    return { objects, commonPrefixes: [...prefixes].sort(), isTruncated: false };
+  };
+}
+
+/**
+ * Starts s3rver on 127.0.0.1 and points this process's environment at it (LanceDB's native code
+ * reads the process environment when it connects); `stop()` puts the environment back.
+ */
+export async function useFakeS3(bucket = "lookalike-test"): Promise<FakeS3> {
+  const directory = await tempDir("lookalike-s3-");
+  const server = new S3rver({
+    address: "127.0.0.1",
+    port: 0,
+    silent: true,
+    directory,
+    configureBuckets: [{ name: bucket }],
+  });
+  patchDelimiterListing(server);
+  const { port } = await server.run();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const env = { ...CREDENTIALS, AWS_REGION: "us-east-1", AWS_ENDPOINT: endpoint, AWS_ALLOW_HTTP: "true" };
+  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, env);
+  let databases = 0;
+  return {
+    bucket,
+    endpoint,
+    directory,
+    env,
+    freshUri: (name = "db") => `s3://${bucket}/${name}-${++databases}`,
+    async stop() {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      await server.close();
+    },
+  };
+}
+
+/** Where a test suite keeps its databases: each suite runs once per backend. */
+export interface DatabaseBackend {
+  readonly name: string;
+  /** Call from the suite's `before`. */
+  start(): Promise<void>;
+  /** Call from the suite's `after`. */
+  stop(): Promise<void>;
+  /** A fresh, empty database location. */
+  fresh(): Promise<string>;
+}
+
+export function localFolderBackend(): DatabaseBackend {
+  return { name: "a local folder", start: async () => {}, stop: async () => {}, fresh: () => tempDir() };
+}
+
+export function fakeS3Backend(): DatabaseBackend {
+  let s3: FakeS3 | undefined;
+  return {
+    name: "s3:// on s3rver",
+    async start() {
+      s3 = await useFakeS3();
+    },
+    async stop() {
+      await s3?.stop();
+      s3 = undefined;
+    },
+    async fresh() {
+      if (!s3) throw new Error("the fake S3 backend was not started (call start() in the suite's before hook)");
+      return s3.freshUri();
+    },
+  };
+}
+
+/** The backends every database suite runs against. */
+export function databaseBackends(): DatabaseBackend[] {
+  return [localFolderBackend(), fakeS3Backend()];
+}
