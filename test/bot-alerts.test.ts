@@ -131,6 +131,15 @@ describe("repost settings and alert actions end to end", () => {
       [`POST /channels/${channelId("general")}/messages`],
       "one alert, no reaction",
     );
+
+    // A moderator deletes the repost later: the alert under it is taken down too.
+    const posted = h.fake.messages(channelId("general")).find((m) => m.message_reference?.message_id === repost.id);
+    assert.ok(posted, "the alert is in the channel");
+    await h.fake.deleteMessage(repost.channel_id, repost.id);
+    await h.fake.waitForRequest(
+      { method: "DELETE", path: `/channels/${channelId("general")}/messages/${posted.id}` },
+      { since: cursor, timeoutMs: 10_000 },
+    );
   });
 
   it("react: a moderator switches to ♻️ reactions; a repost gets one and no reply", async () => {

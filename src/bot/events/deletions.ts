@@ -13,7 +13,7 @@ import type { BotContext } from "../context.ts";
 
 export async function onMessageDelete(message: Message | PartialMessage, context: BotContext): Promise<void> {
   if (!message.guildId) return;
-  const removed = await context.index.deleteMessages(message.guildId, [message.id]);
+  const [removed] = await Promise.all([context.index.deleteMessages(message.guildId, [message.id]), context.alerts.withdraw([message.id])]);
   if (removed > 0) context.logger.info({ guildId: message.guildId, messageId: message.id, removed }, "deleted message's images removed");
 }
 
@@ -24,7 +24,7 @@ export async function onMessageDeleteBulk(
 ): Promise<void> {
   if (!channel.guildId) return;
   const ids = [...messages.keys()];
-  const removed = await context.index.deleteMessages(channel.guildId, ids);
+  const [removed] = await Promise.all([context.index.deleteMessages(channel.guildId, ids), context.alerts.withdraw(ids)]);
   context.logger.info({ guildId: channel.guildId, messages: ids.length, removed }, "bulk-deleted messages' images removed");
 }
 

@@ -281,8 +281,12 @@ export class ChannelSync {
     const wait = message.createdTimestamp + this.options.alertGraceMs - Date.now();
     if (wait > 0) await sleep(wait);
     const parentId = message.channel?.isThread() ? message.channel.parentId : null;
-    if (this.deps.index.wasDeleted(message.guildId, { messageId: message.id, channelId: message.channelId, parentId })) return;
+    const deleted = () => this.deps.index.wasDeleted(message.guildId, { messageId: message.id, channelId: message.channelId, parentId });
+    if (deleted()) return;
     const { settings } = await this.deps.state.get(message.guildId);
-    if (await this.deps.alerts.announce(message, outcome.reposts, settings)) this.deps.metrics.repostAlert(alertAction(settings).kind);
+    if (!(await this.deps.alerts.announce(message, outcome.reposts, settings))) return;
+    this.deps.metrics.repostAlert(alertAction(settings).kind);
+    // Deleted while the alert was on its way: the deletion found nothing to take down yet.
+    if (deleted()) await this.deps.alerts.withdraw([message.id]);
   }
 }

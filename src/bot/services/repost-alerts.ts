@@ -1,6 +1,7 @@
 /**
  * Tells the server about a repost the way its moderators chose: a reply under the repost, a ♻️
- * reaction, or a post in a log channel. Replies and log posts carry a "Not a repost" button.
+ * reaction, or a post in a log channel. Replies and log posts carry a "Not a repost" button, and
+ * are taken down again when the repost itself is deleted (a reaction goes with its message).
  */
 import { ActionRowBuilder, ButtonBuilder, ButtonStyle, EmbedBuilder, type Message, TimestampStyles, time, userMention } from "discord.js";
 import type { Logger } from "pino";
@@ -42,8 +43,29 @@ function notARepostButton(finding: RepostFinding, posterId: string): ActionRowBu
   );
 }
 
+/** Alerts remembered for taking down: the most recent ones (older reposts are rarely deleted). */
+const REMEMBERED_ALERTS = 1_000;
+
 export class RepostAlerts {
+  /** Repost message id → the alert posted about it. */
+  private readonly posted = new Map<string, Message>();
+
   constructor(private readonly logger: Logger) {}
+
+  /** The repost was deleted: its alert goes too. */
+  async withdraw(repostMessageIds: readonly string[]): Promise<void> {
+    for (const id of repostMessageIds) {
+      const alert = this.posted.get(id);
+      if (!alert) continue;
+      this.posted.delete(id);
+      await alert.delete().catch((error: unknown) => this.logger.debug({ err: error, messageId: id }, "could not take down an alert"));
+    }
+  }
+
+  private remember(repostMessageId: string, alert: Message): void {
+    this.posted.set(repostMessageId, alert);
+    if (this.posted.size > REMEMBERED_ALERTS) this.posted.delete(this.posted.keys().next().value!);
+  }
 
   /** Posts the alert; false if there was nothing to say or Discord refused it (logged). */
   async announce(message: Message<true>, findings: readonly RepostFinding[], settings: RepostSettings): Promise<boolean> {
@@ -57,17 +79,19 @@ export class RepostAlerts {
       } else if (action.kind === "log") {
         const channel = await message.guild.channels.fetch(action.channelId).catch(() => null);
         if (!channel?.isSendable()) throw new Error(`log channel ${action.channelId} is not available`);
-        await channel.send({
+        const alert = await channel.send({
           embeds: [alertEmbed(message.guildId, finding, message)],
           components: [notARepostButton(finding, message.author.id)],
           allowedMentions: { parse: [] },
         });
+        this.remember(message.id, alert);
       } else {
-        await message.reply({
+        const alert = await message.reply({
           embeds: [alertEmbed(message.guildId, finding)],
           components: [notARepostButton(finding, message.author.id)],
           allowedMentions: { parse: [], repliedUser: false },
         });
+        this.remember(message.id, alert);
       }
       return true;
     } catch (error) {
