@@ -69,6 +69,12 @@ class DeletionSet implements Deletions {
   }
 }
 
+/** Keeps the in-memory set as bounded as the persisted list: what the list let go, the set forgets. */
+function forgetExpired(set: Set<string>, before: readonly { id: string }[], after: readonly { id: string }[]): void {
+  const kept = new Set(after.map((stone) => stone.id));
+  for (const stone of before) if (!kept.has(stone.id)) set.delete(stone.id);
+}
+
 interface Upkeep {
   rowsSinceMaintenance: number;
   maintaining: boolean;
@@ -123,7 +129,9 @@ export class GuildIndex {
     for (const id of messageIds) recent.messages.add(id);
     return this.lock.run(guildId, async () => {
       await this.state.update(guildId, (guild) => {
-        guild.deleted.messages = withTombstones(guild.deleted.messages, messageIds, Date.now(), TOMBSTONE_LIMITS.messages);
+        const kept = withTombstones(guild.deleted.messages, messageIds, Date.now(), TOMBSTONE_LIMITS.messages);
+        forgetExpired(recent.messages, guild.deleted.messages, kept);
+        guild.deleted.messages = kept;
       });
       let removed = 0;
       // Bulk deletes come in up to 100 ids; a bounded IN list per call.
@@ -136,10 +144,13 @@ export class GuildIndex {
 
   /** A channel or thread was deleted: its rows, its threads' rows and its checkpoints go. */
   deleteChannel(guildId: string, channelId: string): Promise<number> {
-    this.deletionsOf(guildId).channels.add(channelId);
+    const recent = this.deletionsOf(guildId);
+    recent.channels.add(channelId);
     return this.lock.run(guildId, async () => {
       await this.state.update(guildId, (guild) => {
-        guild.deleted.channels = withTombstones(guild.deleted.channels, [channelId], Date.now(), TOMBSTONE_LIMITS.channels);
+        const kept = withTombstones(guild.deleted.channels, [channelId], Date.now(), TOMBSTONE_LIMITS.channels);
+        forgetExpired(recent.channels, guild.deleted.channels, kept);
+        guild.deleted.channels = kept;
         delete guild.backfill.checkpoints[channelId];
         delete guild.live.channels[channelId];
       });
