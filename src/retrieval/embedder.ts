@@ -20,6 +20,9 @@ import type { FeatureMap } from "./pooling.ts";
 export const DEFAULT_EMBEDDER_WORKERS = 1;
 export const DEFAULT_MAX_BATCH = 4;
 
+/** Largest input size `featureMap` accepts (a 1024² input is 12 MB of floats and a 32×32 map). */
+export const MAX_INPUT_SIZE = 1024;
+
 export interface EmbedderOptions extends EnsureModelOptions {
   readonly model: ModelDescription;
   /** Threads for the model in total, shared by the workers (default: all cores). */
@@ -34,6 +37,7 @@ export interface EmbedderOptions extends EnsureModelOptions {
 
 interface Job {
   readonly input: Float32Array;
+  readonly size: number;
   readonly urgent: boolean;
   resolve(map: FeatureMap): void;
   reject(error: unknown): void;
@@ -72,15 +76,24 @@ export class Embedder {
    * The image's conv feature map; `resize` overrides the model's resize mode (e.g. "cover" for a
    * centre view). An `urgent` request (someone is waiting for the answer) goes ahead of the queued
    * ones, so it waits for at most the batch in flight, not for a backlog of background images.
+   * `size` is the square input's side in pixels (default the model's, 224): a multiple of the
+   * feature stride (32), from 32 to MAX_INPUT_SIZE; the map is size/32 cells high and wide.
    */
-  async featureMap(image: DecodedImage, signal?: AbortSignal, resize?: ResizeMode, urgent = false): Promise<FeatureMap> {
+  async featureMap(
+    image: DecodedImage,
+    signal?: AbortSignal,
+    resize?: ResizeMode,
+    urgent = false,
+    size = this.model.input.size,
+  ): Promise<FeatureMap> {
+    this.checkSize(size);
     throwIfAborted(signal);
-    const { size } = this.model.input;
-    const spec = resize ? { ...this.model.input, resize } : this.model.input;
+    const base = this.model.input;
+    const spec = resize || size !== base.size ? { ...base, size, resize: resize ?? base.resize } : base;
     const input = await writeModelInput(image, spec, new Float32Array(3 * size * size));
     throwIfAborted(signal);
     return new Promise<FeatureMap>((resolve, reject) => {
-      const job = { input, resolve, reject, urgent };
+      const job = { input, size, resolve, reject, urgent };
       // Behind other urgent jobs, ahead of every background one.
       const firstBackground = urgent ? this.queue.findIndex((queued) => !queued.urgent) : -1;
       if (firstBackground === -1) this.queue.push(job);
@@ -94,11 +107,30 @@ export class Embedder {
     for (const job of this.queue.splice(0)) job.reject(new LookalikeError("aborted", "The embedder was closed."));
   }
 
-  /** Hands queued jobs to idle workers, one batch each; a worker that finishes comes back for more. */
+  private checkSize(size: number): void {
+    const { stride } = this.model.features;
+    if (!Number.isInteger(size) || size < stride || size > MAX_INPUT_SIZE || size % stride !== 0) {
+      throw new LookalikeError(
+        "internal",
+        `Model input size ${size} is not supported: it must be a multiple of ${stride} from ${stride} to ${MAX_INPUT_SIZE} px.`,
+        { model: this.model.id, size },
+      );
+    }
+  }
+
+  /**
+   * Hands queued jobs to idle workers, one batch each; a worker that finishes comes back for more.
+   * A batch is the first queued job and the next ones of the same input size, in queue order.
+   */
   private dispatch(): void {
     while (this.queue.length > 0 && this.idle.length > 0) {
       const worker = this.idle.pop()!;
-      const jobs = this.queue.splice(0, this.maxBatch);
+      const { size } = this.queue[0]!;
+      const jobs: Job[] = [];
+      for (let i = 0; i < this.queue.length && jobs.length < this.maxBatch; ) {
+        if (this.queue[i]!.size === size) jobs.push(...this.queue.splice(i, 1));
+        else i++;
+      }
       void this.runBatch(worker, jobs).finally(() => {
         this.idle.push(worker);
         this.dispatch();
@@ -112,9 +144,12 @@ export class Embedder {
     jobs.forEach((job, i) => batch.set(job.input, i * perImage));
     try {
       const started = performance.now();
-      const data = await worker.run(batch, jobs.length);
+      const { size } = jobs[0]!;
+      const data = await worker.run(batch, jobs.length, size);
       this.onBatch?.((performance.now() - started) / 1000, jobs.length);
-      const { channels, height, width } = this.model.features;
+      const { channels } = this.model.features;
+      const height = size / this.model.features.stride;
+      const width = height;
       const stride = channels * height * width;
       jobs.forEach((job, i) => job.resolve({ data: data.subarray(i * stride, (i + 1) * stride), channels, height, width }));
     } catch (error) {

@@ -34,10 +34,19 @@ export interface ModelDescription {
     readonly tensor: string;
     readonly layout: "NCHW";
     readonly channels: number;
+    /** The map's height and width at the default input size (`input.size`). */
     readonly height: number;
     readonly width: number;
-    /** The tensor is an intermediate value: it must be added to the graph outputs before loading. */
-    readonly addToGraphOutputs: boolean;
+    /**
+     * Input pixels per feature cell: a fully convolutional trunk takes any input size that is a
+     * multiple of this and gives a (size/stride)² map (embedder/graph.ts makes the size symbolic).
+     */
+    readonly stride: number;
+    /**
+     * The tensor is an intermediate value: before loading, the graph is cut after it and it becomes
+     * the only output (embedder/graph.ts).
+     */
+    readonly intermediate: boolean;
   };
 }
 
@@ -62,7 +71,7 @@ export const MODELS = {
       mean: [0.485, 0.456, 0.406],
       std: [0.229, 0.224, 0.225],
     },
-    features: { tensor: "627", layout: "NCHW", channels: 1280, height: 7, width: 7, addToGraphOutputs: true },
+    features: { tensor: "627", layout: "NCHW", channels: 1280, height: 7, width: 7, stride: 32, intermediate: true },
   },
 } as const satisfies Record<string, ModelDescription>;
 

@@ -17,7 +17,10 @@ export class InferenceWorker {
   private nextId = 1;
   private failure: Error | undefined;
 
-  private constructor(private readonly worker: Worker) {
+  private constructor(
+    private readonly worker: Worker,
+    private readonly defaultSize: number,
+  ) {
     worker.on("message", (message: WorkerReply) => this.onMessage(message));
     worker.on("error", (error) => this.fail(error));
     worker.on("exit", (code) => this.fail(new Error(`inference worker exited with code ${code}`)));
@@ -48,14 +51,17 @@ export class InferenceWorker {
         });
       })
       .finally(() => worker.off("message", onMessage).off("error", onError).off("exit", onExit));
-    return new InferenceWorker(worker);
+    return new InferenceWorker(worker, model.input.size);
   }
 
-  /** Runs the model on a [count,3,S,S] tensor (transferred: `input` is unusable afterwards). */
-  run(input: Float32Array, count: number): Promise<Float32Array> {
+  /**
+   * Runs the model on a [count,3,size,size] tensor (transferred: `input` is unusable afterwards);
+   * `size` defaults to the model's input size.
+   */
+  run(input: Float32Array, count: number, size = this.defaultSize): Promise<Float32Array> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
-    const request: RunRequest = { id, input, count };
+    const request: RunRequest = { id, input, count, size };
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage(request, [input.buffer as ArrayBuffer]);

@@ -10,9 +10,11 @@ export interface WorkerInit {
 
 export interface RunRequest {
   readonly id: number;
-  /** [n, 3, size, size] float32, transferred. */
+  /** [count, 3, size, size] float32, transferred. */
   readonly input: Float32Array;
   readonly count: number;
+  /** The input's height and width. */
+  readonly size: number;
 }
 
 export type WorkerReply =

@@ -6,10 +6,9 @@
  */
 
 import { readFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { parentPort, workerData } from "node:worker_threads";
 import ort from "onnxruntime-node";
-import type { ModelDescription } from "../models.ts";
+import { featureGraph } from "./graph.ts";
 import type { RunRequest, WorkerInit, WorkerReply } from "./protocol.ts";
 
 const port = parentPort!;
@@ -19,21 +18,8 @@ function reply(message: WorkerReply, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
 }
 
-/** Exposes an intermediate tensor (the conv feature map) as an extra graph output. */
-function withFeatureOutput(bytes: Uint8Array, model: ModelDescription): Uint8Array {
-  if (!model.features.addToGraphOutputs) return bytes;
-  // onnx-proto is CommonJS; a require keeps its namespace object intact.
-  const { onnx } = createRequire(import.meta.url)("onnx-proto") as typeof import("onnx-proto");
-  const proto = onnx.ModelProto.decode(bytes);
-  const outputs = (proto.graph!.output ??= []);
-  if (!outputs.some((o) => o.name === model.features.tensor)) {
-    outputs.push(onnx.ValueInfoProto.create({ name: model.features.tensor }));
-  }
-  return onnx.ModelProto.encode(proto).finish();
-}
-
 async function createSession(): Promise<ort.InferenceSession> {
-  const bytes = withFeatureOutput(await readFile(init.modelPath), init.model);
+  const bytes = featureGraph(await readFile(init.modelPath), init.model);
   return ort.InferenceSession.create(bytes, {
     intraOpNumThreads: init.threads,
     interOpNumThreads: 1,
@@ -59,7 +45,7 @@ async function main(): Promise<void> {
   const { input, features } = init.model;
   port.on("message", async (request: RunRequest) => {
     try {
-      const tensor = new ort.Tensor("float32", request.input, [request.count, 3, input.size, input.size]);
+      const tensor = new ort.Tensor("float32", request.input, [request.count, 3, request.size, request.size]);
       const outputs = await session.run({ [input.name]: tensor }, [features.tensor]);
       const data = outputs[features.tensor]!.data as Float32Array;
       // Copy out of ORT's buffer so the result can be transferred without a second copy.
