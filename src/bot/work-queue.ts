@@ -13,7 +13,6 @@ export class WorkQueue {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
   private readonly roomWaiters: (() => void)[] = [];
-  private completed = 0;
 
   constructor(
     private readonly concurrency: number,
@@ -23,10 +22,6 @@ export class WorkQueue {
   /** Tasks queued or running. */
   get depth(): number {
     return this.running + this.waiting.length;
-  }
-
-  get stats(): { depth: number; running: number; completed: number; limit: number } {
-    return { depth: this.depth, running: this.running, completed: this.completed, limit: this.limit };
   }
 
   /** Whether `count` more tasks would be accepted by `offer` now. */
@@ -66,7 +61,6 @@ export class WorkQueue {
     try {
       return await task();
     } finally {
-      this.completed++;
       const next = this.waiting.shift();
       if (next) next();
       else this.running--;

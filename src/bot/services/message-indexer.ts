@@ -69,11 +69,6 @@ export class MessageIndexer {
     return message.channel?.type !== ChannelType.PrivateThread;
   }
 
-  /** Messages being indexed right now (for the metrics and `/lookalike stats`). */
-  get messagesInFlight(): number {
-    return this.inFlight.size;
-  }
-
   async indexMessage(message: Message<true>, options: IndexMessageOptions): Promise<IndexOutcome> {
     // Chained, not raced: a later caller starts once the earlier one has stored what it could.
     const previous = this.inFlight.get(message.id);
