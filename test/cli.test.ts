@@ -4,6 +4,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { pngBomb, pseudoRandomBytes } from "./support/bad-images.ts";
 import { type CliRunOptions, runCli } from "./support/cli.ts";
+import { appScreenshot } from "./support/framings.ts";
 import { type FakeS3, useFakeS3 } from "./support/object-store.ts";
 import { datasetsDir } from "./support/paths.ts";
 import { tempDir } from "./support/temp.ts";
@@ -33,6 +34,8 @@ describe("lookalike CLI", () => {
     await writeFile(path.join(work, "queries", "recompressed.jpg"), await reencode(path.join(photos, names[1]!)));
     await writeFile(path.join(work, "queries", "cropped.jpg"), await centreCrop(path.join(photos, names[5]!)));
     await writeFile(path.join(work, "queries", "bomb.png"), pngBomb());
+    const screenshot = await appScreenshot(path.join(photos, names[2]!), { dark: true, share: 0.6, left: 40, top: 300 });
+    await writeFile(path.join(work, "queries", "screenshot.jpg"), screenshot.image);
     await copyFile(path.join(photos, (await readdir(photos)).sort()[30]!), path.join(work, "queries", "unseen.jpg"));
   });
 
@@ -89,16 +92,29 @@ describe("lookalike CLI", () => {
   });
 
   it("check --json gives verdicts; an indexed path is compared with everything else", async () => {
-    const paths = ["queries/recompressed.jpg", "queries/cropped.jpg", "queries/unseen.jpg", `imgs/${names[0]}`].join("\n");
-    const run = await cli(["check", "--db", db, "--json", "--from", "-"], paths);
+    const paths = ["queries/recompressed.jpg", "queries/cropped.jpg", "queries/unseen.jpg", `imgs/${names[0]}`, "queries/screenshot.jpg"];
+    const run = await cli(["check", "--db", db, "--json", "--from", "-"], paths.join("\n"));
     assert.equal(run.code, 0, run.stderr);
-    const verdicts = run.lines as { query: string; verdict: string; match: { id: string; score: number; hamming: number } | null }[];
+    type Region = { query: number[]; match: number[] };
+    const verdicts = run.lines as {
+      query: string;
+      verdict: string;
+      match: { id: string; score: number; hamming: number; region?: Region } | null;
+    }[];
     assert.equal(verdicts[0]!.verdict, "exact");
     assert.equal(verdicts[0]!.match!.id, `imgs/${names[1]}`);
     assert.ok(verdicts[0]!.match!.hamming <= 6);
     assert.ok(["exact", "near-duplicate"].includes(verdicts[1]!.verdict));
     assert.equal(verdicts[2]!.verdict, "new");
     assert.notEqual(verdicts[3]!.match?.id, `imgs/${names[0]}`, "never matches itself");
+    // The picture inside a screenshot: found, with the box it fills in the query (fractions 0–1).
+    const inside = verdicts[4]!;
+    assert.equal(inside.match!.id, `imgs/${names[2]}`);
+    assert.ok(["exact", "near-duplicate"].includes(inside.verdict), inside.verdict);
+    const [x, y, w, h] = inside.match!.region!.query;
+    assert.ok(Math.abs(x! - 40 / 720) < 0.02 && Math.abs(w! - 0.6) < 0.02 && y! > 0.15 && y! + h! < 0.85, `${inside.match!.region!.query}`);
+    assert.deepEqual(inside.match!.region!.match, [0, 0, 1, 1]);
+    assert.equal(verdicts[0]!.match!.region, undefined, "a whole-image match has no region");
   });
 
   it("takes 900 query paths on one command line (long command lines are handed to a child process)", async () => {

@@ -18,12 +18,27 @@ export function text(
   y: number,
   content: string,
   size: number,
-  options: { fill?: string; anchor?: "start" | "middle" | "end"; bold?: boolean; opacity?: number } = {},
+  options: {
+    fill?: string;
+    anchor?: "start" | "middle" | "end";
+    bold?: boolean;
+    italic?: boolean;
+    opacity?: number;
+    /** One of the families fonts-dejavu-core installs: "DejaVu Sans", "DejaVu Serif", "DejaVu Sans Mono". */
+    family?: string;
+    /** An outline (meme text drawn straight on the picture). */
+    stroke?: { colour: string; width: number };
+    /** Degrees, clockwise around (x, y) (diagonal watermarks). */
+    rotate?: number;
+  } = {},
 ): string {
-  const { fill = "#000", anchor = "start", bold = false, opacity = 1 } = options;
+  const { fill = "#000", anchor = "start", bold = false, italic = false, opacity = 1, family = "DejaVu Sans", stroke, rotate } = options;
+  const outline = stroke ? ` stroke="${stroke.colour}" stroke-width="${stroke.width}" paint-order="stroke" stroke-linejoin="round"` : "";
+  const turn = rotate ? ` transform="rotate(${rotate} ${x} ${y})"` : "";
   return (
-    `<text x="${x}" y="${y}" font-family="DejaVu Sans" font-size="${size}" font-weight="${bold ? "bold" : "normal"}" ` +
-    `fill="${fill}" fill-opacity="${opacity}" text-anchor="${anchor}" dominant-baseline="middle">${escapeXml(content)}</text>`
+    `<text x="${x}" y="${y}" font-family="${family}" font-size="${size}" font-weight="${bold ? "bold" : "normal"}" ` +
+    `font-style="${italic ? "italic" : "normal"}" fill="${fill}" fill-opacity="${opacity}" text-anchor="${anchor}" ` +
+    `dominant-baseline="middle"${outline}${turn}>${escapeXml(content)}</text>`
   );
 }
 

@@ -57,7 +57,9 @@ function describeThresholds(t: RepostThresholds): string {
 const SPACES: readonly DecisionSpace[] = ["whitened", "raw"];
 
 const sameThresholds = (a: RepostThresholds, b: RepostThresholds) =>
-  (Object.keys(a) as (keyof RepostThresholds)[]).every((k) => Math.abs(a[k] - b[k]) < 1e-9);
+  (Object.keys(a) as (keyof RepostThresholds)[]).every(
+    (k) => a[k] === b[k] || Math.abs((a[k] ?? Number.NaN) - (b[k] ?? Number.NaN)) < 1e-9,
+  );
 
 export const repostSection: BenchSection = {
   async run(given: BenchContext): Promise<SectionResult> {

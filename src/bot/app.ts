@@ -14,6 +14,7 @@ import { createClient } from "./client.ts";
 import type { CommandServices } from "./command-services.ts";
 import type { BotConfig } from "./config.ts";
 import type { BotContext } from "./context.ts";
+import { openEmbeddingQueue } from "./embedding-queue.ts";
 import { reportToUser } from "./errors.ts";
 import { createDispatcher } from "./events/interaction-create.ts";
 import { registerEvents } from "./events/register.ts";
@@ -33,6 +34,8 @@ import { ImagePipeline } from "./services/image-pipeline.ts";
 import { LiveCheckpoints } from "./services/live-checkpoints.ts";
 import { MessageIndexer } from "./services/message-indexer.ts";
 import { RepostAlerts } from "./services/repost-alerts.ts";
+import { shardClientOptions } from "./sharding/shard-client.ts";
+import { GuildWriteGuard } from "./sharding/write-guard.ts";
 import { buildSimilarReply } from "./similar-reply.ts";
 import { WorkQueue } from "./work-queue.ts";
 
@@ -60,17 +63,23 @@ export async function startBot(config: BotConfig & { token: string }, logger: Lo
   const lanes = {
     interactive: new WorkQueue(INTERACTIVE_CONCURRENCY, INTERACTIVE_LIMIT),
     background: new WorkQueue(BACKGROUND_CONCURRENCY, config.queueLimit),
-    // Bounded by the background lane itself; no limit of its own.
-    backgroundCompute: new WorkQueue(BACKGROUND_COMPUTE_CONCURRENCY, Number.MAX_SAFE_INTEGER),
+    // Bounded by the background lane itself; no limit of its own. With embedding workers (Redis) the
+    // model's CPU is theirs, and a slot here mostly waits for a result: the lane's bound is enough.
+    backgroundCompute: new WorkQueue(
+      config.queue.redisUrl ? BACKGROUND_CONCURRENCY : BACKGROUND_COMPUTE_CONCURRENCY,
+      Number.MAX_SAFE_INTEGER,
+    ),
   };
   const metrics = new BotMetrics({
     queueDepths: () => ({ interactive: lanes.interactive.depth, background: lanes.background.depth }),
     catchUpBacklog: () => sync?.backlog ?? 0,
     gatewayConnected: () => client?.ws.status === Status.Ready,
   });
+  // Only the shard that owns a server writes its index and state (null: no shards, every server).
+  const guard = new GuildWriteGuard(config.shard, logger);
   // Servers' settings and checkpoints, in the same database as the images; state files from before
-  // the database are imported here, once.
-  const state = await GuildStateStore.open(config.db, { legacyDir: config.guildStateDir, logger });
+  // the database are imported here, once (by the shard manager, before it starts the shards).
+  const state = await GuildStateStore.open(config.db, { legacyDir: config.shard ? undefined : config.guildStateDir, logger, guard });
   const engine = await LookalikeEngine.open({
     db: config.db,
     modelsDir: config.modelsDir,
@@ -82,25 +91,35 @@ export async function startBot(config: BotConfig & { token: string }, logger: Lo
     await state.close();
     throw error;
   });
-  client = createClient(config);
+  const embeddingQueue = await openEmbeddingQueue(config, engine, logger).catch(async (error: unknown) => {
+    await engine.close();
+    await state.close();
+    throw error;
+  });
+  client = createClient(config, shardClientOptions(config.shard));
   const fetcher = new AttachmentFetcher({
     maxBytes: config.maxImageBytes,
     extraHosts: config.apiUrl ? [new URL(config.apiUrl).host] : [],
     externalProxyHosts: config.externalMediaHosts,
   });
-  const pipeline = new ImagePipeline(engine, fetcher, lanes);
-  const index = new GuildIndex(engine, state, logger);
+  const pipeline = new ImagePipeline(engine, fetcher, lanes, embeddingQueue);
+  const index = new GuildIndex(engine, state, logger, { guard });
   const indexer = new MessageIndexer(pipeline, index, state, metrics, logger);
   const alerts = new RepostAlerts(logger);
   const checkpoints = new LiveCheckpoints(state, logger);
   sync = new ChannelSync({ client, indexer, index, checkpoints, state, alerts, metrics, logger });
   const backfill = new BackfillService({ client, indexer, state, logger, index });
   const context: BotContext = { config, logger, client, engine, fetcher, pipeline, indexer, index, sync, alerts, state, backfill, metrics };
+  // Before the handlers, which read the server's state: a server that becomes available may have
+  // been written by another process since it was cached (its owner before a restart with another shard count).
+  client.on(Events.GuildAvailable, (guild) => index.serverAvailable(guild.id));
+  client.on(Events.GuildCreate, (guild) => index.serverAvailable(guild.id));
   registerEvents(context, createDispatcher({ registry: commandRegistry, services: commandServices(context), logger, metrics }));
 
   const metricsServer = config.metricsPort
     ? await startMetricsServer({
-        port: config.metricsPort,
+        // One port per shard process on a machine: the setting is shard 0's.
+        port: config.metricsPort + (config.shard?.id ?? 0),
         metrics,
         health: () => healthReport(client.ws.status === Status.Ready, lanes.background.depth, config.queueLimit),
       })
@@ -115,6 +134,7 @@ export async function startBot(config: BotConfig & { token: string }, logger: Lo
     await client.destroy();
     index.close();
     await metricsServer?.close();
+    await embeddingQueue?.close();
     await engine.close();
     await state.close();
   };
@@ -138,7 +158,7 @@ function commandServices({ config, logger, engine, pipeline, index, state, backf
       imagesIn: (message) => imagesInMessage(message),
       fromAttachment: (attachment) => attachmentRef(attachment),
       async lookalikes(interaction, ref, { fileName, ...query }) {
-        const image = await pipeline.analyzeRef(ref, { lane: "interactive", flipped: true });
+        const image = await pipeline.analyzeRef(ref, { lane: "interactive", flipped: true, regions: true });
         return buildSimilarReply(engine, { ...askerOf(interaction), ...query, image }, fileName);
       },
       timeAnswer: (command) => metrics.timeSimilar(command),
@@ -184,6 +204,7 @@ function commandServices({ config, logger, engine, pipeline, index, state, backf
         repost: { enabled, action, sensitivity },
         whitening: whitening ? { rows: whitening.collectionRows, fittedAt: whitening.fittedAt } : null,
         whiteningMinRows: engine.whiteningMinRows,
+        shard: config.shard,
       };
     },
     reportError: (error, details) => reportToUser(error, { logger, metrics }, "image search", details),

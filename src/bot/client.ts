@@ -1,9 +1,14 @@
 /** The discord.js client: the intents Lookalike needs and the REST base (Discord's, a proxy's, or a fake's). */
-import { Client, GatewayIntentBits, Options, Partials } from "discord.js";
+import { Client, type ClientOptions, GatewayIntentBits, Options, Partials } from "discord.js";
 import type { BotConfig } from "./config.ts";
 
-export function createClient(config: Pick<BotConfig, "apiUrl">): Client {
+/** `sharding`: which shard this client is (sharding/shard-client.ts); none: every shard Discord gives one process (one). */
+export function createClient(
+  config: Pick<BotConfig, "apiUrl">,
+  sharding: Pick<ClientOptions, "shards" | "shardCount" | "ws"> = {},
+): Client {
   return new Client({
+    ...sharding,
     intents: [
       GatewayIntentBits.Guilds,
       GatewayIntentBits.GuildMessages,

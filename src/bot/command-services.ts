@@ -21,6 +21,7 @@ import type { RepostSettings } from "./guild-state.ts";
 import type { ImageRef } from "./message-images.ts";
 import type { SimilarCommand } from "./metrics.ts";
 import type { BackfillReport, BackfillStatus } from "./services/backfill.ts";
+import type { ShardIdentity } from "./sharding/ownership.ts";
 import type { SimilarQuery, SimilarReply } from "./similar-reply.ts";
 
 export { defaultMemberPermissions, type PermissionName, type Requirement } from "./command-permissions.ts";
@@ -32,6 +33,7 @@ export { INDEXED_CHANNEL_TYPES } from "./services/backfill/targets.ts";
 export type { BackfillReport, BackfillStatus } from "./services/backfill.ts";
 /** The "Not a repost" button's custom id: written by the repost alert, read by the button's handler. */
 export { NOT_A_REPOST_PREFIX, parseNotARepostCustomId } from "./services/repost-alerts.ts";
+export { describeShard, type ShardIdentity } from "./sharding/ownership.ts";
 export type { SimilarReply } from "./similar-reply.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -173,4 +175,6 @@ export interface ServerStats {
   /** The repost metric this server's images taught, or null until it has `whiteningMinRows` images. */
   readonly whitening: { readonly rows: number; readonly fittedAt: Date } | null;
   readonly whiteningMinRows: number;
+  /** The shard that serves (and alone writes) this server; null when the bot runs without shards. */
+  readonly shard: ShardIdentity | null;
 }

@@ -6,8 +6,11 @@ import path from "node:path";
 import { z } from "zod";
 import { isLookalikeError } from "../retrieval/errors.ts";
 import { MODELS } from "../retrieval/models.ts";
+import { type QueueSettings, queueSettings } from "../retrieval/queue/settings.ts";
 import { databaseUri, objectStoreProblems, parseDatabaseLocation, type SettingProblem } from "../retrieval/store/database.ts";
 import { DISCORD_EXTERNAL_PROXY_HOSTS } from "./attachment-fetcher.ts";
+import type { ShardIdentity } from "./sharding/ownership.ts";
+import { type ShardingPlan, shardingSetting } from "./sharding/settings.ts";
 
 const optionalString = z
   .string()
@@ -110,6 +113,12 @@ export interface BotConfig {
   readonly maxImageBytes: number;
   readonly queueLimit: number;
   readonly metricsPort: number | undefined;
+  /** `LOOKALIKE_REDIS_URL` (background images go to embedding workers) and `npm run worker`'s settings. */
+  readonly queue: QueueSettings;
+  /** `LOOKALIKE_SHARDS` / `_SHARD_COUNT` / `_SHARD_IDS`: the shards this machine starts; null: one process, no shards. */
+  readonly sharding: ShardingPlan | null;
+  /** This process's shard, when the shard manager started it; null otherwise. */
+  readonly shard: ShardIdentity | null;
 }
 
 export class ConfigError extends Error {
@@ -119,9 +128,13 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): BotConfig {
   const parsed = schema.safeParse(env);
   const database = databaseSetting(env);
+  const queue = queueSettings(env);
+  const sharding = shardingSetting(env);
   const lines = [
     ...(parsed.success ? [] : parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`)),
     ...database.problems.map(({ variable, message }) => `  ${variable}: ${message}`),
+    ...queue.problems.map(({ variable, message }) => `  ${variable}: ${message}`),
+    ...sharding.problems.map(({ variable, message }) => `  ${variable}: ${message}`),
   ];
   if (!parsed.success || lines.length > 0) {
     throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}\nSee README.md, "Settings".`);
@@ -143,6 +156,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BotConfig {
     maxImageBytes: Math.round(e.LOOKALIKE_MAX_IMAGE_MB * 1024 * 1024),
     queueLimit: e.LOOKALIKE_QUEUE_LIMIT,
     metricsPort: e.LOOKALIKE_METRICS_PORT,
+    queue: queue.settings,
+    sharding: sharding.plan,
+    shard: sharding.shard,
   };
 }
 

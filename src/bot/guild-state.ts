@@ -14,6 +14,7 @@ import { z } from "zod";
 import { assertSnowflake } from "../retrieval/filters.ts";
 import { KeyedLock } from "./keyed-lock.ts";
 import { SENSITIVITIES } from "./sensitivity.ts";
+import { GuildWriteGuard } from "./sharding/write-guard.ts";
 import { connectStateDatabase, GuildStateTable, type StateDatabase } from "./state/guild-state-table.ts";
 import { importLegacyState } from "./state/legacy-import.ts";
 import { DEFAULT_STATE_WRITER_OPTIONS, StateWriter, type StateWriterOptions } from "./state/state-writer.ts";
@@ -90,6 +91,8 @@ export interface GuildStateStoreOptions {
   readonly legacyDir?: string;
   readonly logger?: Pick<Logger, "info" | "warn" | "debug">;
   readonly writer?: Partial<StateWriterOptions>;
+  /** Refuses writes for servers another shard owns; default: this process owns every server. */
+  readonly guard?: GuildWriteGuard;
 }
 
 interface Opened {
@@ -136,9 +139,22 @@ export class GuildStateStore {
     return current;
   }
 
-  /** Applies `change` to the server's state and persists it; changes to one server run in order. */
+  /**
+   * Drops the server's cached state, so the next read comes from the table: when the server becomes
+   * available to this shard, another process may have written it since (its owner before a restart
+   * with another shard count).
+   */
+  forget(guildId: string): void {
+    this.cache.delete(guildId);
+  }
+
+  /**
+   * Applies `change` to the server's state and persists it; changes to one server run in order.
+   * Refused (GuildNotOwnedError) for a server another shard owns.
+   */
   async update(guildId: string, change: (state: GuildState) => void): Promise<GuildState> {
     assertSnowflake(guildId, "guild id");
+    this.guard.assert(guildId, "write the server's state");
     return this.lock.run(guildId, async () => {
       const state = structuredClone(await this.get(guildId));
       change(state);
@@ -152,6 +168,7 @@ export class GuildStateStore {
   /** Forgets a server entirely (the bot was removed from it). */
   async remove(guildId: string): Promise<void> {
     assertSnowflake(guildId, "guild id");
+    this.guard.assert(guildId, "delete the server's state");
     return this.lock.run(guildId, async () => {
       try {
         await (await this.opened()).writer.delete(guildId);
@@ -175,6 +192,10 @@ export class GuildStateStore {
     await opened.writer.flush();
     opened.table.close();
     opened.db.close();
+  }
+
+  private get guard(): GuildWriteGuard {
+    return this.options.guard ?? GuildWriteGuard.unsharded;
   }
 
   private opened(): Promise<Opened> {

@@ -3,9 +3,9 @@
  * may see it, then build the reply (a contact sheet of the matches and an embed listing them).
  */
 import { AttachmentBuilder, EmbedBuilder, TimestampStyles, time, userMention } from "discord.js";
-import type { AnalyzedImage, LookalikeEngine } from "../retrieval/engine.ts";
+import type { AnalyzedImage, LookalikeEngine, SimilarMatch } from "../retrieval/engine.ts";
 import type { RowFilter } from "../retrieval/filters.ts";
-import type { Match } from "../retrieval/store/schema.ts";
+import { describeRegion } from "../retrieval/regions/describe.ts";
 import { contactSheet } from "./contact-sheet.ts";
 import { jumpLink } from "./jump-link.ts";
 import { type Asker, baseChannelId, visibleChannelIds } from "./permissions.ts";
@@ -26,7 +26,7 @@ export interface SimilarReply {
   readonly file: AttachmentBuilder | null;
 }
 
-export async function findVisibleMatches(engine: LookalikeEngine, query: SimilarQuery): Promise<Match[]> {
+export async function findVisibleMatches(engine: LookalikeEngine, query: SimilarQuery): Promise<SimilarMatch[]> {
   const visible = visibleChannelIds(query);
   const here = baseChannelId(query.guild, query.channelId);
   const filter: RowFilter = {
@@ -64,7 +64,8 @@ export async function buildSimilarReply(engine: LookalikeEngine, query: SimilarQ
     const link = jumpLink(query.guildId, match.channelId, match.messageId);
     const author = match.authorId ? userMention(match.authorId) : "unknown";
     const when = match.createdAt ? time(match.createdAt, TimestampStyles.ShortDate) : "";
-    return `**${index + 1}.** ${(match.score * 100).toFixed(1)} % · ${author} · ${when}${link ? ` · [jump](${link})` : ""}`;
+    const where = match.region ? ` · ${describeRegion(match.region)}` : "";
+    return `**${index + 1}.** ${(match.score * 100).toFixed(1)} % · ${author} · ${when}${link ? ` · [jump](${link})` : ""}${where}`;
   });
   const embed = new EmbedBuilder()
     .setTitle(query.title)

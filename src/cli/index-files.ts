@@ -1,10 +1,13 @@
 /** `lookalike index`: fingerprint every image under the given paths and upsert them. */
-import type { AnalyzedImage, LookalikeEngine } from "../retrieval/engine.ts";
+import type { AnalyzedImage, AnalyzeOptions, LookalikeEngine } from "../retrieval/engine.ts";
 import { mapOrdered } from "./concurrency.ts";
 import { expandPaths } from "./files.ts";
 import type { CliOptions } from "./options.ts";
 import { ProgressBar } from "./progress.ts";
 import { errorPayload, type Output } from "./report.ts";
+
+/** What indexing computes per image: no thumbnail (the CLI shows none), the parts (stored with it). */
+export const INDEX_ANALYSIS = { thumbnail: false, parts: true } as const satisfies AnalyzeOptions;
 
 /** Images in flight at once: enough to keep the model's batches full while others decode. */
 const IN_FLIGHT = 32;
@@ -33,7 +36,7 @@ export async function runIndex(engine: LookalikeEngine, options: CliOptions, io:
     todo,
     IN_FLIGHT,
     (file) =>
-      engine.analyze(file, { thumbnail: false }).then(
+      engine.analyze(file, INDEX_ANALYSIS).then(
         (image) => ({ image }),
         (error: unknown) => ({ error }),
       ),

@@ -5,6 +5,7 @@
 import { LookalikeEngine, vectorSpace } from "../retrieval/engine.ts";
 import { LookalikeError } from "../retrieval/errors.ts";
 import { ImageStore } from "../retrieval/store/image-store.ts";
+import { openIndexQueue } from "./embedding-queue.ts";
 import { runIndex } from "./index-files.ts";
 import { type CliOptions, parseCli } from "./options.ts";
 import { runCheck, runSearch } from "./query-commands.ts";
@@ -52,7 +53,10 @@ async function run(options: CliOptions, io: Output): Promise<void> {
     return;
   }
   let lastPercent = -1;
+  // With LOOKALIKE_REDIS_URL, `index` leaves the embedding to the workers and loads no model here.
+  const queue = options.command === "index" ? await openIndexQueue(options, io) : undefined;
   const engine = await LookalikeEngine.open({
+    analyzer: queue,
     db: options.db,
     modelsDir: options.modelsDir,
     modelId: options.model,

@@ -1,7 +1,7 @@
 /** `lookalike search` and `lookalike check`: one result line per query image, in input order. */
-import type { AnalyzedImage, AnalyzeOptions, LookalikeEngine } from "../retrieval/engine.ts";
+import type { AnalyzedImage, AnalyzeOptions, LookalikeEngine, SimilarMatch } from "../retrieval/engine.ts";
+import { describeRegion, regionField } from "../retrieval/regions/describe.ts";
 import type { RepostVerdict } from "../retrieval/reposts.ts";
-import type { Match } from "../retrieval/store/schema.ts";
 import { mapOrdered } from "./concurrency.ts";
 import { expandPaths } from "./files.ts";
 import type { CliOptions } from "./options.ts";
@@ -9,6 +9,13 @@ import { ProgressBar } from "./progress.ts";
 import { errorPayload, type Output, round } from "./report.ts";
 
 const IN_FLIGHT = 16;
+
+/**
+ * What each command computes for a query (the benchmark runs the same): mirrored, content box and
+ * tiles, parts; a repost check also the centre square.
+ */
+export const SEARCH_ANALYSIS = { flipped: true, regions: true, parts: true } as const satisfies AnalyzeOptions;
+export const CHECK_ANALYSIS = { ...SEARCH_ANALYSIS, centre: true } as const satisfies AnalyzeOptions;
 
 type Outcome<T> = { result: T } | { error: unknown };
 
@@ -52,13 +59,19 @@ export function runSearch(engine: LookalikeEngine, options: CliOptions, io: Outp
     engine,
     options,
     io,
-    { flipped: true },
+    SEARCH_ANALYSIS,
     // A stored image never matches itself: querying with an indexed file looks at everything else.
     (image, query) => engine.findSimilar(image, { collection: options.collection, k: options.k, excludeIds: [query] }),
-    (query, matches: Match[]) =>
+    (query, matches: SimilarMatch[]) =>
       options.json
-        ? JSON.stringify({ query, matches: matches.map((m) => ({ id: m.id, score: round(m.score) })) })
-        : [`${query}:`, ...matches.map((m, i) => `  ${String(i + 1).padStart(2)}. ${m.score.toFixed(4)}  ${m.id}`)].join("\n"),
+        ? JSON.stringify({ query, matches: matches.map((m) => ({ id: m.id, score: round(m.score), ...regionField(m.region) })) })
+        : [
+            `${query}:`,
+            ...matches.map(
+              (m, i) =>
+                `  ${String(i + 1).padStart(2)}. ${m.score.toFixed(4)}  ${m.id}${m.region ? `  (${describeRegion(m.region)})` : ""}`,
+            ),
+          ].join("\n"),
   );
 }
 
@@ -67,7 +80,7 @@ export function runCheck(engine: LookalikeEngine, options: CliOptions, io: Outpu
     engine,
     options,
     io,
-    { flipped: true, centre: true },
+    CHECK_ANALYSIS,
     (image, query) => engine.checkRepost(image, { collection: options.collection, excludeIds: [query] }),
     (query, { verdict, match, space }: RepostVerdict) => {
       // The JSON keeps exactly the contract's fields; the text also names the decision space.
@@ -75,13 +88,14 @@ export function runCheck(engine: LookalikeEngine, options: CliOptions, io: Outpu
         return JSON.stringify({
           query,
           verdict,
-          match: match && { id: match.id, score: round(match.score), hamming: match.hamming },
+          match: match && { id: match.id, score: round(match.score), hamming: match.hamming, ...regionField(match.region) },
         });
       }
       if (!match) return `${query}: ${verdict} (the collection is empty)`;
       const about = verdict === "new" ? "closest" : "of";
       const whitened = space === "whitened" ? `, whitened cosine ${match.decisionScore.toFixed(3)}` : "";
-      const evidence = `cosine ${match.score.toFixed(3)}${whitened}, pHash distance ${match.hamming}${match.flipped ? ", mirrored" : ""}`;
+      const where = match.region ? `, ${describeRegion(match.region)}` : "";
+      const evidence = `cosine ${match.score.toFixed(3)}${whitened}, pHash distance ${match.hamming}${match.flipped ? ", mirrored" : ""}${where}`;
       return `${query}: ${verdict} ${about} ${match.id} (${evidence})`;
     },
   );

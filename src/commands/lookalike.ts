@@ -10,7 +10,7 @@ import {
   TimestampStyles,
   time,
 } from "discord.js";
-import type { ServerStats, SlashCommand } from "../bot/command-services.ts";
+import { describeShard, type ServerStats, type SlashCommand } from "../bot/command-services.ts";
 import { bySubcommand, type SubcommandHandler, type SubcommandName } from "./options.ts";
 
 const data = {
@@ -52,9 +52,19 @@ const subcommands: Record<SubcommandName<typeof data>, SubcommandHandler> = {
 
 export const lookalike: SlashCommand = { data, execute: bySubcommand(subcommands) };
 
-function statsEmbed({ images, channels, lastBackfill, backlog, model, repost, whitening, whiteningMinRows }: ServerStats): EmbedBuilder {
+function statsEmbed({
+  images,
+  channels,
+  lastBackfill,
+  backlog,
+  model,
+  repost,
+  whitening,
+  whiteningMinRows,
+  shard,
+}: ServerStats): EmbedBuilder {
   const when = (date: Date | null) => (date ? time(date, TimestampStyles.RelativeTime) : "never");
-  return new EmbedBuilder().setTitle("Lookalike in this server").addFields(
+  const embed = new EmbedBuilder().setTitle("Lookalike in this server").addFields(
     { name: "Images indexed", value: String(images), inline: true },
     { name: "Channels covered", value: String(channels), inline: true },
     { name: "Last backfill", value: `started ${when(lastBackfill.startedAt)}, finished ${when(lastBackfill.finishedAt)}`, inline: false },
@@ -75,4 +85,6 @@ function statsEmbed({ images, channels, lastBackfill, backlog, model, repost, wh
       inline: false,
     },
   );
+  // Only a bot with shards says which one serves the server.
+  return shard ? embed.addFields({ name: "Shard", value: `${describeShard(shard)} serves this server`, inline: false }) : embed;
 }

@@ -2,23 +2,39 @@
  * The retrieval engine: the one object the CLI, the bot and the benchmark use. It coordinates
  * intake, fingerprinting and the store; each of those does its own job.
  */
-import { DEFAULT_POOLING, type Descriptor, poolingDescriptor } from "./descriptor.ts";
-import { Embedder } from "./embedder.ts";
+import { type ImageAnalyzer, LocalAnalyzer, vectorSpace } from "./analyzer.ts";
 import type { RowFilter } from "./filters.ts";
-import { type Fingerprint, Fingerprinter } from "./fingerprint.ts";
-import { decodeImage, type ImageLimits, makeThumbnail } from "./image.ts";
-import { DEFAULT_MODEL_ID, type DownloadProgress, defaultModelsDir, getModel, type ModelDescription } from "./models.ts";
+import type { Fingerprint } from "./fingerprint.ts";
+import type { ImageLimits } from "./image.ts";
+import type { DownloadProgress } from "./models.ts";
 import type { PoolingName } from "./pooling.ts";
-import { judge, queryViews, type RepostVerdict } from "./reposts.ts";
+import { closestParts, QUERY_REGION_INDEXES, queryParts, storedParts } from "./regions/evidence.ts";
+import { type ImageParts, regionVector } from "./regions/parts.ts";
+import {
+  bestView,
+  type DecisionSpace,
+  decide,
+  type MatchedRegion,
+  queryViews,
+  type RepostVerdict,
+  type WeighedCandidate,
+  weigh,
+} from "./reposts.ts";
 import type { CollectionTable } from "./store/collection-table.ts";
 import type { DatabaseLocation } from "./store/database.ts";
 import { ImageStore } from "./store/image-store.ts";
 import { DEFAULT_INDEX_POLICY, type IndexPolicy } from "./store/index-policy.ts";
-import type { ImageRecord, Match, VectorSpace } from "./store/schema.ts";
+import type { ImageRecord, Match } from "./store/schema.ts";
 import { DEFAULT_REPOST_THRESHOLDS, type RepostCalibration } from "./thresholds.ts";
 import { cosine } from "./vectors.ts";
 import { DEFAULT_WHITENING_POLICY, WhiteningMaintainer, type WhiteningOutcome, type WhiteningPolicy } from "./whitening/maintainer.ts";
 import type { StoredWhitening } from "./whitening/repository.ts";
+
+/**
+ * Axes of the collection's whitening kept for regional evidence: dozens of parts are projected per
+ * candidate, and the strongest 256 axes carry most of what tells copies from look-alikes.
+ */
+const REGIONAL_WHITENING_DIMENSIONS = 256;
 
 export interface EngineOptions {
   /**
@@ -40,6 +56,11 @@ export interface EngineOptions {
   readonly indexPolicy?: IndexPolicy;
   /** When each collection learns its own whitening for repost verdicts. */
   readonly whiteningPolicy?: WhiteningPolicy;
+  /**
+   * Analyse images with this instead of opening the model here (e.g. a QueuedAnalyzer: embedding
+   * workers behind Redis); the model options above then go unused. The engine closes it.
+   */
+  readonly analyzer?: ImageAnalyzer;
 }
 
 export interface AnalyzedImage extends Fingerprint {
@@ -54,12 +75,31 @@ export interface AnalyzeOptions {
   readonly flipped?: boolean;
   /** Also embed the centre square (repost queries: sees through screenshot frames, caption bars, borders). */
   readonly centre?: boolean;
+  /**
+   * Also compute the image's parts (regions and cells, regions/parts.ts): stored with an image, they let
+   * crops and collage tiles find it and copies be verified cell by cell; a query with parts uses them.
+   */
+  readonly parts?: boolean;
+  /**
+   * Also embed the picture's content box (frame trimmed) and collage tiles, each searched for by
+   * itself: finds the picture that fills only part of a screenshot or a collage.
+   */
+  readonly regions?: boolean;
   /** Someone is waiting for the answer: the model serves it before queued background images. */
   readonly urgent?: boolean;
 }
 
 /** Where an image came from; everything but `id` and `source` is optional (the CLI has no channels). */
 export type ImageMeta = Omit<ImageRecord, "vector" | "phash" | "dhash" | "width" | "height" | "thumbnail">;
+
+export interface RepostQueryOptions extends QueryOptions {
+  readonly candidates?: number;
+  /** Drops candidates the caller rules out (e.g. pairs a moderator marked "not a repost"). */
+  readonly accept?: (match: Match) => boolean;
+}
+
+/** A look-alike; `region` says where in the query it was found when a part of the query matched best. */
+export type SimilarMatch = Omit<Match, "vector"> & { readonly region?: MatchedRegion };
 
 export interface QueryOptions {
   readonly collection: string;
@@ -69,40 +109,24 @@ export interface QueryOptions {
   readonly signal?: AbortSignal;
 }
 
-function configuration(options: Pick<EngineOptions, "modelId" | "pooling">): { model: ModelDescription; descriptor: Descriptor } {
-  const model = getModel(options.modelId ?? DEFAULT_MODEL_ID);
-  return { model, descriptor: poolingDescriptor(options.pooling ?? DEFAULT_POOLING, model.features.channels) };
-}
-
-/** The vector space a configuration produces, known without loading the model. */
-export function vectorSpace(options: Pick<EngineOptions, "modelId" | "pooling">): VectorSpace {
-  const { model, descriptor } = configuration(options);
-  // The input resize mode shapes the vectors as much as the pooling does, so it is part of the name.
-  return { model: model.id, descriptor: `${descriptor.name}/${model.input.resize}`, dimension: descriptor.dimension };
-}
+// The model configuration and its vector space are the analyzer's business (an embedding worker
+// needs them without a database); re-exported for the engine's callers.
+export { vectorSpace } from "./analyzer.ts";
 
 export class LookalikeEngine {
   private constructor(
     readonly store: ImageStore,
-    readonly fingerprinter: Fingerprinter,
+    /** Where images are decoded and embedded: this process's model, or a queue of embedding workers. */
+    readonly analyzer: ImageAnalyzer,
     private readonly whitenings: WhiteningMaintainer,
-    private readonly limits: Partial<ImageLimits> | undefined,
   ) {}
 
   static async open(options: EngineOptions): Promise<LookalikeEngine> {
-    const { model, descriptor } = configuration(options);
-    const embedder = await Embedder.create({
-      model,
-      modelsDir: options.modelsDir ?? defaultModelsDir(),
-      download: options.download,
-      onProgress: options.onDownloadProgress,
-      threads: options.threads,
-      onBatch: options.onModelBatch,
-    });
-    // The embedder's worker keeps the process alive: close it if the store cannot be opened.
+    const analyzer = options.analyzer ?? (await LocalAnalyzer.open(options));
+    // The embedder's worker (or the queue's connection) keeps the process alive: close it if the store cannot be opened.
     const store = await ImageStore.open(options.db, vectorSpace(options), options.indexPolicy ?? DEFAULT_INDEX_POLICY).catch(
       async (error: unknown) => {
-        await embedder.close();
+        await analyzer.close();
         throw error;
       },
     );
@@ -112,7 +136,7 @@ export class LookalikeEngine {
       `${space.model}/${space.descriptor}`,
       options.whiteningPolicy ?? DEFAULT_WHITENING_POLICY,
     );
-    return new LookalikeEngine(store, new Fingerprinter(embedder, descriptor), whitenings, options.limits);
+    return new LookalikeEngine(store, analyzer, whitenings);
   }
 
   collection(name: string): Promise<CollectionTable> {
@@ -120,18 +144,8 @@ export class LookalikeEngine {
   }
 
   /** Decodes (with every guard) and fingerprints one image. Throws a typed LookalikeError on bad input. */
-  async analyze(input: Buffer | string, options: AnalyzeOptions = {}): Promise<AnalyzedImage> {
-    const image = await decodeImage(input, { limits: this.limits, signal: options.signal });
-    const [fingerprint, thumbnail] = await Promise.all([
-      this.fingerprinter.fingerprint(image, {
-        flipped: options.flipped,
-        centre: options.centre,
-        urgent: options.urgent,
-        signal: options.signal,
-      }),
-      options.thumbnail ? makeThumbnail(image) : undefined,
-    ]);
-    return { ...fingerprint, thumbnail };
+  analyze(input: Buffer | string, options: AnalyzeOptions = {}): Promise<AnalyzedImage> {
+    return this.analyzer.analyze(input, options);
   }
 
   /** Stores analysed images (idempotent by id). */
@@ -148,16 +162,29 @@ export class LookalikeEngine {
         thumbnail: image.thumbnail ?? null,
       })),
     );
+    // After the images: a crash in between leaves images without parts (found by their whole
+    // vector only), never parts of an image that is not stored.
+    await this.store
+      .parts(collection)
+      .upsert(items.flatMap(({ image, meta }) => (image.parts ? [{ id: meta.id, parts: image.parts }] : [])));
   }
 
-  /** Ranked look-alikes by cosine; with a mirrored vector, a flipped copy counts as close as the original. */
-  async findSimilar(query: AnalyzedImage, options: QueryOptions & { readonly k: number }): Promise<Match[]> {
+  /**
+   * Ranked look-alikes by cosine with the query's closest view: a flipped copy counts as close as
+   * the original, and a picture found inside a screenshot or a collage tile carries that `region`.
+   */
+  async findSimilar(query: AnalyzedImage, options: QueryOptions & { readonly k: number }): Promise<SimilarMatch[]> {
     const candidates = await this.candidates(query, options.k, options);
+    const views = queryViews(query);
+    // With parts, the closest pair of parts (a crop finds the region it shows); else the closest view.
+    const parts = await this.partsOf(query, options.collection, candidates);
+    const mine = query.parts && queryParts(query, views);
     return candidates
-      .map(({ vector, ...match }) => ({
-        ...match,
-        score: query.flippedVector && vector ? Math.max(match.score, cosine(query.flippedVector, vector)) : match.score,
-      }))
+      .map(({ vector, ...match }) => {
+        if (!vector) return match;
+        const { score, region } = mine ? closestParts(mine, storedParts(vector, parts.get(match.id))) : bestView(views, vector);
+        return region ? { ...match, score, region } : { ...match, score };
+      })
       .sort((a, b) => b.score - a.score)
       .slice(0, options.k);
   }
@@ -181,7 +208,10 @@ export class LookalikeEngine {
    * images leave its statistics at the next `maintain`). Returns how many rows went.
    */
   async delete(collection: string, filter: RowFilter): Promise<number> {
-    const removed = await (await this.store.collection(collection)).delete(filter);
+    const table = await this.store.collection(collection);
+    const ids = await table.ids(filter);
+    const removed = await table.delete(filter);
+    await this.store.parts(collection).delete(ids);
     this.whitenings.noteRemoved(collection, removed);
     return removed;
   }
@@ -210,33 +240,48 @@ export class LookalikeEngine {
    */
   async checkRepost(
     query: AnalyzedImage,
-    options: QueryOptions & {
-      readonly thresholds?: RepostCalibration;
-      readonly candidates?: number;
-      /** Drops candidates the caller rules out (e.g. pairs a moderator marked "not a repost"). */
-      readonly accept?: (match: Match) => boolean;
-    },
+    options: RepostQueryOptions & { readonly thresholds?: RepostCalibration },
   ): Promise<RepostVerdict> {
+    const { space, weighed } = await this.weighRepost(query, options);
+    const calibration = options.thresholds ?? DEFAULT_REPOST_THRESHOLDS;
+    return decide(weighed, calibration[space], space);
+  }
+
+  /**
+   * Everything a repost verdict is decided from, per candidate (`checkRepost` is this plus the
+   * thresholds): the benchmark fits the thresholds on it.
+   */
+  async weighRepost(query: AnalyzedImage, options: RepostQueryOptions): Promise<{ space: DecisionSpace; weighed: WeighedCandidate[] }> {
     const candidates = await this.candidates(query, options.candidates ?? 10, options);
     const accepted = options.accept ? candidates.filter(options.accept) : candidates;
     const projection = await this.whitenings.projection(options.collection);
-    const calibration = options.thresholds ?? DEFAULT_REPOST_THRESHOLDS;
-    return judge(query, accepted, projection ? calibration.whitened : calibration.raw, projection);
+    const regionalProjection = await this.whitenings.projection(options.collection, REGIONAL_WHITENING_DIMENSIONS);
+    const parts = await this.partsOf(query, options.collection, accepted);
+    const weighed = weigh(query, accepted, { projection, regionalProjection, partsOf: (id) => parts.get(id) });
+    return { space: projection ? "whitened" : "raw", weighed };
+  }
+
+  /** The stored parts of the candidates, when the query has parts to compare them with. */
+  private async partsOf(query: AnalyzedImage, collection: string, candidates: readonly Match[]): Promise<Map<string, ImageParts>> {
+    return query.parts ? this.store.parts(collection).get(candidates.map((c) => c.id)) : new Map();
   }
 
   async close(): Promise<void> {
-    await this.fingerprinter.embedder.close();
+    await this.analyzer.close();
     this.store.close();
   }
 
   /**
-   * Nearest stored images to each of the query's views (as given, mirrored, centre square), merged
-   * by id. Each match's `score` is its cosine with the query as given; its vector comes along.
+   * Nearest stored images to each of the query's views (as given, mirrored, centre square, content
+   * box, tiles) and regions (a quadrant of a collage without gutters), merged by id. Each match's
+   * `score` is its cosine with the query as given; its vector comes along.
    */
   private async candidates(query: AnalyzedImage, k: number, options: QueryOptions): Promise<Match[]> {
     const table = await this.store.collection(options.collection);
     const search = { k, filter: options.filter, excludeIds: options.excludeIds, withVectors: true };
-    const [direct, ...others] = await Promise.all(queryViews(query).map((view) => table.search(view.vector, search)));
+    const regions = QUERY_REGION_INDEXES.flatMap((i) => (query.parts?.regions[i] ? [regionVector(query.parts.regions[i])] : []));
+    const vectors = [...queryViews(query).map((view) => view.vector), ...regions];
+    const [direct, ...others] = await Promise.all(vectors.map((vector) => table.search(vector, search)));
     const byId = new Map<string, Match>(direct!.map((match) => [match.id, match]));
     for (const match of others.flat()) {
       if (!byId.has(match.id)) byId.set(match.id, { ...match, score: cosine(query.vector, match.vector!) });

@@ -5,6 +5,22 @@ import { throwIfAborted } from "./errors.ts";
 import { DHASH_GRID, dhashFromGrey, PHASH_GRID, phashFromGrey } from "./hashes.ts";
 import { type DecodedImage, flipHorizontal, greyscaleGrid } from "./image.ts";
 import type { ResizeMode } from "./models.ts";
+import type { FeatureMap } from "./pooling.ts";
+import { type Box, contentBox, cropImage, gutterTiles, wholeImage } from "./regions/layout.ts";
+import { type CellSet, cellsOf, type ImageParts, PARTS_INPUT_SIZE, regionsOf } from "./regions/parts.ts";
+
+/**
+ * A part of the query searched for by itself: the picture inside a frame (`content`: a screenshot's
+ * chrome, caption bars and borders trimmed) or one tile of a collage. `box` is [x, y, width,
+ * height] as fractions of the image (0–1).
+ */
+export interface RegionView {
+  readonly kind: "content" | "tile";
+  readonly box: readonly [number, number, number, number];
+  readonly vector: Float32Array;
+  /** Its cells, for spatial verification (with `parts`). */
+  readonly cells?: CellSet;
+}
 
 export interface Fingerprint {
   readonly vector: Float32Array;
@@ -17,6 +33,10 @@ export interface Fingerprint {
    */
   readonly centreVector?: Float32Array;
   readonly centreFlippedVector?: Float32Array;
+  /** The picture's content box and collage tiles, each embedded on its own (queries only). */
+  readonly regionViews?: readonly RegionView[];
+  /** Regional descriptors and cells (regions/parts.ts): stored with the image, and used by queries. */
+  readonly parts?: ImageParts;
   readonly phash: bigint;
   readonly dhash: bigint;
   readonly width: number;
@@ -27,6 +47,10 @@ export interface FingerprintOptions {
   readonly flipped?: boolean;
   /** Also embed the centre square (and its mirror, with `flipped`). */
   readonly centre?: boolean;
+  /** Also embed the content box and the collage tiles (see RegionView). */
+  readonly regions?: boolean;
+  /** Also compute the image's parts (regions and cells at PARTS_INPUT_SIZE; one more model run). */
+  readonly parts?: boolean;
   readonly signal?: AbortSignal;
   /** Someone is waiting for this one: its model runs go ahead of queued background work. */
   readonly urgent?: boolean;
@@ -49,15 +73,76 @@ export class Fingerprinter {
   async fingerprint(image: DecodedImage, options: FingerprintOptions = {}): Promise<Fingerprint> {
     const { signal, urgent } = options;
     const mirror = options.flipped ? flipHorizontal(image) : undefined;
-    const [vector, flippedVector, centreVector, centreFlippedVector] = await Promise.all([
-      this.vector(image, signal, urgent),
+    const [whole, flippedVector, centreVector, centreFlippedVector, regionViews, fine] = await Promise.all([
+      this.embed(image, signal, urgent),
       mirror?.then((m) => this.vector(m, signal, urgent)),
       options.centre ? this.vector(image, signal, urgent, "cover") : undefined,
       options.centre ? mirror?.then((m) => this.vector(m, signal, urgent, "cover")) : undefined,
+      options.regions ? this.regionViews(image, signal, urgent, options.parts) : undefined,
+      options.parts ? this.embedder.featureMap(image, signal, this.letterbox, urgent, PARTS_INPUT_SIZE) : undefined,
     ]);
+    const { vector } = whole;
+    const parts = fine && {
+      regions: regionsOf(fine, ...this.aspect(image), this.stride),
+      cells: [cellsOf(fine, ...this.aspect(image), this.stride), cellsOf(whole.map, ...this.aspect(image), this.stride)],
+    };
     throwIfAborted(signal);
     const { phash, dhash } = perceptualHashes(image);
-    return { vector, flippedVector, centreVector, centreFlippedVector, phash, dhash, width: image.sourceWidth, height: image.sourceHeight };
+    return {
+      vector,
+      flippedVector,
+      centreVector,
+      centreFlippedVector,
+      regionViews,
+      parts,
+      phash,
+      dhash,
+      width: image.sourceWidth,
+      height: image.sourceHeight,
+    };
+  }
+
+  /** The content box (when a frame was trimmed) and the collage tiles inside it, each embedded as an image. */
+  private async regionViews(
+    image: DecodedImage,
+    signal: AbortSignal | undefined,
+    urgent: boolean | undefined,
+    withCells: boolean | undefined,
+  ): Promise<RegionView[]> {
+    const content = contentBox(image);
+    const parts: { kind: RegionView["kind"]; box: Box }[] = content ? [{ kind: "content", box: content }] : [];
+    for (const tile of gutterTiles(image, content ?? wholeImage(image))) parts.push({ kind: "tile", box: tile });
+    return Promise.all(
+      parts.map(async ({ kind, box }) => {
+        const crop = cropImage(image, box);
+        const { vector, map } = await this.embed(crop, signal, urgent);
+        const fractions = [box.x / image.width, box.y / image.height, box.width / image.width, box.height / image.height] as const;
+        return withCells
+          ? { kind, box: fractions, vector, cells: cellsOf(map, ...this.aspect(crop), this.stride) }
+          : { kind, box: fractions, vector };
+      }),
+    );
+  }
+
+  /** The model's input mode for parts: their cell geometry assumes the whole image is shown (letterboxed). */
+  private readonly letterbox: ResizeMode = "contain";
+
+  private get stride(): number {
+    return this.embedder.model.features.stride;
+  }
+
+  /** The shape the input showed the image at: its own aspect when letterboxed, square when stretched or cropped. */
+  private aspect(image: DecodedImage): [number, number] {
+    return this.embedder.model.input.resize === "contain" ? [image.width, image.height] : [1, 1];
+  }
+
+  private async embed(
+    image: DecodedImage,
+    signal: AbortSignal | undefined,
+    urgent: boolean | undefined,
+  ): Promise<{ vector: Float32Array; map: FeatureMap }> {
+    const map = await this.embedder.featureMap(image, signal, undefined, urgent);
+    return { vector: this.descriptor.describe(map), map };
   }
 
   private async vector(

@@ -10,6 +10,7 @@
 
 export { decodeImage } from "./image/decode.ts";
 export { flipHorizontal, greyscaleGrid, makeThumbnail, writeModelInput } from "./image/pixels.ts";
+export { readImageBytes } from "./image/read.ts";
 export { isDecodableFormat, sniffImageFormat } from "./image/sniff.ts";
 export {
   DEFAULT_IMAGE_LIMITS,

@@ -105,6 +105,15 @@ export function gem(map: FeatureMap, p = 3): Float32Array {
   return l2normalize(perChannel(map, (data, start, end) => planeGem(data, start, end, p)));
 }
 
+/** MAC over one region of the map (cells), L2-normalised: a regional descriptor. */
+export function regionMac(map: FeatureMap, region: Region): Float32Array {
+  const plane = planeSize(map);
+  const out = new Float32Array(map.channels);
+  const start = region.y * map.width + region.x;
+  for (let k = 0; k < map.channels; k++) out[k] = regionMax(map.data, k * plane + start, map.width, region.width, region.height);
+  return l2normalize(out);
+}
+
 /**
  * R-MAC (Tolias, Sicre & Jégou, "Particular object retrieval with integral max-pooling of CNN
  * activations", ICLR 2016): MAC over square regions at `levels` scales, each region vector

@@ -3,8 +3,18 @@
  * with perceptual-hash distance (precise for re-encodes and resizes of the very same pixels).
  * Pure functions over candidates already retrieved by vector search.
  */
-import type { Fingerprint } from "./fingerprint.ts";
+import type { Fingerprint, RegionView } from "./fingerprint.ts";
 import { hamming } from "./hashes.ts";
+import {
+  closestParts,
+  projectParts,
+  queryCells,
+  queryParts,
+  type RegionalEvidence,
+  storedParts,
+  verifiedCells,
+} from "./regions/evidence.ts";
+import type { ImageParts } from "./regions/parts.ts";
 import type { Match } from "./store/schema.ts";
 import { cosine } from "./vectors.ts";
 
@@ -22,6 +32,15 @@ export interface RepostThresholds {
   readonly hashNearMinCosine: number;
   /** `similar`: cosine at least this. */
   readonly similarMinCosine: number;
+  /**
+   * `near-duplicate` too when a spatial verification lines up at least `verifiedMinInliers` cells
+   * and the closest pair of parts (regions.ts) has a plain cosine of at least `verifiedMinCosine`.
+   * Absent: no such rule (queries or collections without parts).
+   */
+  readonly verifiedMinInliers?: number;
+  readonly verifiedMinCosine?: number;
+  /** `near-duplicate` too when the closest pair of parts alone has at least this cosine (a crop of a region). */
+  readonly regionNearMinCosine?: number;
 }
 
 export interface RepostVerdict {
@@ -31,7 +50,18 @@ export interface RepostVerdict {
    * `score` is the plain cosine (as search reports it); `decisionScore` is the cosine the
    * thresholds were applied to (in the collection's whitened space once it has one).
    */
-  readonly match: (Omit<Match, "vector"> & { readonly hamming: number; readonly flipped: boolean; readonly decisionScore: number }) | null;
+  readonly match:
+    | (Omit<Match, "vector"> & {
+        readonly hamming: number;
+        readonly flipped: boolean;
+        readonly decisionScore: number;
+        /** Where in the query the stored picture was found, when a part of it matched best. */
+        readonly region?: MatchedRegion;
+        /** Regional evidence: the closest pair of parts' plain cosine and the verified cells. */
+        readonly regionScore?: number;
+        readonly inliers?: number;
+      })
+    | null;
   /** The metric the verdict was decided in: plain cosine, or cosine after the collection's whitening. */
   readonly space: DecisionSpace;
 }
@@ -50,20 +80,41 @@ export interface CandidateEvidence {
   readonly dhashHamming: number;
   /** A mirrored view of the query matched best (in the decision space). */
   readonly flipped: boolean;
+  /** A part of the query (content box, collage tile) matched best. */
+  readonly region?: MatchedRegion;
+  /** Regions and verified cells, when the query and the candidate have parts. */
+  readonly regional?: RegionalEvidence;
 }
 
-/** One way of looking at the query: as given, mirrored, or its centre square (and that mirrored). */
+/** The part of the query that matched ([x, y, width, height], fractions 0–1) and of the stored image. */
+export interface MatchedRegion {
+  /** A content box or collage tile of the query, or one of its regions ("part"). */
+  readonly kind: RegionView["kind"] | "part";
+  readonly query: readonly [number, number, number, number];
+  readonly match: readonly [number, number, number, number];
+}
+
+const WHOLE = [0, 0, 1, 1] as const;
+
+/**
+ * One way of looking at the query: as given, mirrored, its centre square (and that mirrored), or
+ * one of its parts (content box, collage tile), which carries where it is.
+ */
 export interface QueryView {
   readonly vector: Float32Array;
   readonly mirrored: boolean;
+  readonly region?: MatchedRegion;
 }
 
-/** The query's views in a fixed order (as given, mirrored, centre, centre mirrored), those it has. */
+/** The query's views in a fixed order (as given, mirrored, centre, centre mirrored, parts), those it has. */
 export function queryViews(query: Fingerprint): QueryView[] {
   const views: QueryView[] = [{ vector: query.vector, mirrored: false }];
   if (query.flippedVector) views.push({ vector: query.flippedVector, mirrored: true });
   if (query.centreVector) views.push({ vector: query.centreVector, mirrored: false });
   if (query.centreFlippedVector) views.push({ vector: query.centreFlippedVector, mirrored: true });
+  for (const part of query.regionViews ?? []) {
+    views.push({ vector: part.vector, mirrored: false, region: { kind: part.kind, query: part.box, match: WHOLE } });
+  }
   return views;
 }
 
@@ -73,12 +124,18 @@ export interface DecisionVectors {
   readonly candidate: Float32Array;
 }
 
-/** The closest view's cosine with the candidate, and whether that view is mirrored. */
-function bestView(views: readonly QueryView[], candidate: Float32Array): { score: number; flipped: boolean } {
-  let best = { score: -Infinity, flipped: false };
+interface ViewScore {
+  readonly score: number;
+  readonly flipped: boolean;
+  readonly region?: MatchedRegion;
+}
+
+/** The closest view's cosine with the candidate, whether that view is mirrored, and which part it is. */
+export function bestView(views: readonly QueryView[], candidate: Float32Array): ViewScore {
+  let best: ViewScore = { score: -Infinity, flipped: false };
   for (const view of views) {
     const score = cosine(view.vector, candidate);
-    if (score > best.score) best = { score, flipped: view.mirrored };
+    if (score > best.score) best = { score, flipped: view.mirrored, region: view.region };
   }
   return best;
 }
@@ -96,6 +153,7 @@ export function evidence(query: Fingerprint, candidate: Match, decision?: Decisi
     hamming: hamming(query.phash, candidate.phash),
     dhashHamming: hamming(query.dhash, candidate.dhash),
     flipped: decided.flipped,
+    region: decided.region,
   };
 }
 
@@ -104,8 +162,54 @@ export function classify(e: CandidateEvidence, t: RepostThresholds): Verdict {
   if (!e.flipped && sameHashes && e.score >= t.exactMinCosine) return "exact";
   if (e.score >= t.nearMinCosine) return "near-duplicate";
   if (!e.flipped && e.hamming <= t.hashNearMaxPhash && e.score >= t.hashNearMinCosine) return "near-duplicate";
+  if (verifiedCopy(e, t)) return "near-duplicate";
   if (e.score >= t.similarMinCosine) return "similar";
   return "new";
+}
+
+/** The regional rules: a region of the original found (alone, or with enough cells lined up). */
+function verifiedCopy(e: CandidateEvidence, t: RepostThresholds): boolean {
+  if (!e.regional) return false;
+  if (t.regionNearMinCosine !== undefined && e.regional.score >= t.regionNearMinCosine) return true;
+  if (t.verifiedMinInliers === undefined || t.verifiedMinCosine === undefined) return false;
+  return e.regional.inliers >= t.verifiedMinInliers && e.regional.score >= t.verifiedMinCosine;
+}
+
+/**
+ * Candidates whose cells are verified against the query's: the closest few by regional cosine. A
+ * verification costs milliseconds per candidate; beyond the first few the right one is rarely found.
+ */
+export const VERIFIED_CANDIDATES = 3;
+
+/**
+ * Regional evidence for the VERIFIED_CANDIDATES candidates whose parts are closest to the query's
+ * by plain cosine: the closest pair of parts in the decision space (`project`: the collection's
+ * whitening, truncated, since every part must be projected) and a spatial verification. Empty when
+ * the query has no parts.
+ */
+export function regionalEvidence(
+  query: Fingerprint,
+  candidates: readonly Match[],
+  partsOf: (id: string) => ImageParts | undefined,
+  project?: Projection,
+): Map<string, RegionalEvidence> {
+  const result = new Map<string, RegionalEvidence>();
+  if (!query.parts) return result;
+  const parts = queryParts(query, queryViews(query));
+  const closest = candidates
+    .filter((c) => c.vector)
+    .map((c) => ({ candidate: c, score: closestParts(parts, storedParts(c.vector!, partsOf(c.id))).score }))
+    .sort((a, b) => b.score - a.score)
+    .slice(0, VERIFIED_CANDIDATES);
+  const mine = project ? projectParts(parts, project) : parts;
+  const cells = queryCells(query);
+  for (const { candidate } of closest) {
+    const stored = partsOf(candidate.id);
+    const theirs = storedParts(candidate.vector!, stored);
+    const pair = closestParts(mine, project ? projectParts(theirs, project) : theirs);
+    result.set(candidate.id, { ...pair, inliers: verifiedCells(cells, stored) });
+  }
+  return result;
 }
 
 /** Maps a unit vector into the decision space (e.g. the collection's whitening). */
@@ -115,26 +219,64 @@ export type Projection = (vector: Float32Array) => Float32Array;
  * The strongest verdict over the candidates; ties go to the higher decision score. With a
  * projection the cosines the thresholds see are taken after it (the candidates need vectors).
  */
+export interface JudgeContext {
+  /** The decision space (the collection's whitening), when it has one. */
+  readonly projection?: Projection;
+  /** The same, cheaper, for the many parts of the regional evidence. */
+  readonly regionalProjection?: Projection;
+  /** Stored parts of a candidate, when it has them. */
+  readonly partsOf?: (id: string) => ImageParts | undefined;
+}
+
+/** A candidate with everything known about it: what `decide` turns into a verdict. */
+export interface WeighedCandidate {
+  readonly candidate: Match;
+  readonly evidence: CandidateEvidence;
+}
+
+/** The evidence for every candidate (the regional part for the closest few, see regionalEvidence). */
+export function weigh(
+  query: Fingerprint,
+  candidates: readonly Match[],
+  { projection, regionalProjection, partsOf = () => undefined }: JudgeContext = {},
+): WeighedCandidate[] {
+  const regional = regionalEvidence(query, candidates, partsOf, projection && regionalProjection);
+  const projectedViews = projection && queryViews(query).map((view) => ({ ...view, vector: projection(view.vector) }));
+  return candidates.map((candidate) => {
+    const decision = projectedViews && candidate.vector ? { views: projectedViews, candidate: projection(candidate.vector) } : undefined;
+    return { candidate, evidence: { ...evidence(query, candidate, decision), regional: regional.get(candidate.id) } };
+  });
+}
+
+/**
+ * The strongest verdict over weighed candidates; ties go to the higher decision score, the regional
+ * one for a verdict only the regional rules gave.
+ */
+export function decide(weighed: readonly WeighedCandidate[], thresholds: RepostThresholds, space: DecisionSpace): RepostVerdict {
+  let best: RepostVerdict = { verdict: "new", match: null, space };
+  let bestScore = -Infinity;
+  for (const { candidate, evidence: e } of weighed) {
+    const verdict = classify(e, thresholds);
+    // A verdict only the regional rules gave is about a part: it is told where, and ranked by that part.
+    const byRegion = verdict === "near-duplicate" && e.score < thresholds.nearMinCosine && verifiedCopy(e, thresholds);
+    const score = byRegion ? e.regional!.score : e.score;
+    if (!(RANK[verdict] > RANK[best.verdict] || (RANK[verdict] === RANK[best.verdict] && score > bestScore))) continue;
+    const { vector: _vector, ...stored } = candidate;
+    const found = { ...stored, score: e.cosine, decisionScore: e.score, hamming: e.hamming, flipped: e.flipped };
+    const withRegional = e.regional ? { ...found, regionScore: e.regional.score, inliers: e.regional.inliers } : found;
+    const region = byRegion ? e.regional?.region : e.region;
+    best = { verdict, space, match: region ? { ...withRegional, region } : withRegional };
+    bestScore = score;
+  }
+  return best;
+}
+
+/** The verdict for the query against candidates already retrieved: `weigh`, then `decide`. */
 export function judge(
   query: Fingerprint,
   candidates: readonly Match[],
   thresholds: RepostThresholds,
-  projection?: Projection,
+  context: JudgeContext = {},
 ): RepostVerdict {
-  const space: DecisionSpace = projection ? "whitened" : "raw";
-  const projectedViews = projection && queryViews(query).map((view) => ({ ...view, vector: projection(view.vector) }));
-  let best: RepostVerdict = { verdict: "new", match: null, space };
-  let bestScore = -Infinity;
-  for (const candidate of candidates) {
-    const decision = projectedViews && candidate.vector ? { views: projectedViews, candidate: projection(candidate.vector) } : undefined;
-    const e = evidence(query, candidate, decision);
-    const verdict = classify(e, thresholds);
-    const better = RANK[verdict] > RANK[best.verdict] || (RANK[verdict] === RANK[best.verdict] && e.score > bestScore);
-    if (better) {
-      const { vector: _vector, ...stored } = candidate;
-      best = { verdict, space, match: { ...stored, score: e.cosine, decisionScore: e.score, hamming: e.hamming, flipped: e.flipped } };
-      bestScore = e.score;
-    }
-  }
-  return best;
+  return decide(weigh(query, candidates, context), thresholds, context.projection ? "whitened" : "raw");
 }

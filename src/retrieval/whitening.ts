@@ -151,6 +151,20 @@ export function whiteningFromAxes(
   };
 }
 
+/**
+ * The same whitening keeping only its `dimensions` strongest axes (the rows are in order of
+ * decreasing variance): a cheaper metric where many vectors must be projected per query.
+ */
+export function truncateWhitening(w: Whitening, dimensions: number): Whitening {
+  const kept = Math.max(1, Math.min(w.outputDimension, Math.floor(dimensions)));
+  return {
+    ...w,
+    outputDimension: kept,
+    projection: w.projection.subarray(0, kept * w.inputDimension),
+    eigenvalues: w.eigenvalues.slice(0, kept),
+  };
+}
+
 function checkVectors(vectors: readonly Float32Array[]): number {
   const dimension = vectors[0]?.length ?? 0;
   if (vectors.length < 2 || dimension === 0 || vectors.some((v) => v.length !== dimension)) {

@@ -93,19 +93,30 @@ export function spawnBotProcess(env: BotEnvironment): ChildProcess & { output: (
 export class BotProcesses {
   private readonly children: ReturnType<typeof spawnBotProcess>[] = [];
 
-  /** Starts `npm start`'s entry point with info logs and waits until it says it is online. */
-  async start(env: BotEnvironment): Promise<ReturnType<typeof spawnBotProcess>> {
+  /**
+   * Starts `npm start`'s entry point with info logs and waits until it says it is online — `online`
+   * times when it starts that many bots (the shards of a shard manager).
+   */
+  async start(env: BotEnvironment, { online = 1 }: { online?: number } = {}): Promise<ReturnType<typeof spawnBotProcess>> {
     const child = spawnBotProcess({ ...env, LOG_LEVEL: "info" });
     this.children.push(child);
     await waitUntil(
       "the bot process to come online",
       () => {
         if (child.exitCode !== null) throw new Error(`bot exited early:\n${child.output()}`);
-        return child.output().includes("Lookalike is online");
+        return child.output().split("Lookalike is online").length > online;
       },
       60_000,
     );
     return child;
+  }
+
+  /** SIGTERM, then resolves once the process has exited (a shard manager: with its shards). */
+  async stop(child: ReturnType<typeof spawnBotProcess>): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    await exited;
   }
 
   killAll(): void {

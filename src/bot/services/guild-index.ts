@@ -7,7 +7,9 @@
  * - a deletion is remembered (tombstones.ts) the moment its event arrives, before any await, so an
  *   image still being downloaded or embedded for that message can never be written back;
  * - the table is compacted by fragment count and age (compaction-policy.ts) and gets its ANN
- *   index and whitening upkeep as it grows or loses rows.
+ *   index and whitening upkeep as it grows or loses rows;
+ * - a write for a server another shard owns is refused (sharding/write-guard.ts), here and in the
+ *   state store, whatever led to it.
  * Events and commands never get the raw table.
  */
 import type { Logger } from "pino";
@@ -16,6 +18,7 @@ import { hashToHex } from "../../retrieval/hashes.ts";
 import type { StoredImage } from "../../retrieval/store/schema.ts";
 import type { GuildStateStore } from "../guild-state.ts";
 import { KeyedLock } from "../keyed-lock.ts";
+import { GuildWriteGuard } from "../sharding/write-guard.ts";
 import { type Deletions, isDeleted, TOMBSTONE_LIMITS, withTombstones } from "../tombstones.ts";
 import { type CompactionPolicy, compactionDue, DEFAULT_COMPACTION_POLICY } from "./compaction-policy.ts";
 
@@ -32,6 +35,8 @@ export interface GuildIndexOptions {
   /** ANN index and whitening upkeep after this many new rows (a fit takes seconds, in a worker). */
   readonly maintainEveryRows: number;
   readonly compaction: CompactionPolicy;
+  /** Refuses writes for servers another shard owns (the state store's guard). */
+  readonly guard: GuildWriteGuard;
 }
 
 export const DEFAULT_GUILD_INDEX_OPTIONS: GuildIndexOptions = {
@@ -39,6 +44,7 @@ export const DEFAULT_GUILD_INDEX_OPTIONS: GuildIndexOptions = {
   maxDelayMs: 50,
   maintainEveryRows: 2_000,
   compaction: DEFAULT_COMPACTION_POLICY,
+  guard: GuildWriteGuard.unsharded,
 };
 
 interface Waiter {
@@ -104,6 +110,8 @@ export class GuildIndex {
 
   /** Resolves with how many of `items` were written (opted-out authors and deleted messages are dropped). */
   write(guildId: string, items: readonly IndexItem[]): Promise<number> {
+    const refused = this.options.guard.refusal(guildId, "store images");
+    if (refused) return Promise.reject(refused);
     if (items.length === 0) return Promise.resolve(0);
     return new Promise((resolve, reject) => {
       let batch = this.batches.get(guildId);
@@ -127,7 +135,7 @@ export class GuildIndex {
   deleteMessages(guildId: string, messageIds: readonly string[]): Promise<number> {
     const recent = this.deletionsOf(guildId);
     for (const id of messageIds) recent.messages.add(id);
-    return this.lock.run(guildId, async () => {
+    return this.exclusive(guildId, "delete messages' images", async () => {
       await this.state.update(guildId, (guild) => {
         const kept = withTombstones(guild.deleted.messages, messageIds, Date.now(), TOMBSTONE_LIMITS.messages);
         forgetExpired(recent.messages, guild.deleted.messages, kept);
@@ -146,7 +154,7 @@ export class GuildIndex {
   deleteChannel(guildId: string, channelId: string): Promise<number> {
     const recent = this.deletionsOf(guildId);
     recent.channels.add(channelId);
-    return this.lock.run(guildId, async () => {
+    return this.exclusive(guildId, "delete a channel's images", async () => {
       await this.state.update(guildId, (guild) => {
         const kept = withTombstones(guild.deleted.channels, [channelId], Date.now(), TOMBSTONE_LIMITS.channels);
         forgetExpired(recent.channels, guild.deleted.channels, kept);
@@ -162,7 +170,7 @@ export class GuildIndex {
 
   /** Opts the member out and deletes their images; the server's whitening forgets them too. */
   async forgetAuthor(guildId: string, userId: string): Promise<number> {
-    const removed = await this.lock.run(guildId, async () => {
+    const removed = await this.exclusive(guildId, "delete a member's images", async () => {
       await this.state.update(guildId, (guild) => {
         if (!guild.optedOutUserIds.includes(userId)) guild.optedOutUserIds.push(userId);
       });
@@ -174,7 +182,7 @@ export class GuildIndex {
 
   /** Lets the member's new images be indexed again. */
   async rememberAuthor(guildId: string, userId: string): Promise<void> {
-    await this.lock.run(guildId, () =>
+    await this.exclusive(guildId, "index a member's images again", () =>
       this.state.update(guildId, (guild) => {
         guild.optedOutUserIds = guild.optedOutUserIds.filter((id) => id !== userId);
       }),
@@ -186,7 +194,7 @@ export class GuildIndex {
    * pHash), so the same picture is not flagged against that original again. False if the image is gone.
    */
   async markNotARepost(guildId: string, imageId: string, originalId: string): Promise<boolean> {
-    return this.lock.run(guildId, async () => {
+    return this.exclusive(guildId, "mark an image not a repost", async () => {
       const image = (await this.read(guildId, [imageId])).get(imageId);
       if (!image) return false;
       const entry = { originalId, phash: hashToHex(image.phash) };
@@ -199,7 +207,7 @@ export class GuildIndex {
 
   /** The bot left the server: its index, whitening and state go. */
   async dropServer(guildId: string): Promise<void> {
-    await this.lock.run(guildId, async () => {
+    await this.exclusive(guildId, "drop the server's index", async () => {
       await this.engine.dropCollection(guildId);
       await this.state.remove(guildId);
     });
@@ -212,6 +220,7 @@ export class GuildIndex {
    * compaction under the server's lock when the index upkeep did not already compact.
    */
   async upkeepNow(guildId: string): Promise<void> {
+    this.options.guard.assert(guildId, "maintain the server's index");
     const { index } = await this.engine.maintain(guildId);
     if (index === "none") await this.lock.run(guildId, () => this.compact(guildId));
   }
@@ -231,22 +240,48 @@ export class GuildIndex {
     return (await this.engine.collection(guildId)).count();
   }
 
+  /**
+   * The server became available to this shard: its state is read from the table again (another
+   * process may have written it meanwhile, e.g. its owner before a restart with another shard
+   * count), and the deletions recorded there join the ones this process remembers.
+   */
+  serverAvailable(guildId: string): void {
+    this.state.forget(guildId);
+    const deletions = this.deletions.get(guildId);
+    if (!deletions) return;
+    // The set already holds every deletion this process saw: when the table cannot be read now, it
+    // stays as it is, and writes are not held up by the failure.
+    deletions.loaded = this.loadTombstones(guildId, deletions).catch((error: unknown) =>
+      this.logger.warn({ err: error, guildId }, "could not read the server's deletions again"),
+    );
+  }
+
   close(): void {
     clearInterval(this.sweepTimer);
+  }
+
+  /** Runs a write under the server's lock; refused at once for a server another shard owns. */
+  private async exclusive<T>(guildId: string, what: string, write: () => Promise<T>): Promise<T> {
+    this.options.guard.assert(guildId, what);
+    return this.lock.run(guildId, write);
   }
 
   private deletionsOf(guildId: string): DeletionSet {
     let deletions = this.deletions.get(guildId);
     if (!deletions) {
       const created = new DeletionSet();
-      created.loaded = this.state.get(guildId).then(({ deleted }) => {
-        for (const stone of deleted.messages) created.messages.add(stone.id);
-        for (const stone of deleted.channels) created.channels.add(stone.id);
-      });
+      created.loaded = this.loadTombstones(guildId, created);
       deletions = created;
       this.deletions.set(guildId, deletions);
     }
     return deletions;
+  }
+
+  /** Merges the server's persisted tombstones into `deletions`. */
+  private async loadTombstones(guildId: string, deletions: DeletionSet): Promise<void> {
+    const { deleted } = await this.state.get(guildId);
+    for (const stone of deleted.messages) deletions.messages.add(stone.id);
+    for (const stone of deleted.channels) deletions.channels.add(stone.id);
   }
 
   /** The server's upkeep counters; the first time, the fragments an earlier process left count too. */

@@ -6,6 +6,7 @@
  * that work is bounded by the same limits. A full background lane refuses live images
  * (`offer`: the caller defers them) and makes backfill and catch-up wait (`submit`).
  */
+import type { ImageAnalyzer } from "../../retrieval/analyzer.ts";
 import type { AnalyzedImage, LookalikeEngine } from "../../retrieval/engine.ts";
 import { LookalikeError } from "../../retrieval/errors.ts";
 import type { AttachmentFetcher } from "../attachment-fetcher.ts";
@@ -32,6 +33,8 @@ export interface AnalyzeRefOptions {
   readonly flipped?: boolean;
   /** Also embed the centre square (for repost checks). */
   readonly centre?: boolean;
+  /** Also embed the content box and collage tiles (repost checks and /similar: the picture inside a screenshot). */
+  readonly regions?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -40,6 +43,14 @@ export class ImagePipeline {
     readonly engine: LookalikeEngine,
     private readonly fetcher: AttachmentFetcher,
     readonly lanes: WorkLanes,
+    /**
+     * Where background images (live indexing, catch-up, backfill, with their repost checks) are
+     * analysed: the engine's own model, or embedding workers behind Redis (`LOOKALIKE_REDIS_URL`).
+     * Searches (`/similar`, the context menu) always use the engine's model in this process:
+     * someone is waiting, and a round trip through Redis behind a backlog of background images is
+     * the wrong trade for them.
+     */
+    private readonly backgroundAnalyzer: ImageAnalyzer = engine.analyzer,
   ) {}
 
   /** Tasks waiting or running per lane. */
@@ -69,10 +80,14 @@ export class ImagePipeline {
   }
 
   private analyzeBytes(bytes: Buffer, options: AnalyzeRefOptions): Promise<AnalyzedImage> {
-    return this.engine.analyze(bytes, {
+    const analyzer = options.lane === "interactive" ? this.engine.analyzer : this.backgroundAnalyzer;
+    return analyzer.analyze(bytes, {
       thumbnail: true,
       flipped: options.flipped,
       centre: options.centre,
+      regions: options.regions,
+      // Stored images keep their parts (regions, cells); queries compare theirs with them.
+      parts: true,
       urgent: options.lane === "interactive",
       signal: options.signal,
     });

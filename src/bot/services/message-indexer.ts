@@ -9,6 +9,7 @@
 import { ChannelType, type Message, type PartialMessage } from "discord.js";
 import type { Logger } from "pino";
 import type { AnalyzedImage } from "../../retrieval/engine.ts";
+import { isLookalikeError } from "../../retrieval/errors.ts";
 import { errorCode } from "../errors.ts";
 import type { GuildState, GuildStateStore } from "../guild-state.ts";
 import { type ImageRef, imagesInMessage } from "../message-images.ts";
@@ -116,7 +117,14 @@ export class MessageIndexer {
         this.pipeline
           .run(
             ref,
-            { lane: "background", waitForRoom: options.whenBusy === "wait", flipped: check, centre: check, signal: options.signal },
+            {
+              lane: "background",
+              waitForRoom: options.whenBusy === "wait",
+              flipped: check,
+              centre: check,
+              regions: check,
+              signal: options.signal,
+            },
             async (image) => ({
               ref,
               image,
@@ -125,6 +133,9 @@ export class MessageIndexer {
           )
           .catch((error: unknown) => {
             if (error instanceof QueueFullError) return "deferred" as const;
+            // The embedding workers' queue (Redis) failed, not the image: the message is not indexed
+            // rather than its image skipped, so its checkpoint stays and a catch-up reads it again.
+            if (isLookalikeError(error, "queue_unavailable")) throw error;
             skip(errorCode(error));
             this.logger.debug({ err: error, imageId: ref.id, messageId: message.id }, "image skipped");
             return null;

@@ -5,6 +5,7 @@
  */
 import { ActionRowBuilder, ButtonBuilder, ButtonStyle, EmbedBuilder, type Message, TimestampStyles, time, userMention } from "discord.js";
 import type { Logger } from "pino";
+import { describeRegion } from "../../retrieval/regions/describe.ts";
 import type { RepostSettings } from "../guild-state.ts";
 import { jumpLink } from "../jump-link.ts";
 import { alertAction, type RepostFinding, strongestFinding } from "../repost-policy.ts";
@@ -33,6 +34,7 @@ export function alertEmbed(guildId: string, finding: RepostFinding, repost?: Mes
       `${original.authorId ? ` by ${userMention(original.authorId)}` : ""}, ${when}.`,
     `Similarity ${(original.score * 100).toFixed(1)} %, hash distance ${original.hamming}/64${original.flipped ? " (mirrored)" : ""}.`,
   ];
+  if (original.region) lines.push(`Found ${describeRegion(original.region)}.`);
   if (repost) lines.push(`Repost: ${repost.url} by ${userMention(repost.author.id)}`);
   return new EmbedBuilder().setColor(0xf0b232).setTitle("♻️ Possible repost").setDescription(lines.join("\n"));
 }

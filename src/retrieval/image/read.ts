@@ -1,9 +1,9 @@
 // Reads a buffer or a file under the byte cap and admits only decodable raster formats.
 import { type FileHandle, open } from "node:fs/promises";
 import { LookalikeError } from "../errors.ts";
-import { refuse, type Subject, tooLarge } from "./refusals.ts";
+import { refuse, type Subject, subjectOf, tooLarge } from "./refusals.ts";
 import { describeNonImage, isDecodableFormat, sniffImageFormat } from "./sniff.ts";
-import type { ImageFormat } from "./types.ts";
+import { DEFAULT_IMAGE_LIMITS, type ImageFormat } from "./types.ts";
 
 const FS_REASONS: Record<string, string> = {
   ENOENT: "does not exist",
@@ -52,6 +52,14 @@ export async function readInput(input: Buffer | string, maxBytes: number, subjec
   // Callers may pass any Uint8Array at run time: view it as a Buffer without copying.
   const view: Uint8Array = input;
   return Buffer.isBuffer(view) ? view : Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+}
+
+/**
+ * An image's bytes under the byte cap (a path is read, a Buffer checked), refused as decodeImage
+ * refuses them; nothing is decoded. For callers that hand the bytes on (the embedding queue).
+ */
+export function readImageBytes(input: Buffer | string, maxBytes: number = DEFAULT_IMAGE_LIMITS.maxBytes): Promise<Buffer> {
+  return readInput(input, maxBytes, subjectOf(input));
 }
 
 /** Decides from the magic bytes alone whether sharp may see this input at all. */

@@ -54,6 +54,14 @@ export class CollectionTable {
     return this.table.countRows(buildWhere(filter));
   }
 
+  /** Ids of the rows matching `filter` (at least one condition is required). */
+  async ids(filter: RowFilter): Promise<string[]> {
+    const where = buildWhere(filter);
+    if (!where) throw new LookalikeError("invalid_filter", "Refusing to list ids with an empty filter.");
+    const rows = (await this.table.query().where(where).select(["id"]).toArray()) as Row[];
+    return rows.map((row) => String(row.id));
+  }
+
   /** Deletes the rows matching `filter` (at least one condition is required). Returns how many went. */
   async delete(filter: RowFilter): Promise<number> {
     const where = buildWhere(filter);

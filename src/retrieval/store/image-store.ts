@@ -11,6 +11,7 @@ import { WhiteningRepository } from "../whitening/repository.ts";
 import { CollectionTable } from "./collection-table.ts";
 import { connectDatabase, type DatabaseLocation } from "./database.ts";
 import { DEFAULT_INDEX_POLICY, type IndexPolicy } from "./index-policy.ts";
+import { PartsTable } from "./parts-table.ts";
 import { imageSchema, readSpace, type VectorSpace } from "./schema.ts";
 
 const COLLECTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -28,6 +29,7 @@ export function assertCollectionName(name: string): string {
 
 export class ImageStore {
   private readonly tables = new Map<string, Promise<CollectionTable>>();
+  private readonly partTables = new Map<string, PartsTable>();
   /** Each collection's fitted whitening (the repost check's metric), kept in the same database. */
   readonly whitenings: WhiteningRepository;
 
@@ -65,6 +67,17 @@ export class ImageStore {
     return table;
   }
 
+  /** The collection's image parts (regions and cells), beside its images. */
+  parts(name: string): PartsTable {
+    assertCollectionName(name);
+    let table = this.partTables.get(name);
+    if (!table) {
+      table = new PartsTable(this.db, name);
+      this.partTables.set(name, table);
+    }
+    return table;
+  }
+
   /** Every collection with its size and what built it, without opening it for writing. */
   async summary(): Promise<{ name: string; rows: number; space: VectorSpace }[]> {
     const result = [];
@@ -80,6 +93,8 @@ export class ImageStore {
     assertCollectionName(name);
     this.tables.delete(name);
     await this.whitenings.drop(name);
+    await this.parts(name).drop();
+    this.partTables.delete(name);
     if ((await this.db.tableNames()).includes(TABLE_PREFIX + name)) await this.db.dropTable(TABLE_PREFIX + name);
   }
 

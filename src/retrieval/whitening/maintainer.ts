@@ -3,7 +3,7 @@
  * enough to learn from, refitted as it grows, cached for the repost checks in between.
  */
 import type { CollectionTable } from "../store/collection-table.ts";
-import { applyWhitening, DEFAULT_WHITENING, type WhiteningOptions } from "../whitening.ts";
+import { applyWhitening, DEFAULT_WHITENING, truncateWhitening, type WhiteningOptions } from "../whitening.ts";
 import { fitWhiteningInWorker } from "./fit-in-worker.ts";
 import type { StoredWhitening, WhiteningRepository } from "./repository.ts";
 
@@ -85,10 +85,15 @@ export class WhiteningMaintainer {
     return rows >= current.collectionRows * this.policy.refitGrowth || removed >= current.collectionRows * this.policy.refitRemovedShare;
   }
 
-  /** The collection's whitening as a projection of unit vectors, or undefined when it has none yet. */
-  async projection(collection: string): Promise<((vector: Float32Array) => Float32Array) | undefined> {
+  /**
+   * The collection's whitening as a projection of unit vectors, or undefined when it has none yet;
+   * with `dimensions`, only its strongest axes (see truncateWhitening).
+   */
+  async projection(collection: string, dimensions?: number): Promise<((vector: Float32Array) => Float32Array) | undefined> {
     const stored = await this.current(collection);
-    return stored ? (vector) => applyWhitening(stored.whitening, vector) : undefined;
+    if (!stored) return undefined;
+    const whitening = dimensions === undefined ? stored.whitening : truncateWhitening(stored.whitening, dimensions);
+    return (vector) => applyWhitening(whitening, vector);
   }
 
   async current(collection: string): Promise<StoredWhitening | null> {

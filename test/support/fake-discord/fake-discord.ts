@@ -42,6 +42,10 @@ export interface FakeDiscordOptions {
   heartbeatIntervalMs?: number;
   /** Answer 403 when the bot lacks a channel permission. Default true. */
   enforcePermissions?: boolean;
+  /** The shard count `GET /gateway/bot` recommends. Default 1. */
+  shards?: number;
+  /** `session_start_limit.max_concurrency` of `GET /gateway/bot`: identify buckets per 5 s. Default 1. */
+  maxConcurrency?: number;
 }
 
 /** Fields of a message a user can change by editing it. */
@@ -77,6 +81,7 @@ export class FakeDiscord {
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 41_250,
       gatewayUrl: () => this.gatewayUrl,
       resumeUrl: () => `${this.gatewayUrl}/resume`,
+      maxConcurrency: options.maxConcurrency ?? 1,
     });
     this.#events = new EventPublisher(this.state, this.gateway);
     this.#attachments = new AttachmentFactory(this.cdn, this.#ids, () => this.baseUrl);
@@ -93,6 +98,7 @@ export class FakeDiscord {
       interactions: fake.#interactions,
       defaultUser: fake.defaultUser,
       gatewayUrl: () => fake.gatewayUrl,
+      sessionStart: { shards: options.shards ?? 1, maxConcurrency: options.maxConcurrency ?? 1 },
       enforcePermissions: options.enforcePermissions ?? true,
     };
     const router = new Router();

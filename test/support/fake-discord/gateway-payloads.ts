@@ -83,15 +83,22 @@ export function guildCreatePayload(state: FakeDiscordState, guild: StoredGuild):
   };
 }
 
-export function readyPayload(state: FakeDiscordState, sessionId: string, resumeGatewayUrl: string): GatewayReadyDispatchData {
+/** READY for a session of `shard`, listing `guildIds` (the guilds routed to that shard). */
+export function readyPayload(
+  state: FakeDiscordState,
+  sessionId: string,
+  resumeGatewayUrl: string,
+  shard: { id: number; count: number },
+  guildIds: readonly string[],
+): GatewayReadyDispatchData {
   return {
     v: Number(GatewayVersion),
     user: state.botUser,
     // Every guild starts unavailable; GUILD_CREATE for each follows (discord.js waits for them).
-    guilds: [...state.guilds.keys()].map((id) => ({ id, unavailable: true })),
+    guilds: guildIds.map((id) => ({ id, unavailable: true })),
     session_id: sessionId,
     resume_gateway_url: resumeGatewayUrl,
-    shard: [0, 1],
+    shard: [shard.id, shard.count],
     application: { id: state.applicationId, flags: 0 as ApplicationFlags, flags_new: "0" },
   };
 }

@@ -12,6 +12,7 @@ import { type RawData, type WebSocket, WebSocketServer } from "ws";
 import { GatewayConnection } from "./gateway-connection.ts";
 import { shapeForIntents } from "./gateway-intents.ts";
 import { guildCreatePayload, readyPayload } from "./gateway-payloads.ts";
+import { IdentifyPacing, type SessionShard, sessionShard, shardOfGuild, shardReceives } from "./gateway-shards.ts";
 import type { FakeDiscordState } from "./state.ts";
 import { WaitableLog } from "./waitable-log.ts";
 
@@ -21,6 +22,8 @@ export interface GatewayOptions {
   gatewayUrl: () => string;
   /** Handed out in READY; discord.js resumes there. */
   resumeUrl: () => string;
+  /** `session_start_limit.max_concurrency`: identifies allowed per 5 s (one per bucket `shard_id % it`). */
+  maxConcurrency: number;
 }
 
 /** What a client sent over the gateway (heartbeats included), for assertions. */
@@ -38,6 +41,10 @@ export interface IdentifiedSession {
   intents: number;
   /** Query of the connection URL, e.g. `{ v: "10", encoding: "json" }`. */
   query: Record<string, string>;
+  /** The shard it identified as (`{ id: 0, count: 1 }` without IDENTIFY's `shard`). */
+  shard: SessionShard;
+  /** The guilds READY listed: those routed to its shard. */
+  guildIds: string[];
   at: Date;
 }
 
@@ -75,6 +82,7 @@ class GatewaySession {
   constructor(
     readonly id: string,
     readonly identify: GatewayIdentifyData,
+    readonly shard: SessionShard,
     connection: GatewayConnection,
   ) {
     this.connection = connection;
@@ -98,22 +106,27 @@ export class FakeGateway {
   /** One entry per IDENTIFY, pushed once READY and every GUILD_CREATE have been sent. */
   readonly sessions = new WaitableLog<IdentifiedSession>((session) => `session ${session.sessionId}`);
   readonly dispatched = new WaitableLog<DispatchedEvent>((event) => `${event.t} #${event.s}`);
+  /** Every IDENTIFY with its rate-limit bucket; `identifyPacing.tooSoon` lists those Discord would refuse. */
+  readonly identifyPacing: IdentifyPacing;
   readonly #live = new Map<string, GatewaySession>();
   readonly #server = new WebSocketServer({ noServer: true });
 
   constructor(
     private readonly state: FakeDiscordState,
     private readonly options: GatewayOptions,
-  ) {}
+  ) {
+    this.identifyPacing = new IdentifyPacing(options.maxConcurrency);
+  }
 
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     this.#server.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, request));
   }
 
-  /** Sends an event to every session whose intents allow it; returns how many got it. */
+  /** Sends an event to every session whose shard it is routed to and whose intents allow it; returns how many got it. */
   async dispatch(t: string, d: unknown): Promise<number> {
     const sends: Promise<void>[] = [];
     for (const session of this.#live.values()) {
+      if (!shardReceives(session.shard, t, d)) continue;
       const shaped = shapeForIntents(t, d, session.identify.intents, this.state.botUser.id);
       if (shaped === null) continue;
       sends.push(session.send(t, shaped));
@@ -207,16 +220,21 @@ export class FakeGateway {
   }
 
   async #identify(identify: GatewayIdentifyData, context: ConnectionContext): Promise<void> {
-    const session = new GatewaySession(randomUUID().replaceAll("-", ""), identify, context.connection);
+    const shard = sessionShard(identify.shard);
+    if (!shard) return context.connection.close(GatewayCloseCodes.InvalidShard, "Invalid shard.");
+    this.identifyPacing.record(shard);
+    const session = new GatewaySession(randomUUID().replaceAll("-", ""), identify, shard, context.connection);
     context.session = session;
     this.#live.set(session.id, session);
-    await session.send(GatewayDispatchEvents.Ready, readyPayload(this.state, session.id, this.options.resumeUrl()));
+    const guilds = [...this.state.guilds.values()].filter((guild) => shardOfGuild(guild.id, shard.count) === shard.id);
+    const guildIds = guilds.map((guild) => guild.id);
+    await session.send(GatewayDispatchEvents.Ready, readyPayload(this.state, session.id, this.options.resumeUrl(), shard, guildIds));
     // discord.js holds back its `ready` event until every guild listed in READY has arrived.
-    for (const guild of this.state.guilds.values()) {
+    for (const guild of guilds) {
       await session.send(GatewayDispatchEvents.GuildCreate, guildCreatePayload(this.state, guild));
     }
     const { query } = context;
-    this.sessions.push({ sessionId: session.id, identify, intents: identify.intents, query, at: new Date() });
+    this.sessions.push({ sessionId: session.id, identify, intents: identify.intents, query, shard, guildIds, at: new Date() });
   }
 
   async #resume(resume: GatewayResumeData, context: ConnectionContext): Promise<void> {

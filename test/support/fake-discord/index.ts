@@ -4,6 +4,7 @@ export type { AttachmentSpec } from "./attachments.ts";
 export type { CdnAssetSpec } from "./cdn.ts";
 export { FakeDiscord, type FakeDiscordOptions, type MessageEdit } from "./fake-discord.ts";
 export type { DispatchedEvent, IdentifiedSession, ReceivedGatewayPayload } from "./gateway.ts";
+export { IDENTIFY_WINDOW_MS, type IdentifyRecord, type SessionShard, shardOfGuild } from "./gateway-shards.ts";
 export type { ChannelSpec, GuildSpec, MemberSpec, OverwriteSpec, RoleSpec, ThreadSpec } from "./guild-builder.ts";
 export { GuildHandle } from "./guild-handle.ts";
 export { carriesContent, InteractionHandle, type InteractionReply } from "./interaction-handle.ts";

@@ -17,6 +17,8 @@ export interface FakeServices {
   interactions: Map<string, InteractionHandle>;
   defaultUser: APIUser;
   gatewayUrl: () => string;
+  /** What `GET /gateway/bot` recommends: the shard count and `session_start_limit.max_concurrency`. */
+  sessionStart: { shards: number; maxConcurrency: number };
   /** When false, the bot may do anything anywhere (for tests that do not care about permissions). */
   enforcePermissions: boolean;
 }

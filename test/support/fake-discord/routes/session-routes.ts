@@ -8,8 +8,13 @@ export function registerSessionRoutes(router: Router, services: FakeServices): v
   router.on("GET", "/gateway/bot", () =>
     ok({
       url: services.gatewayUrl(),
-      shards: 1,
-      session_start_limit: { total: 1000, remaining: 999, reset_after: 86_400_000, max_concurrency: 1 },
+      shards: services.sessionStart.shards,
+      session_start_limit: {
+        total: 1000,
+        remaining: 999,
+        reset_after: 86_400_000,
+        max_concurrency: services.sessionStart.maxConcurrency,
+      },
     }),
   );
   router.on("GET", "/gateway", () => ok({ url: services.gatewayUrl() }), { auth: false });

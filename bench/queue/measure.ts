@@ -1,0 +1,180 @@
+/**
+ * The embedding queue against the in-process model, on the same images in the same run:
+ *
+ * - Throughput: images analysed per second the way `lookalike index` analyses them (32 in flight,
+ *   results in order), by the in-process model (all cores), then through a private Redis by one
+ *   `npm run worker` process (all cores) and by two (one core each). Writes are left out: they are
+ *   the same rows either way (the speed section measures them).
+ * - CPU per image in each mode, every process counted (this one, the workers, Redis): on 2 shared
+ *   cores the difference between a queue mode and in-process is what the queue costs per image,
+ *   and unlike wall time it hardly moves when other work competes for the cores.
+ * - Round trip: images sent one at a time through one worker; each image's round trip minus the
+ *   time the worker itself spent on it (from its log) is the latency the queue adds: reading and
+ *   encoding the bytes, Redis both ways, the result's encoding and its event.
+ *
+ * `measureQueue` is callable on its own (a scale section can reuse it); section.ts renders it.
+ */
+import { execFileSync } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { mapOrdered } from "../../src/cli/concurrency.ts";
+import { type ImageAnalyzer, LocalAnalyzer, vectorSpace } from "../../src/retrieval/analyzer.ts";
+import { QueuedAnalyzer } from "../../src/retrieval/queue/queued-analyzer.ts";
+import { startRedis } from "../../test/support/redis.ts";
+import { startWorkerProcess, type WorkerProcess } from "../../test/support/worker-process.ts";
+import { MODELS_DIR } from "../speed/datasets.ts";
+import { load, median, percentile, round } from "../speed/stats.ts";
+
+/** As `lookalike index` (src/cli/index-files.ts). */
+export const IN_FLIGHT = 32;
+export const WARM_UP = 8;
+
+export interface QueuePlan {
+  /** Images for each throughput run (the same files for every mode). */
+  readonly files: readonly string[];
+  /** Images sent one at a time for the round trip. */
+  readonly roundTripImages: number;
+}
+
+export interface ThroughputRun {
+  readonly mode: string;
+  readonly images: number;
+  readonly seconds: number;
+  readonly imagesPerSecond: number;
+  /** CPU time of every process involved (this one, workers, Redis) per image, ms. */
+  readonly cpuMsPerImage: number;
+  /** This process's share of that CPU time, ms per image. */
+  readonly producerCpuMsPerImage: number;
+  readonly load: number;
+}
+
+export interface QueueMeasurement {
+  readonly throughput: readonly ThroughputRun[];
+  /** CPU per image through one worker minus in-process, ms. */
+  readonly cpuOverheadMs: number;
+  /** Per-image round trip minus the worker's own time, ms. */
+  readonly roundTripMs: { readonly median: number; readonly p95: number; readonly samples: readonly number[] };
+  /** The worker's own time per image in the same sequential run, ms (for scale). */
+  readonly workerMsMedian: number;
+  readonly loadAtStart: number;
+  readonly loadAtEnd: number;
+}
+
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU seconds (user + system, all threads) another process has used, from /proc; 0 where unreadable. */
+async function cpuSecondsOf(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return 0;
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+  // Fields after the command name (which may hold spaces), counted from field 3: utime is 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / CLOCK_TICKS;
+}
+
+async function cpuSeconds(pids: readonly (number | undefined)[]): Promise<{ own: number; others: number }> {
+  const own = process.cpuUsage();
+  const others = await Promise.all(pids.map(cpuSecondsOf));
+  return { own: (own.user + own.system) / 1e6, others: others.reduce((a, b) => a + b, 0) };
+}
+
+async function throughput(
+  mode: string,
+  analyzer: ImageAnalyzer,
+  files: readonly string[],
+  pids: readonly (number | undefined)[] = [],
+): Promise<ThroughputRun> {
+  await Promise.all(files.slice(0, WARM_UP).map((file) => analyzer.analyze(file))); // JIT, ORT's first runs
+  const before = await cpuSeconds(pids);
+  const started = performance.now();
+  await mapOrdered(
+    files,
+    IN_FLIGHT,
+    (file) => analyzer.analyze(file),
+    () => {},
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const after = await cpuSeconds(pids);
+  const own = after.own - before.own;
+  const all = own + after.others - before.others;
+  return {
+    mode,
+    images: files.length,
+    seconds: round(seconds, 2),
+    imagesPerSecond: round(files.length / seconds, 1),
+    cpuMsPerImage: round((all * 1000) / files.length, 1),
+    producerCpuMsPerImage: round((own * 1000) / files.length, 1),
+    load: load(),
+  };
+}
+
+/** Round trip minus the worker's own time, one image at a time. */
+async function roundTrips(queue: QueuedAnalyzer, worker: WorkerProcess, files: readonly string[]) {
+  const samples: number[] = [];
+  const workerMs: number[] = [];
+  for (const file of files) {
+    const before = worker.durations.length;
+    const started = performance.now();
+    await queue.analyze(file);
+    const roundTrip = performance.now() - started;
+    // The worker logs the job just before it sends the result; its line may still be on its way.
+    while (worker.durations.length === before) await new Promise((resolve) => setTimeout(resolve, 5));
+    const own = worker.durations[before]!;
+    workerMs.push(own);
+    samples.push(round(roundTrip - own, 2));
+  }
+  return { samples, workerMs };
+}
+
+export async function measureQueue(plan: QueuePlan, log: (line: string) => void): Promise<QueueMeasurement> {
+  const loadAtStart = load();
+  const space = vectorSpace({});
+  const runs: ThroughputRun[] = [];
+
+  log(`queue: in-process model, ${plan.files.length} images`);
+  const local = await LocalAnalyzer.open({ modelsDir: MODELS_DIR, download: false });
+  try {
+    runs.push(await throughput("in-process (1 process, all cores)", local, plan.files));
+  } finally {
+    await local.close();
+  }
+
+  const redis = await startRedis();
+  const workers: WorkerProcess[] = [];
+  const queue = await QueuedAnalyzer.open({ redisUrl: redis.url, space });
+  const env = (threads?: number) => ({ LOOKALIKE_REDIS_URL: redis.url, ...(threads ? { LOOKALIKE_WORKER_THREADS: String(threads) } : {}) });
+  const pids = () => [redis.pid, ...workers.map((worker) => worker.child.pid)];
+  try {
+    log("queue: one worker process (all cores)");
+    workers.push(await startWorkerProcess(env()));
+    runs.push(await throughput("queue, 1 worker (all cores)", queue, plan.files, pids()));
+    log(`queue: round trip, ${plan.roundTripImages} images one at a time`);
+    const sequential = await roundTrips(queue, workers[0]!, plan.files.slice(0, plan.roundTripImages));
+    await workers.pop()!.stop();
+
+    log("queue: two worker processes (one core each)");
+    workers.push(...(await Promise.all([startWorkerProcess(env(1)), startWorkerProcess(env(1))])));
+    runs.push(await throughput("queue, 2 workers (1 core each)", queue, plan.files, pids()));
+
+    return {
+      throughput: runs,
+      cpuOverheadMs: round(runs[1]!.cpuMsPerImage - runs[0]!.cpuMsPerImage, 1),
+      roundTripMs: {
+        median: round(median(sequential.samples), 2),
+        p95: round(percentile(sequential.samples, 95), 2),
+        samples: sequential.samples,
+      },
+      workerMsMedian: round(median(sequential.workerMs), 1),
+      loadAtStart,
+      loadAtEnd: load(),
+    };
+  } finally {
+    await queue.close();
+    await Promise.all(workers.map((worker) => worker.stop()));
+    await redis.stop();
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Regional evidence for one candidate: the closest pair of (query view or query region, stored
+ * image or stored region) by cosine, and how many cells a spatial verification lines up. A crop
+ * finds the region of the original it shows; a collage quadrant finds the whole original; and a
+ * copy lines up cell by cell where another photo of the same subject does not.
+ */
+import type { Fingerprint } from "../fingerprint.ts";
+import type { MatchedRegion, QueryView } from "../reposts.ts";
+import { cosine } from "../vectors.ts";
+import { type CellSet, type Fractions, type ImageParts, regionVector } from "./parts.ts";
+import { verify } from "./verify.ts";
+
+export interface RegionalEvidence {
+  /** Plain cosine of the closest (query part, stored part) pair, whole images included. */
+  readonly score: number;
+  /** Where that pair is (absent when it is the whole query against the whole stored image). */
+  readonly region?: MatchedRegion;
+  /** Cells consistent with one scale + translation (0 when not verified). */
+  readonly inliers: number;
+}
+
+const WHOLE: Fractions = [0, 0, 1, 1];
+
+export interface Part {
+  readonly vector: Float32Array;
+  readonly box: Fractions;
+  readonly kind?: MatchedRegion["kind"];
+}
+
+/** Regions of the query searched against stored images: the half-size corners and centre (parts.ts order). */
+export const QUERY_REGION_INDEXES = [0, 2, 4, 6, 8] as const;
+
+/** The query's parts: its views (whole, mirrored, content box, tiles) and its own regions. */
+export function queryParts(query: Fingerprint, views: readonly QueryView[]): Part[] {
+  const parts: Part[] = views.map((view) => ({ vector: view.vector, box: view.region?.query ?? WHOLE, kind: view.region?.kind }));
+  for (const region of query.parts?.regions ?? []) parts.push({ vector: regionVector(region), box: region.box, kind: "part" });
+  return parts;
+}
+
+/** The stored image's parts: the whole image and its regions. */
+export function storedParts(vector: Float32Array, parts: ImageParts | undefined): Part[] {
+  return [{ vector, box: WHOLE }, ...(parts?.regions ?? []).map((region) => ({ vector: regionVector(region), box: region.box }))];
+}
+
+/** The parts mapped into another metric space (e.g. the collection's whitening). */
+export function projectParts(parts: readonly Part[], project: (vector: Float32Array) => Float32Array): Part[] {
+  return parts.map((part) => ({ ...part, vector: project(part.vector) }));
+}
+
+/** The closest (query part, stored part) pair by cosine. */
+export function closestParts(query: readonly Part[], storedList: readonly Part[]): Omit<RegionalEvidence, "inliers"> {
+  let best: Omit<RegionalEvidence, "inliers"> = { score: -Infinity };
+  for (const stored of storedList) {
+    for (const part of query) {
+      const score = cosine(part.vector, stored.vector);
+      if (score <= best.score) continue;
+      const whole = !part.kind && stored.box === WHOLE;
+      best = whole ? { score } : { score, region: { kind: part.kind ?? "part", query: part.box, match: stored.box } };
+    }
+  }
+  return best;
+}
+
+/** The query's cell sets: its own (fine and coarse) and those of its content box and tiles. */
+export function queryCells(query: Fingerprint): CellSet[] {
+  const own = query.parts?.cells ?? [];
+  const views = (query.regionViews ?? []).flatMap((view) => (view.cells ? [view.cells] : []));
+  return [...own, ...views];
+}
+
+/** Inliers of a spatial verification between the query's cells and a stored image's parts. */
+export function verifiedCells(cells: readonly CellSet[], parts: ImageParts | undefined): number {
+  return parts && cells.length > 0 ? verify(cells, parts.cells).inliers : 0;
+}

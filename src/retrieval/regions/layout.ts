@@ -1,0 +1,194 @@
+/**
+ * Where the picture is inside a repost: the content box after trimming near-plain bars (the dark
+ * or light chrome of a screenshot, caption bars, borders) and the tiles of a collage split on plain
+ * gutters. Pure arithmetic over the decoded working copy; each box found becomes a query view of
+ * its own, so the picture that fills a third of a screenshot is searched for by itself.
+ */
+import type { DecodedImage } from "../image/types.ts";
+
+/** A rectangle in pixels of the working copy. */
+export interface Box {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * A line (row or column) is plain when at least this share of its pixels are within
+ * PLAIN_TOLERANCE of its median colour. Not 100 %: UI text, a watermark or a thin icon crossing a
+ * bar must not make it content; a photo row is rarely 85 % one colour (a clear sky can be, and is
+ * trimmed like a bar: the whole image stays a view of its own anyway).
+ */
+const PLAIN_SHARE = 0.85;
+const PLAIN_TOLERANCE = 18;
+/** A box smaller than this share of the image's side is not a picture worth searching for. */
+const MIN_SIDE_SHARE = 0.2;
+/** A tile narrower than this share of its box is a sliver between two gutters, not a picture. */
+const MIN_TILE_SHARE = 0.15;
+/** Runs shorter than this share of the longest run are text or icons, not pictures. */
+const MAIN_RUN_SHARE = 0.3;
+/** A trimmed box that keeps more than this share of the area adds nothing to the whole image. */
+const MAX_AREA_SHARE = 0.9;
+
+export const wholeImage = (image: Pick<DecodedImage, "width" | "height">): Box => ({
+  x: 0,
+  y: 0,
+  width: image.width,
+  height: image.height,
+});
+
+type Colour = readonly [number, number, number];
+
+/**
+ * For each line across `box` along `axis` ("rows": each row of the box, "columns": each column),
+ * whether it is plain, and with `colour`, plain in that colour.
+ */
+export function plainLines(image: DecodedImage, box: Box, axis: "rows" | "columns", colour?: Colour): boolean[] {
+  const lines = axis === "rows" ? box.height : box.width;
+  const length = axis === "rows" ? box.width : box.height;
+  // Byte offsets: from one line to the next, and from one pixel of a line to the next.
+  const lineStep = axis === "rows" ? image.width * 3 : 3;
+  const pixelStep = axis === "rows" ? 3 : image.width * 3;
+  const first = (box.y * image.width + box.x) * 3;
+  const histograms = [new Uint32Array(256), new Uint32Array(256), new Uint32Array(256)];
+  const median = [0, 0, 0];
+  const { pixels } = image;
+  const result: boolean[] = [];
+  for (let line = 0; line < lines; line++) {
+    const start = first + line * lineStep;
+    const end = start + length * pixelStep;
+    for (const histogram of histograms) histogram.fill(0);
+    for (let at = start; at < end; at += pixelStep) {
+      histograms[0]![pixels[at]!]!++;
+      histograms[1]![pixels[at + 1]!]!++;
+      histograms[2]![pixels[at + 2]!]!++;
+    }
+    for (let c = 0; c < 3; c++) median[c] = medianOf(histograms[c]!, length);
+    let close = 0;
+    for (let at = start; at < end; at += pixelStep) {
+      if (
+        Math.abs(pixels[at]! - median[0]!) <= PLAIN_TOLERANCE &&
+        Math.abs(pixels[at + 1]! - median[1]!) <= PLAIN_TOLERANCE &&
+        Math.abs(pixels[at + 2]! - median[2]!) <= PLAIN_TOLERANCE
+      ) {
+        close++;
+      }
+    }
+    const sameColour = !colour || median.every((value, c) => Math.abs(value - colour[c]!) <= PLAIN_TOLERANCE);
+    result.push(close >= PLAIN_SHARE * length && sameColour);
+  }
+  return result;
+}
+
+/** The median colour of the image's outermost rows and columns: a frame's colour, if it has one. */
+export function edgeColour(image: DecodedImage): Colour {
+  const channels = [[], [], []] as number[][];
+  const take = (x: number, y: number) => {
+    for (let c = 0; c < 3; c++) channels[c]!.push(image.pixels[(y * image.width + x) * 3 + c]!);
+  };
+  for (let x = 0; x < image.width; x++) {
+    take(x, 0);
+    take(x, image.height - 1);
+  }
+  for (let y = 0; y < image.height; y++) {
+    take(0, y);
+    take(image.width - 1, y);
+  }
+  return channels.map((values) => {
+    const histogram = new Uint32Array(256);
+    for (const v of values) histogram[v]!++;
+    return medianOf(histogram, values.length);
+  }) as unknown as Colour;
+}
+
+/** Runs of non-plain lines as [start, end) pairs. */
+function contentRuns(plain: readonly boolean[]): [number, number][] {
+  const runs: [number, number][] = [];
+  let start = -1;
+  plain.forEach((isPlain, i) => {
+    if (!isPlain && start < 0) start = i;
+    if (isPlain && start >= 0) {
+      runs.push([start, i]);
+      start = -1;
+    }
+  });
+  if (start >= 0) runs.push([start, plain.length]);
+  return runs;
+}
+
+/**
+ * From the first to the last substantial run (a picture or a collage's tiles), leaving out the small
+ * ones (lines of UI text, captions, icons) when they lie outside the substantial ones.
+ */
+function mainSpan(runs: readonly [number, number][]): [number, number] | undefined {
+  const longest = Math.max(0, ...runs.map(([a, b]) => b - a));
+  const substantial = runs.filter(([a, b]) => b - a >= MAIN_RUN_SHARE * longest);
+  return substantial.length > 0 ? [substantial[0]![0], substantial.at(-1)![1]] : undefined;
+}
+
+/**
+ * The picture inside its frame: the span of content rows (lines not plain in the frame's colour),
+ * then within it the span of content columns, then the rows again within those columns (a side bar
+ * can hide a frame row). Null when nothing is trimmed worth a view of its own (the image is its own
+ * content) or the content is too small to be a picture.
+ */
+export function contentBox(image: DecodedImage): Box | null {
+  let box = wholeImage(image);
+  const frame = edgeColour(image);
+  for (const axis of ["rows", "columns", "rows"] as const) {
+    const run = mainSpan(contentRuns(plainLines(image, box, axis, frame)));
+    if (!run) return null;
+    box = axis === "rows" ? { ...box, y: box.y + run[0], height: run[1] - run[0] } : { ...box, x: box.x + run[0], width: run[1] - run[0] };
+  }
+  const tooSmall = box.width < MIN_SIDE_SHARE * image.width && box.height < MIN_SIDE_SHARE * image.height;
+  const almostAll = box.width * box.height > MAX_AREA_SHARE * image.width * image.height;
+  return tooSmall || almostAll || box.width < 8 || box.height < 8 ? null : box;
+}
+
+/**
+ * A collage's tiles: `box` split on full-length plain gutters, first into rows of tiles, then each
+ * row into columns (outer gutters trimmed). Only splits into 2–4 parts per axis count; [] when
+ * `box` is not split.
+ */
+export function gutterTiles(image: DecodedImage, box: Box): Box[] {
+  const tiles: Box[] = [];
+  for (const [y0, y1] of bands(plainLines(image, box, "rows"), box.height)) {
+    const band: Box = { x: box.x, y: box.y + y0, width: box.width, height: y1 - y0 };
+    for (const [x0, x1] of bands(plainLines(image, band, "columns"), box.width)) {
+      tiles.push({ x: box.x + x0, y: band.y, width: x1 - x0, height: band.height });
+    }
+  }
+  return tiles.length > 1 ? tiles : [];
+}
+
+/**
+ * The parts one axis splits into: its content runs when there are 2–4 of at least MIN_TILE_SHARE
+ * of the length each, otherwise the one span from the first content line to the last.
+ */
+function bands(plain: readonly boolean[], length: number): [number, number][] {
+  const runs = contentRuns(plain);
+  const long = runs.filter(([a, b]) => b - a >= MIN_TILE_SHARE * length);
+  if (long.length >= 2 && long.length <= 4) return long;
+  return runs.length > 0 ? [[runs[0]![0], runs.at(-1)![1]]] : [[0, length]];
+}
+
+/** The pixels of `box` as an image of their own (same format and source size). */
+export function cropImage(image: DecodedImage, box: Box): DecodedImage {
+  const pixels = Buffer.alloc(box.width * box.height * 3);
+  for (let row = 0; row < box.height; row++) {
+    const from = ((box.y + row) * image.width + box.x) * 3;
+    image.pixels.copy(pixels, row * box.width * 3, from, from + box.width * 3);
+  }
+  return { ...image, pixels, width: box.width, height: box.height };
+}
+
+/** The median of `count` values from their 256-bin histogram. */
+function medianOf(histogram: Uint32Array, count: number): number {
+  let seen = 0;
+  for (let v = 0; v < 256; v++) {
+    seen += histogram[v]!;
+    if (seen * 2 >= count) return v;
+  }
+  return 255;
+}

@@ -1,0 +1,202 @@
+/**
+ * An image's parts: what lets a crop find the picture it came from and a copy prove itself cell by
+ * cell. From the letterboxed 448-px feature map (14×14 cells for a square image):
+ * - regions: MAC of half-size regions (3×3 positions) and 0.7-size regions (2×2), each a unit
+ *   vector: a 50 % crop or a collage tile is close to the region it shows;
+ * - cells: every content cell's descriptor at 448 px and at 224 px (two scales, so a copy shown at
+ *   half or double size still lines up), reduced to CELL_DIMENSION values by a fixed random
+ *   projection and quantised to int8, for spatial verification (`verify.ts`).
+ * The projection is seeded, not learned: it needs no data, is the same in every process forever,
+ * and keeps cosines between cells close to the originals (Johnson–Lindenstrauss).
+ */
+import type { FeatureMap } from "../pooling.ts";
+import { regionMac } from "../pooling.ts";
+import { contentCells, regionGrid } from "./cells.ts";
+
+/** Side of the square model input the regions and fine cells come from. */
+export const PARTS_INPUT_SIZE = 448;
+/** Values per cell descriptor after the random projection. */
+export const CELL_DIMENSION = 128;
+/** Bumped whenever what is stored changes meaning (the projection, the grids, the encoding). */
+export const PARTS_VERSION = 1;
+
+export type Fractions = readonly [number, number, number, number];
+
+/** A content cell grid: `codes` holds width×height descriptors of CELL_DIMENSION int8 values, row by row. */
+export interface CellSet {
+  readonly width: number;
+  readonly height: number;
+  readonly codes: Int8Array;
+}
+
+export interface PartRegion {
+  /** [x, y, width, height] as fractions of the image. */
+  readonly box: Fractions;
+  /** Unit vector (the model's channels) times 127, rounded. */
+  readonly vector: Int8Array;
+}
+
+export interface ImageParts {
+  readonly regions: readonly PartRegion[];
+  /** Fine (448 px) then coarse (224 px) cells. */
+  readonly cells: readonly CellSet[];
+}
+
+const quantise = (unit: ArrayLike<number>): Int8Array => Int8Array.from(unit, (v) => Math.max(-127, Math.min(127, Math.round(v * 127))));
+
+/** A region vector back as a unit Float32Array. */
+export function regionVector(region: PartRegion): Float32Array {
+  const out = Float32Array.from(region.vector, (v) => v / 127);
+  let norm = 0;
+  for (const v of out) norm += v * v;
+  norm = Math.sqrt(norm) || 1;
+  for (let i = 0; i < out.length; i++) out[i]! /= norm;
+  return out;
+}
+
+/** The regions of a letterboxed map of an image `width`×`height` px (any aspect). */
+export function regionsOf(map: FeatureMap, width: number, height: number, stride: number): PartRegion[] {
+  const area = contentCells(width, height, map.width * stride, stride);
+  return [...regionGrid(area, 0.5, 3), ...regionGrid(area, 0.7, 2)].map((region) => ({
+    // Float32 like the stored copy, so what is stored reads back exactly.
+    box: [
+      Math.fround((region.x - area.x) / area.width),
+      Math.fround((region.y - area.y) / area.height),
+      Math.fround(region.width / area.width),
+      Math.fround(region.height / area.height),
+    ] as const,
+    vector: quantise(regionMac(map, region)),
+  }));
+}
+
+/** Non-zero entries per row of the projection: channels / 16, as in a very sparse random projection. */
+const SPARSITY = 16;
+
+interface SparseProjection {
+  readonly channels: number;
+  /** Row p uses channels `index[p * perRow … (p + 1) * perRow)` with signs `sign[…]`. */
+  readonly perRow: number;
+  readonly index: Int32Array;
+  readonly sign: Float32Array;
+}
+
+let projection: SparseProjection | undefined;
+
+/**
+ * The fixed CELL_DIMENSION × channels projection: a very sparse random projection (Li, Hastie &
+ * Church, KDD 2006), each row a sum of channels/16 channels with random signs. Distances are kept
+ * about as well as by a dense Gaussian matrix for a sixteenth of the work (~2 M additions per image
+ * instead of 32 M multiply-adds). Seeded, so identical in every process and every version.
+ */
+function cellProjection(channels: number): SparseProjection {
+  if (projection?.channels === channels) return projection;
+  let state = 0x9e3779b9;
+  const uniform = () => {
+    // mulberry32: small, fast, and the same sequence on every platform.
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const perRow = Math.max(1, Math.round(channels / SPARSITY));
+  const index = new Int32Array(CELL_DIMENSION * perRow);
+  const sign = new Float32Array(CELL_DIMENSION * perRow);
+  for (let row = 0; row < CELL_DIMENSION; row++) {
+    const chosen = new Set<number>();
+    while (chosen.size < perRow) chosen.add(Math.floor(uniform() * channels));
+    [...chosen].forEach((channel, k) => {
+      index[row * perRow + k] = channel;
+      sign[row * perRow + k] = uniform() < 0.5 ? -1 : 1;
+    });
+  }
+  projection = { channels, perRow, index, sign };
+  return projection;
+}
+
+/** The content cells of a letterboxed map, projected, normalised and quantised. */
+export function cellsOf(map: FeatureMap, width: number, height: number, stride: number): CellSet {
+  const area = contentCells(width, height, map.width * stride, stride);
+  const plane = map.width * map.height;
+  const { perRow, index, sign } = cellProjection(map.channels);
+  // Row by row of the projection over whole channel planes: contiguous reads, no multiplications.
+  const projected = new Float32Array(CELL_DIMENSION * plane);
+  for (let row = 0; row < CELL_DIMENSION; row++) {
+    const out = row * plane;
+    for (let k = row * perRow; k < (row + 1) * perRow; k++) {
+      const from = index[k]! * plane;
+      if (sign[k]! > 0) for (let i = 0; i < plane; i++) projected[out + i]! += map.data[from + i]!;
+      else for (let i = 0; i < plane; i++) projected[out + i]! -= map.data[from + i]!;
+    }
+  }
+  const codes = new Int8Array(area.width * area.height * CELL_DIMENSION);
+  let cell = 0;
+  for (let y = area.y; y < area.y + area.height; y++) {
+    for (let x = area.x; x < area.x + area.width; x++, cell++) {
+      const at = y * map.width + x;
+      let norm = 0;
+      for (let row = 0; row < CELL_DIMENSION; row++) norm += projected[row * plane + at]! ** 2;
+      const scale = norm > 0 ? 127 / Math.sqrt(norm) : 0;
+      for (let row = 0; row < CELL_DIMENSION; row++) codes[cell * CELL_DIMENSION + row] = Math.round(projected[row * plane + at]! * scale);
+    }
+  }
+  return { width: area.width, height: area.height, codes };
+}
+
+/** Bytes a stored image's parts take (what `encodeParts` writes). */
+export function partsBytes(parts: ImageParts): number {
+  return encodeParts(parts).length;
+}
+
+/**
+ * One binary value per image: [version, region count, channels] then each region's box (4 float32)
+ * and vector, then [cell set count] and each set's [width, height] and codes.
+ */
+export function encodeParts(parts: ImageParts): Buffer {
+  const channels = parts.regions[0]?.vector.length ?? 0;
+  const size = 12 + parts.regions.length * (16 + channels) + 4 + parts.cells.reduce((sum, set) => sum + 8 + set.codes.length, 0);
+  const out = Buffer.alloc(size);
+  let at = out.writeInt32LE(PARTS_VERSION, 0);
+  at = out.writeInt32LE(parts.regions.length, at);
+  at = out.writeInt32LE(channels, at);
+  for (const region of parts.regions) {
+    for (const v of region.box) at = out.writeFloatLE(v, at);
+    out.set(new Uint8Array(region.vector.buffer, region.vector.byteOffset, region.vector.length), at);
+    at += channels;
+  }
+  at = out.writeInt32LE(parts.cells.length, at);
+  for (const set of parts.cells) {
+    at = out.writeInt32LE(set.width, at);
+    at = out.writeInt32LE(set.height, at);
+    out.set(new Uint8Array(set.codes.buffer, set.codes.byteOffset, set.codes.length), at);
+    at += set.codes.length;
+  }
+  return out;
+}
+
+/** The parts back from `encodeParts`' bytes, or null when they were written by another version. */
+export function decodeParts(bytes: Uint8Array): ImageParts | null {
+  const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (data.length < 12 || data.readInt32LE(0) !== PARTS_VERSION) return null;
+  const count = data.readInt32LE(4);
+  const channels = data.readInt32LE(8);
+  let at = 12;
+  const regions: PartRegion[] = [];
+  for (let r = 0; r < count; r++) {
+    const box = [0, 1, 2, 3].map((i) => data.readFloatLE(at + 4 * i)) as unknown as Fractions;
+    at += 16;
+    regions.push({ box, vector: Int8Array.from(data.subarray(at, at + channels), (b) => (b << 24) >> 24) });
+    at += channels;
+  }
+  const sets = data.readInt32LE(at);
+  at += 4;
+  const cells: CellSet[] = [];
+  for (let s = 0; s < sets; s++) {
+    const width = data.readInt32LE(at);
+    const height = data.readInt32LE(at + 4);
+    at += 8;
+    const length = width * height * CELL_DIMENSION;
+    cells.push({ width, height, codes: Int8Array.from(data.subarray(at, at + length), (b) => (b << 24) >> 24) });
+    at += length;
+  }
+  return { regions, cells };
+}

@@ -1,0 +1,98 @@
+/**
+ * Spatial verification: does the query show the stored picture cell by cell, in the same layout?
+ * Cells are matched by mutual nearest neighbours (each is the other's closest), then the largest set
+ * of matches agreeing on one scale + translation (no rotation; reposts are upright) is counted. Two
+ * photos of the same subject match many cells one by one, but not in one consistent layout; a copy
+ * does. Pure arithmetic over `CellSet`s (parts.ts).
+ */
+import { CELL_DIMENSION, type CellSet } from "./parts.ts";
+
+export interface Verification {
+  /** Matches consistent with the best scale + translation. */
+  readonly inliers: number;
+}
+
+/** Pairs (query cell, stored cell) that are each other's nearest neighbour by cosine. */
+export function mutualMatches(a: CellSet, b: CellSet): [number, number][] {
+  const n = a.width * a.height;
+  const m = b.width * b.height;
+  const bestForA = new Int32Array(n).fill(-1);
+  const scoreForA = new Float64Array(n).fill(-Infinity);
+  const bestForB = new Int32Array(m).fill(-1);
+  const scoreForB = new Float64Array(m).fill(-Infinity);
+  for (let i = 0; i < n; i++) {
+    const ai = i * CELL_DIMENSION;
+    for (let j = 0; j < m; j++) {
+      const bj = j * CELL_DIMENSION;
+      let s = 0;
+      for (let p = 0; p < CELL_DIMENSION; p++) s += a.codes[ai + p]! * b.codes[bj + p]!;
+      if (s > scoreForA[i]!) {
+        scoreForA[i] = s;
+        bestForA[i] = j;
+      }
+      if (s > scoreForB[j]!) {
+        scoreForB[j] = s;
+        bestForB[j] = i;
+      }
+    }
+  }
+  const pairs: [number, number][] = [];
+  for (let i = 0; i < n; i++) if (bestForA[i]! >= 0 && bestForB[bestForA[i]!] === i) pairs.push([i, bestForA[i]!]);
+  return pairs;
+}
+
+/** Scales (stored cells per query cell) a copy may plausibly be shown at between two cell sets. */
+const MIN_SCALE = 0.35;
+const MAX_SCALE = 2.8;
+/** Two matches must be at least this far apart (query cells) to fix a scale. */
+const MIN_SPAN = 1.5;
+/** Without rotation, the two matches' displacement vectors point the same way (cosine of the angle). */
+const MIN_DIRECTION = 0.9;
+
+/**
+ * The most matches one scale + translation explains: every pair of matches proposes a model (their
+ * distance ratio is the scale), and each model counts the matches landing within a cell of where it
+ * puts them. Exhaustive over pairs: a mutual-NN match list is short (tens), so this is exact and fast.
+ */
+export function consistentMatches(a: CellSet, b: CellSet, matches: readonly [number, number][]): number {
+  const ax = matches.map(([i]) => (i % a.width) + 0.5);
+  const ay = matches.map(([i]) => Math.floor(i / a.width) + 0.5);
+  const bx = matches.map(([, j]) => (j % b.width) + 0.5);
+  const by = matches.map(([, j]) => Math.floor(j / b.width) + 0.5);
+  let best = Math.min(1, matches.length);
+  for (let p = 0; p < matches.length; p++) {
+    for (let q = p + 1; q < matches.length; q++) {
+      const dax = ax[q]! - ax[p]!;
+      const day = ay[q]! - ay[p]!;
+      const dbx = bx[q]! - bx[p]!;
+      const dby = by[q]! - by[p]!;
+      const spanA = Math.hypot(dax, day);
+      const spanB = Math.hypot(dbx, dby);
+      if (spanA < MIN_SPAN || spanB === 0) continue;
+      const scale = spanB / spanA;
+      if (scale < MIN_SCALE || scale > MAX_SCALE || (dax * dbx + day * dby) / (spanA * spanB) < MIN_DIRECTION) continue;
+      const tx = bx[p]! - scale * ax[p]!;
+      const ty = by[p]! - scale * ay[p]!;
+      const tolerance = Math.max(1, scale);
+      let count = 0;
+      for (let k = 0; k < matches.length; k++) {
+        if (Math.hypot(scale * ax[k]! + tx - bx[k]!, scale * ay[k]! + ty - by[k]!) <= tolerance) count++;
+      }
+      if (count > best) best = count;
+    }
+  }
+  return best;
+}
+
+/** The best verification over every pairing of the query's cell sets with the stored image's. */
+export function verify(query: readonly CellSet[], stored: readonly CellSet[]): Verification {
+  let inliers = 0;
+  for (const a of query) {
+    for (const b of stored) {
+      const matches = mutualMatches(a, b);
+      if (matches.length <= inliers) continue; // cannot beat the best so far
+      inliers = Math.max(inliers, consistentMatches(a, b, matches));
+    }
+  }
+  return { inliers };
+}

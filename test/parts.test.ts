@@ -1,0 +1,137 @@
+/**
+ * Image parts (regions and cells) and spatial verification: the encoding round-trips, a copy lines
+ * up cell by cell where unrelated pictures do not, and the engine stores parts with an image,
+ * finds a crop through the region it shows, and deletes the parts with the image.
+ */
+import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import sharp from "sharp";
+import type { AnalyzedImage, LookalikeEngine } from "../src/retrieval/engine.ts";
+import { CELL_DIMENSION, type CellSet, decodeParts, encodeParts, PARTS_VERSION, partsBytes } from "../src/retrieval/regions/parts.ts";
+import { consistentMatches, mutualMatches, verify } from "../src/retrieval/regions/verify.ts";
+import { openTestEngine } from "./support/engine.ts";
+import { datasetsDir } from "./support/paths.ts";
+import { tempDir } from "./support/temp.ts";
+
+const photoDir = path.join(datasetsDir, "photo-pool-cc", "images");
+const photos = readdirSync(photoDir)
+  .filter((f) => f.endsWith(".jpg"))
+  .sort()
+  .map((f) => path.join(photoDir, f));
+
+/** A cell set whose cell (x, y) is a pseudo-random code seeded by `seed(x, y)`. */
+function cellSet(width: number, height: number, seed: (x: number, y: number) => number): CellSet {
+  const codes = new Int8Array(width * height * CELL_DIMENSION);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let state = seed(x, y) * 2654435761;
+      for (let p = 0; p < CELL_DIMENSION; p++) {
+        state = (state * 1103515245 + 12345) >>> 0;
+        codes[(y * width + x) * CELL_DIMENSION + p] = ((state >>> 16) % 255) - 127;
+      }
+    }
+  }
+  return { width, height, codes };
+}
+
+describe("spatial verification over cells", () => {
+  const picture = cellSet(14, 14, (x, y) => 1 + y * 14 + x);
+
+  it("lines up a shifted crop of the same cells: every cell of the crop is an inlier", () => {
+    const crop = cellSet(7, 7, (x, y) => 1 + (y + 5) * 14 + (x + 3));
+    const matches = mutualMatches(crop, picture);
+    assert.equal(matches.length, 49);
+    assert.equal(consistentMatches(crop, picture, matches), 49);
+  });
+
+  it("finds few consistent matches between unrelated cells, even when they pair up one by one", () => {
+    // Random codes still pair up mutually; a few of ~200 pairs agree with some model by chance.
+    const other = cellSet(14, 14, (x, y) => 10_000 + y * 14 + x);
+    assert.ok(mutualMatches(other, picture).length > 20);
+    assert.ok(verify([other], [picture]).inliers <= 10, `${verify([other], [picture]).inliers}`);
+  });
+
+  it("does not line up the right cells in a scrambled layout", () => {
+    // The same cells, in a shuffled order: each matches its twin, but no one translation explains them.
+    const order = Array.from({ length: 49 }, (_, i) => (i * 17) % 49);
+    const scrambled = cellSet(7, 7, (x, y) => {
+      const i = order[y * 7 + x]!;
+      return 1 + (Math.floor(i / 7) + 5) * 14 + ((i % 7) + 3);
+    });
+    const matches = mutualMatches(scrambled, picture);
+    assert.equal(matches.length, 49);
+    assert.ok(consistentMatches(scrambled, picture, matches) < 10);
+  });
+});
+
+describe("the engine with parts", () => {
+  let engine: LookalikeEngine;
+  const stored = photos.slice(0, 20);
+  const idOf = (file: string) => path.basename(file);
+  const images = new Map<string, AnalyzedImage>();
+
+  before(async () => {
+    engine = await openTestEngine(await tempDir());
+    for (const file of stored) images.set(idOf(file), await engine.analyze(file, { parts: true }));
+    await engine.add(
+      "photos",
+      stored.map((file) => ({
+        image: images.get(idOf(file))!,
+        meta: { id: idOf(file), source: file, channelId: String(100 + (stored.indexOf(file) % 2)) },
+      })),
+    );
+  });
+  after(() => engine?.close());
+
+  it("encodes an image's parts compactly and decodes them exactly", () => {
+    const parts = images.get(idOf(stored[0]!))!.parts!;
+    assert.equal(parts.regions.length, 13);
+    assert.equal(parts.cells.length, 2);
+    const decoded = decodeParts(encodeParts(parts));
+    assert.deepEqual(decoded, parts);
+    const bytes = partsBytes(parts);
+    assert.ok(bytes < 64 * 1024, `${bytes} bytes`);
+    const stale = encodeParts(parts);
+    stale.writeInt32LE(PARTS_VERSION + 1, 0);
+    assert.equal(decodeParts(stale), null, "parts of another version are ignored");
+  });
+
+  it("finds the original of a 50 % corner crop through the region it shows, and verifies it", async () => {
+    const file = stored[3]!;
+    const { width = 0, height = 0 } = await sharp(file).metadata();
+    const corner = await sharp(file)
+      .extract({ left: Math.round(width / 2), top: 0, width: Math.round(width / 2), height: Math.round(height / 2) })
+      .jpeg({ quality: 85 })
+      .toBuffer();
+    const query = await engine.analyze(corner, { flipped: true, centre: true, regions: true, parts: true });
+    const [first] = await engine.findSimilar(query, { collection: "photos", k: 3 });
+    assert.equal(first?.id, idOf(file));
+    assert.ok(first.region, "a region");
+    const [x, y] = first.region.match;
+    assert.ok(x >= 0.25 && y <= 0.25, `the stored region is in the top-right: ${first.region.match}`);
+    const verdict = await engine.checkRepost(query, { collection: "photos" });
+    assert.equal(verdict.match?.id, idOf(file));
+    assert.ok((verdict.match?.inliers ?? 0) >= 8, `inliers ${verdict.match?.inliers}`);
+    // The same crop without parts: only whole vectors, and no verification.
+    const plain = await engine.checkRepost(await engine.analyze(corner, { flipped: true, centre: true }), { collection: "photos" });
+    assert.equal(plain.match?.inliers, undefined);
+  });
+
+  it("deletes an image's parts with it, and drops them with the collection", async () => {
+    const table = engine.store.parts("photos");
+    assert.equal((await table.get(stored.map(idOf))).size, stored.length);
+    assert.equal(await engine.delete("photos", { channelIds: ["100"] }), 10);
+    const left = await table.get(stored.map(idOf));
+    assert.deepEqual(
+      [...left.keys()].sort(),
+      stored
+        .filter((_, i) => i % 2 === 1)
+        .map(idOf)
+        .sort(),
+    );
+    await engine.dropCollection("photos");
+    assert.equal((await engine.store.parts("photos").get(stored.map(idOf))).size, 0);
+  });
+});
