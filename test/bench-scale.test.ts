@@ -2,7 +2,7 @@
  * The scale section's parts that need neither the model nor the bot, small: the object-storage
  * comparison (s3rver started here on 127.0.0.1, a local folder, the same 5,000 generated rows and
  * the shipped index on both) and the clone a bot run gets of a cached database, which must never
- * change the cached copy. About 15 s on two busy cores. The queue and the bot's memory are run by
+ * change the cached copy. About 20 s on two busy cores (load 5). The queue and the bot's memory are run by
  * `npm run bench -- --only scale --quick` (the queue's parts are tested in embedding-queue.test.ts).
  */
 import "../bench/speed/quiet.ts"; // first: LanceDB's k-means warnings on the generated rows
@@ -24,10 +24,13 @@ describe("bench scale: search on s3rver against a local folder", () => {
   let result: StoreComparison;
 
   before(async () => {
+    const centres = randomCentres(40, DIMENSION, 1);
+    // Queries near the stored content, as a repost or a look-alike is (another seed than the rows').
+    const near = new NearDuplicateGenerator(centres, 2);
     result = await compareStores({
       rows: 5_000,
-      centres: randomCentres(40, DIMENSION, 1),
-      queries: randomCentres(8, DIMENSION, 2),
+      centres,
+      queries: Array.from({ length: 8 }, () => near.next()),
       coldOpens: 2,
       log: () => {},
     });

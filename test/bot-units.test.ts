@@ -241,4 +241,27 @@ describe("contact sheet", () => {
     assert.equal(meta.width, 3 * 160 + 4 * 6);
     assert.ok((await sharpness(hidden, 172 + 20)) < (await sharpness(clear, 172 + 20)) / 3, "the spoilered tile is blurred");
   });
+
+  it("outlines the matched part of a thumbnail in yellow, and leaves a whole match alone", async () => {
+    const grey = await sharp({ create: { width: 200, height: 100, channels: 3, background: "#808080" } })
+      .webp()
+      .toBuffer();
+    const [boxed, whole] = await Promise.all([
+      contactSheet([{ thumbnail: grey, blur: false, box: [0.5, 0, 0.5, 0.5] }]),
+      contactSheet([{ thumbnail: grey, blur: false, box: [0, 0, 1, 1] }]),
+    ]);
+    // The 200×100 thumbnail sits in the 160-px tile at 160×80 from y = 40: the box's left edge is at x = 80.
+    const pixel = async (sheet: Buffer, x: number, y: number) => {
+      const { data } = await sharp(sheet)
+        .extract({ left: 6 + x, top: 6 + y, width: 1, height: 1 })
+        .removeAlpha()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      return [...data];
+    };
+    const [r, g, b] = await pixel(boxed, 81, 60);
+    assert.ok(r! > 200 && g! > 200 && b! < 150, `yellow outline, got ${[r, g, b]}`);
+    const [r2, , b2] = await pixel(whole, 81, 60);
+    assert.ok(Math.abs(r2! - b2!) < 20, `no outline on a whole match, got ${await pixel(whole, 81, 60)}`);
+  });
 });

@@ -22,7 +22,7 @@ import { augly, blockhashImages, cifar, flowers, type ImageItem, imagededup, ite
 import { pick, seededRandom, seedOf } from "../lib/random.ts";
 import type { Params } from "../repost/edits.ts";
 import { generate, type Job } from "./generate.ts";
-import { KINDS, RENDERINGS, renderingsOf } from "./kinds/catalogue.ts";
+import { KINDS, kindNamed, RENDERINGS, renderingsOf } from "./kinds/catalogue.ts";
 import type { Group, Rendering, Split } from "./kinds/types.ts";
 import { canonical, type RoleShares, roleOf, SALT, splitOf } from "./split.ts";
 
@@ -85,12 +85,12 @@ const FULL: Sizes = {
   cifarHeldOut: Number.POSITIVE_INFINITY,
   framedStored: 120,
   framedNegatives: 200,
-  renderingsPerOriginal: 2,
+  renderingsPerOriginal: 1,
   firstRenderingOnly: false,
 };
 
 /**
- * ~140 stored, 32 reposts (one original per split, one rendering per kind and split), ~100
+ * ~140 stored, 32 reposts (one original per split, one rendering per kind and split), ~70
  * negatives: every kind in both splits. Its time is mostly the engine's own per-query work
  * (checkRepost, findSimilar), so fewer queries is the only lever.
  */
@@ -102,9 +102,9 @@ const QUICK: Sizes = {
   museumHeldOut: 8,
   rePhotos: 8,
   flowersStored: 60,
-  flowersHeldOut: 40,
+  flowersHeldOut: 20,
   cifarStored: 40,
-  cifarHeldOut: 20,
+  cifarHeldOut: 10,
   framedStored: 6,
   framedNegatives: 16,
   renderingsPerOriginal: 1,
@@ -264,7 +264,7 @@ export async function buildCorpus(quick: boolean, log: (line: string) => void): 
       id: renderedId(job),
       file: madeReposts[i]!.file,
       kind,
-      group: KINDS.find((k) => k.name === kind)!.group,
+      group: kindNamed(kind).group,
       rendering: job.rendering.id,
       split,
       expected: canonical(itemKey(job.source)),

@@ -13,6 +13,8 @@ import { INDEX_ANALYSIS } from "../../src/cli/index-files.ts";
 import { CHECK_ANALYSIS, SEARCH_ANALYSIS } from "../../src/cli/query-commands.ts";
 import { errorPayload } from "../../src/cli/report.ts";
 import { LookalikeEngine } from "../../src/retrieval/engine.ts";
+import { type DecisionSpace, decide, type WeighedCandidate } from "../../src/retrieval/reposts.ts";
+import { DEFAULT_REPOST_THRESHOLDS } from "../../src/retrieval/thresholds.ts";
 import { mapLimit } from "../lib/concurrency.ts";
 import { type ImageItem, itemKey } from "../lib/datasets.ts";
 import { modelsDir } from "../lib/paths.ts";
@@ -30,7 +32,11 @@ const QUERY_IN_FLIGHT = 16;
 const WRITE_BATCH = 128;
 const COLLECTION = "renderings";
 
+/** A query's weighed candidates (vectors left out), or undefined when it could not be analysed. */
+export type Weighing = { readonly space: DecisionSpace; readonly weighed: WeighedCandidate[] } | undefined;
+
 export interface EngineRun {
+  readonly weighings: readonly Weighing[];
   readonly outcomes: QueryOutcome[];
   /** src/retrieval changed while the run went on: main thread and worker threads may have run different code. */
   readonly codeChanged: boolean;
@@ -88,12 +94,19 @@ export async function runThroughEngine(
 
     started = Date.now();
     const outcomes: QueryOutcome[] = new Array(queries.length);
+    const weighings: Weighing[] = new Array(queries.length);
     let done = 0;
     let failed = 0;
     await mapLimit(queries, QUERY_IN_FLIGHT, async (query, i) => {
       try {
         const asChecked = await cache.analyze(engine, query.file, CLI_ANALYSIS.check);
-        const verdict = await engine.checkRepost(asChecked, { collection: COLLECTION });
+        // checkRepost is weighRepost + decide: kept apart so the regional rules can be fitted on the weighing.
+        const { space, weighed } = await engine.weighRepost(asChecked, { collection: COLLECTION });
+        const verdict = decide(weighed, DEFAULT_REPOST_THRESHOLDS[space], space);
+        weighings[i] = {
+          space,
+          weighed: weighed.map(({ candidate: { vector: _vector, ...candidate }, evidence }) => ({ candidate, evidence })),
+        };
         const asSearched = await cache.analyze(engine, query.file, CLI_ANALYSIS.search);
         const similar = await engine.findSimilar(asSearched, { collection: COLLECTION, k: 5 });
         outcomes[i] = { verdict, similar };
@@ -115,6 +128,7 @@ export async function runThroughEngine(
     return {
       codeChanged,
       outcomes,
+      weighings,
       stored: stored.length - skipped.length,
       skipped,
       whitening: maintenance.whitening,

@@ -89,3 +89,14 @@ export function fitRegionalRules(fit: readonly WeighedQuery[]): { rules: Regiona
   }
   return best ?? { rules: {}, outcome: outcome(fit, {}) };
 }
+
+/** The fitted rules in words, for the report. */
+export function describeRules(rules: RegionalRules): string {
+  const parts = [
+    rules.regionNearMinCosine === undefined ? "no rule for a part alone" : `a part alone: cosine ≥ ${rules.regionNearMinCosine}`,
+    rules.verifiedMinInliers === undefined
+      ? "no verified-copy rule"
+      : `verified copy: ≥ ${rules.verifiedMinInliers} cells lined up and cosine of the closest parts ≥ ${rules.verifiedMinCosine}`,
+  ];
+  return parts.join("; ");
+}

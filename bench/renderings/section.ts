@@ -11,6 +11,7 @@ import { buildCorpus } from "./corpus.ts";
 import { runThroughEngine } from "./engine-run.ts";
 import { evidenceFile, evidenceRow, summarise } from "./evidence.ts";
 import { KINDS, renderingsOf } from "./kinds/catalogue.ts";
+import { fitAndReport } from "./regional-report.ts";
 import { renderReport } from "./report.ts";
 
 export const renderingsSection: BenchSection = {
@@ -20,12 +21,13 @@ export const renderingsSection: BenchSection = {
     const corpus = await buildCorpus(given.quick, log);
     const run = await runThroughEngine(corpus.stored, corpus.queries, log);
     const rows = corpus.queries.map((q, i) => evidenceRow(q, run.outcomes[i]!));
+    const regional = fitAndReport(corpus.queries, run);
     const file = evidenceFile(given.quick);
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, JSON.stringify({ date: new Date().toISOString(), quick: given.quick, counts: corpus.counts, rows }));
     const summary = summarise(rows);
     const shownFile = path.relative(process.cwd(), file);
-    const markdown = renderReport({ quick: given.quick, corpus, run, rows, summary, evidenceFile: shownFile });
+    const markdown = `${renderReport({ quick: given.quick, corpus, run, rows, summary, evidenceFile: shownFile })}\n\n${regional.markdown}`;
     log(`  done in ${Math.round((Date.now() - started) / 1000)} s`);
     return {
       markdown,
@@ -37,6 +39,7 @@ export const renderingsSection: BenchSection = {
         cache: run.cache,
         skipped: run.skipped,
         summary,
+        regional: regional.json,
         split: Object.fromEntries(
           KINDS.map((k) => [
             k.name,

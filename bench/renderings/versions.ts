@@ -48,9 +48,23 @@ export async function rendererVersion(): Promise<string> {
   return contentHash([...own, ...reused], [await packageVersion("sharp")]);
 }
 
-/** What an analysed image depends on: all of src/retrieval, the model files, the native libraries. */
+/**
+ * Parts of src/retrieval an analysed image cannot depend on (storage, search, verdicts, the queue):
+ * changing them keeps the cache. `spotCheck` re-analyses a few cached files, so a file wrongly
+ * listed here fails the run instead of passing stale analyses.
+ */
+const NOT_ANALYSIS = [
+  /^store\//,
+  /^queue\//,
+  /^whitening/,
+  /^(engine|reposts|thresholds|filters|errors-http)\.ts$/,
+  /^regions\/(evidence|verify|describe)\.ts$/,
+];
+
+/** What an analysed image depends on: the analysis code in src/retrieval, the model files, the native libraries. */
 export async function fingerprintVersion(): Promise<string> {
-  const sources = await filesUnder(path.join(repo, "src", "retrieval"));
+  const root = path.join(repo, "src", "retrieval");
+  const sources = (await filesUnder(root)).filter((file) => !NOT_ANALYSIS.some((pattern) => pattern.test(path.relative(root, file))));
   const modelFiles = (await readdir(modelsDir)).filter((f) => f.endsWith(".onnx")).map((f) => path.join(modelsDir, f));
   return contentHash([...sources, ...modelFiles], [await packageVersion("sharp"), await packageVersion("onnxruntime-node"), process.arch]);
 }

@@ -11,7 +11,7 @@
  * so what the bot writes never changes the cached copy.
  */
 import { createHash } from "node:crypto";
-import { copyFile, link, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { LookalikeEngine } from "../../src/retrieval/engine.ts";
@@ -44,6 +44,8 @@ export interface BotDatabase {
 
 interface ReadyFile {
   readonly key: string;
+  /** Hash of what the centres were made from: quick and full runs (other centres) keep one database each. */
+  readonly centres?: string;
   readonly rows: number;
   readonly build: BotDatabase["build"];
   readonly builtAt: string;
@@ -67,7 +69,27 @@ async function keyOf(rows: number, vectors: ScaleVectors): Promise<string> {
     whitening: DEFAULT_WHITENING_POLICY,
     lancedb: await lancedbVersion(),
   };
-  return createHash("sha256").update(JSON.stringify(inputs)).digest("hex").slice(0, 16);
+  return hash(JSON.stringify(inputs));
+}
+
+const hash = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 16);
+
+/**
+ * Removes what a new build of `rows` rows from these centres replaces (they are gigabytes): builds
+ * that never finished, and databases of that size from the same centres but other inputs (an older
+ * schema, policy or LanceDB). A database from other centres (the quick run's) is kept.
+ */
+async function evictOutdated(root: string, rows: number, centres: string): Promise<void> {
+  await mkdir(root, { recursive: true });
+  for (const name of await readdir(root)) {
+    if (!name.startsWith(`${rows}-rows-`)) continue;
+    const ready = await readFile(path.join(root, name, "ready.json"), "utf8").then(
+      (text) => JSON.parse(text) as ReadyFile,
+      () => undefined,
+    );
+    if (!ready || ready.centres === undefined || ready.centres === centres)
+      await rm(path.join(root, name), { recursive: true, force: true });
+  }
 }
 
 /** The cached database for `rows` rows, built first if missing or made from other inputs. */
@@ -83,11 +105,8 @@ export async function botDatabase(rows: number, vectors: ScaleVectors, log: (lin
     log(`scale: reusing the ${rows}-row database built ${ready.builtAt} (${entry})`);
     return { lancedbDir: path.join(entry, "lancedb"), rows, reused: true, build: ready.build };
   }
-  // Databases of this size made from other inputs, and builds that never finished, go first: they are gigabytes.
-  await mkdir(root, { recursive: true });
-  for (const name of await readdir(root)) {
-    if (name.startsWith(`${rows}-rows-`)) await rm(path.join(root, name), { recursive: true, force: true });
-  }
+  const centres = hash(vectors.source);
+  await evictOutdated(root, rows, centres);
   const partial = `${entry}.partial`;
   const lancedbDir = path.join(partial, "lancedb");
   log(`scale: building a ${rows}-row server database in ${partial} (kept for later runs)`);
@@ -114,7 +133,7 @@ export async function botDatabase(rows: number, vectors: ScaleVectors, log: (lin
   const build = { populateSeconds: round(populated.seconds, 1), indexSeconds: round(index.seconds, 1), whiteningSeconds: whitening };
   await writeFile(
     path.join(partial, "ready.json"),
-    `${JSON.stringify({ key, rows, build, builtAt: new Date().toISOString() } satisfies ReadyFile, null, 2)}\n`,
+    `${JSON.stringify({ key, centres, rows, build, builtAt: new Date().toISOString() } satisfies ReadyFile, null, 2)}\n`,
   );
   await rename(partial, entry);
   return { lancedbDir: path.join(entry, "lancedb"), rows, reused: false, build };
@@ -141,11 +160,10 @@ async function fitWhitening(lancedbDir: string): Promise<number> {
  * Copies a LanceDB folder for one run: data and index files are hard links (Lance never rewrites
  * them: a write, compaction or new index adds files and a new manifest), everything else (manifests,
  * transactions, deletion files) is copied. A run's writes then land in the clone only, and the
- * clone of 5 GB takes a moment.
+ * clone of 5 GB takes a moment. Also says how large the data and index files are.
  */
-export async function cloneDatabase(from: string, to: string): Promise<{ linked: number; copied: number }> {
-  let linked = 0;
-  let copied = 0;
+export async function cloneDatabase(from: string, to: string): Promise<ClonedDatabase> {
+  const cloned = { linked: 0, copied: 0, dataMiB: 0, indexMiB: 0 };
   for (const entry of await readdir(from, { recursive: true, withFileTypes: true })) {
     const source = path.join(entry.parentPath, entry.name);
     const relative = path.relative(from, source);
@@ -154,15 +172,25 @@ export async function cloneDatabase(from: string, to: string): Promise<{ linked:
       await mkdir(target, { recursive: true });
     } else if (entry.isFile()) {
       await mkdir(path.dirname(target), { recursive: true });
-      const immutable = relative.split(path.sep).some((part) => part === "data" || part === "_indices");
-      if (immutable) {
+      const parts = relative.split(path.sep);
+      const kind = parts.includes("_indices") ? "indexMiB" : parts.includes("data") ? "dataMiB" : undefined;
+      if (kind) {
         await link(source, target);
-        linked++;
+        cloned.linked++;
+        cloned[kind] += (await stat(source)).size / 2 ** 20;
       } else {
         await copyFile(source, target);
-        copied++;
+        cloned.copied++;
       }
     }
   }
-  return { linked, copied };
+  return { ...cloned, dataMiB: round(cloned.dataMiB), indexMiB: round(cloned.indexMiB) };
+}
+
+export interface ClonedDatabase {
+  readonly linked: number;
+  readonly copied: number;
+  /** Sizes of the data files (rows) and of the index files (vector and filter indexes), MiB. */
+  readonly dataMiB: number;
+  readonly indexMiB: number;
 }

@@ -17,7 +17,7 @@ import { askSimilar, type Query, type QueryResult } from "../flood/queries.ts";
 import { type LatencySummary, summarise } from "../flood/report.ts";
 import { CHANNELS, channelId } from "../speed/populate.ts";
 import { load, round } from "../speed/stats.ts";
-import { type BotDatabase, cloneDatabase, SCALE_GUILD_ID } from "./bot-db.ts";
+import { type BotDatabase, type ClonedDatabase, cloneDatabase, SCALE_GUILD_ID } from "./bot-db.ts";
 
 const STARTUP_TIMEOUT_MS = 180_000;
 const QUERY_TIMEOUT_MS = 60_000;
@@ -35,7 +35,7 @@ export interface BotMemoryPlan {
 
 export interface BotMemoryRun {
   readonly rows: number;
-  readonly database: Pick<BotDatabase, "reused" | "build">;
+  readonly database: Pick<BotDatabase, "reused" | "build"> & Pick<ClonedDatabase, "dataMiB" | "indexMiB">;
   /** Bot start → first `/similar` answered (model load, connect, first search of the table). */
   readonly startupSeconds: number;
   readonly memory: {
@@ -142,7 +142,7 @@ export async function measureBotMemory(database: BotDatabase, plan: BotMemoryPla
     bot = undefined;
     return {
       rows: database.rows,
-      database: { reused: database.reused, build: database.build },
+      database: { reused: database.reused, build: database.build, dataMiB: cloned.dataMiB, indexMiB: cloned.indexMiB },
       startupSeconds,
       memory: { ready, afterSearches, afterRepostCheck, afterMoreSearches, samples },
       similar: summarise(similar),

@@ -149,6 +149,16 @@ function renderBot(results: readonly BotMemoryResult[], command: string, quick: 
   });
   const ok = results.filter((r): r is BotMemoryRun => !("error" in r));
   const first = ok[0];
+  const largest = ok.at(-1);
+  const end = (r: BotMemoryRun) => (r.memory.afterMoreSearches ?? r.memory.afterRepostCheck)?.rssMiB ?? Number.NaN;
+  const growth =
+    first && largest && largest !== first
+      ? [
+          `- ${size(largest.rows)} rows against ${size(first.rows)}: ${mib((largest.memory.ready?.rssMiB ?? Number.NaN) - (first.memory.ready?.rssMiB ?? Number.NaN))} more ` +
+            `at the first answer, ${mib(end(largest) - end(first))} more at the end; on disk the ${size(largest.rows)} server's rows take ${largest.database.dataMiB} MiB ` +
+            `and its indexes (vector and filters) ${largest.database.indexMiB} MiB (${size(first.rows)}: ${first.database.dataMiB} and ${first.database.indexMiB} MiB).`,
+        ]
+      : [];
   const checks = ok.map(
     (r) =>
       `${size(r.rows)}: the copy of the posted photo found it first ${r.ownPhotoFirst ? "yes" : "**no**"}, repost stored ${r.repost.indexed ? "yes" : "**no**"}, ` +
@@ -173,6 +183,7 @@ function renderBot(results: readonly BotMemoryResult[], command: string, quick: 
     ),
     "",
     ...checks.map((line) => `- ${line}`),
+    ...growth,
     "",
     `How measured: \`${command}\`. The real bot as a child process (\`src/bot/main.ts\` as \`npm start\` runs it, shipped defaults, the shared model; bench/flood/bot-process.ts) ` +
       "against the fake Discord on loopback. Its data folder holds a clone of a generated database: one server with N rows built as above (real-embedding centres, the product's columns, " +
@@ -188,12 +199,29 @@ function renderBot(results: readonly BotMemoryResult[], command: string, quick: 
   ];
 }
 
+/** Every 1-minute load average the run recorded. */
+function loads(r: ScaleReport): number[] {
+  return [
+    r.loadAtStart,
+    r.loadAtEnd,
+    r.stores.loadAtStart,
+    r.stores.loadAtEnd,
+    ...[r.stores.local, r.stores.s3].flatMap((run) => run.filters.map((f) => f.load)),
+    r.queue.loadAtStart,
+    r.queue.loadAtEnd,
+    ...r.queue.throughput.map((run) => run.load),
+    ...r.bot.flatMap((b) => ("error" in b ? [] : [b.load.start, b.load.end])),
+  ].filter(Number.isFinite);
+}
+
 export function render(r: ScaleReport, command: string): string {
+  const seen = loads(r);
   return [
     "## Scale: object storage, embedding workers, a large server",
     "",
-    `Load average (1 min) ${r.loadAtStart} at the start and ${r.loadAtEnd} at the end, on ${os.availableParallelism()} cores shared with other work ` +
-      "(builds and test runs of other sessions; load 3–8 over the day): absolute times are inflated and noisy, and each comparison below was measured back to back. " +
+    `Load average (1 min) ${r.loadAtStart} at the start and ${r.loadAtEnd} at the end, between ${Math.min(...seen)} and ${Math.max(...seen)} during the run, ` +
+      `on ${os.availableParallelism()} cores shared with other work (builds and test runs of other sessions, load 3–8 most of the day): absolute times are inflated ` +
+      "and noisy, and each comparison below was measured back to back. " +
       `Vectors: ${r.vectors.dimension}-d, the shipped model and pooling; ${r.vectors.centres} real images as the centres of the generated rows, ${r.vectors.queries} real query images ` +
       `(embedded in ${round(r.vectors.seconds, 1)} s).`,
     "",

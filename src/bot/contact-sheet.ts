@@ -8,6 +8,8 @@ export interface SheetTile {
   readonly thumbnail: Buffer | null;
   /** Blurred, for spoilered images shown outside their channel. */
   readonly blur: boolean;
+  /** The part of the image that matched ([x, y, width, height], fractions 0–1): outlined on the tile. */
+  readonly box?: readonly [number, number, number, number];
 }
 
 const TILE = 160;
@@ -33,7 +35,25 @@ async function tile(source: SheetTile): Promise<Buffer> {
   }
   let image = sharp(source.thumbnail).resize(TILE, TILE, { fit: "contain", background: BACKGROUND });
   if (source.blur) image = image.blur(18);
-  return image.png().toBuffer();
+  const fitted = await image.png().toBuffer();
+  if (!source.box || source.box[2] * source.box[3] >= 0.99) return fitted;
+  const { width = TILE, height = TILE } = await sharp(source.thumbnail).metadata();
+  return sharp(fitted)
+    .composite([{ input: outline(source.box, width, height) }])
+    .png()
+    .toBuffer();
+}
+
+/** A rectangle around `box` of a width×height thumbnail as it sits in its tile ("contain": centred, scaled to fit). */
+function outline([x, y, w, h]: readonly [number, number, number, number], width: number, height: number): Buffer {
+  const scale = Math.min(TILE / width, TILE / height);
+  const left = (TILE - width * scale) / 2 + x * width * scale;
+  const top = (TILE - height * scale) / 2 + y * height * scale;
+  const rect = [left + 1.5, top + 1.5, Math.max(1, w * width * scale - 3), Math.max(1, h * height * scale - 3)].map((v) => v.toFixed(1));
+  return Buffer.from(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${TILE}" height="${TILE}">` +
+      `<rect x="${rect[0]}" y="${rect[1]}" width="${rect[2]}" height="${rect[3]}" fill="none" stroke="#fee75c" stroke-width="3"/></svg>`,
+  );
 }
 
 /** A WebP contact sheet, up to 5 tiles per row. */

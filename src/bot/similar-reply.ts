@@ -58,6 +58,7 @@ export async function buildSimilarReply(engine: LookalikeEngine, query: SimilarQ
       thumbnail: stored.get(match.id)?.thumbnail ?? null,
       // A spoilered image stays hidden unless it is shown in the channel it was posted in.
       blur: Boolean(match.spoiler) && match.channelId !== query.channelId,
+      box: match.region?.match,
     })),
   );
   const lines = matches.map((match, index) => {

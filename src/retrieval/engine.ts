@@ -281,7 +281,7 @@ export class LookalikeEngine {
     const search = { k, filter: options.filter, excludeIds: options.excludeIds, withVectors: true };
     const regions = QUERY_REGION_INDEXES.flatMap((i) => (query.parts?.regions[i] ? [regionVector(query.parts.regions[i])] : []));
     const vectors = [...queryViews(query).map((view) => view.vector), ...regions];
-    const [direct, ...others] = await Promise.all(vectors.map((vector) => table.search(vector, search)));
+    const [direct, ...others] = await table.searchMany(vectors, search);
     const byId = new Map<string, Match>(direct!.map((match) => [match.id, match]));
     for (const match of others.flat()) {
       if (!byId.has(match.id)) byId.set(match.id, { ...match, score: cosine(query.vector, match.vector!) });

@@ -212,6 +212,22 @@ export function regionalEvidence(
   return result;
 }
 
+/**
+ * Candidates weighed in the decision space: projecting one costs a matrix product, and a query's
+ * views and regions bring dozens; beyond the closest few by plain cosine none wins a verdict.
+ */
+export const WEIGHED_CANDIDATES = 12;
+
+/** The WEIGHED_CANDIDATES closest candidates by plain cosine of the closest view, and those with regional evidence. */
+function shortlist(query: Fingerprint, candidates: readonly Match[], regional: ReadonlyMap<string, RegionalEvidence>): Match[] {
+  if (candidates.length <= WEIGHED_CANDIDATES) return [...candidates];
+  const views = queryViews(query);
+  const closest = candidates
+    .map((candidate) => ({ candidate, score: candidate.vector ? bestView(views, candidate.vector).score : candidate.score }))
+    .sort((a, b) => b.score - a.score);
+  return closest.filter(({ candidate }, rank) => rank < WEIGHED_CANDIDATES || regional.has(candidate.id)).map(({ candidate }) => candidate);
+}
+
 /** Maps a unit vector into the decision space (e.g. the collection's whitening). */
 export type Projection = (vector: Float32Array) => Float32Array;
 
@@ -242,7 +258,7 @@ export function weigh(
 ): WeighedCandidate[] {
   const regional = regionalEvidence(query, candidates, partsOf, projection && regionalProjection);
   const projectedViews = projection && queryViews(query).map((view) => ({ ...view, vector: projection(view.vector) }));
-  return candidates.map((candidate) => {
+  return shortlist(query, candidates, regional).map((candidate) => {
     const decision = projectedViews && candidate.vector ? { views: projectedViews, candidate: projection(candidate.vector) } : undefined;
     return { candidate, evidence: { ...evidence(query, candidate, decision), regional: regional.get(candidate.id) } };
   });

@@ -44,8 +44,24 @@ export interface ImageParts {
 
 const quantise = (unit: ArrayLike<number>): Int8Array => Int8Array.from(unit, (v) => Math.max(-127, Math.min(127, Math.round(v * 127))));
 
-/** A region vector back as a unit Float32Array. */
+/** `length` bytes of `data` from `at`, as signed values in an array of their own. */
+function int8Copy(data: Buffer, at: number, length: number): Int8Array {
+  return new Int8Array(data.buffer.slice(data.byteOffset + at, data.byteOffset + at + length));
+}
+
+const unitVectors = new WeakMap<PartRegion, Float32Array>();
+
+/** A region vector back as a unit Float32Array (computed once per region). */
 export function regionVector(region: PartRegion): Float32Array {
+  let unit = unitVectors.get(region);
+  if (!unit) {
+    unit = unitVector(region);
+    unitVectors.set(region, unit);
+  }
+  return unit;
+}
+
+function unitVector(region: PartRegion): Float32Array {
   const out = Float32Array.from(region.vector, (v) => v / 127);
   let norm = 0;
   for (const v of out) norm += v * v;
@@ -184,7 +200,7 @@ export function decodeParts(bytes: Uint8Array): ImageParts | null {
   for (let r = 0; r < count; r++) {
     const box = [0, 1, 2, 3].map((i) => data.readFloatLE(at + 4 * i)) as unknown as Fractions;
     at += 16;
-    regions.push({ box, vector: Int8Array.from(data.subarray(at, at + channels), (b) => (b << 24) >> 24) });
+    regions.push({ box, vector: int8Copy(data, at, channels) });
     at += channels;
   }
   const sets = data.readInt32LE(at);
@@ -195,7 +211,7 @@ export function decodeParts(bytes: Uint8Array): ImageParts | null {
     const height = data.readInt32LE(at + 4);
     at += 8;
     const length = width * height * CELL_DIMENSION;
-    cells.push({ width, height, codes: Int8Array.from(data.subarray(at, at + length), (b) => (b << 24) >> 24) });
+    cells.push({ width, height, codes: int8Copy(data, at, length) });
     at += length;
   }
   return { regions, cells };

@@ -92,13 +92,23 @@ export class CollectionTable {
 
   /** Exact-cosine nearest neighbours; an ANN index, when present, only proposes candidates. */
   async search(vector: Float32Array, options: SearchOptions): Promise<Match[]> {
+    return (await this.searchMany([vector], options))[0]!;
+  }
+
+  /**
+   * `search` for several query vectors in one LanceDB query (one scan, one round trip: a query's
+   * views and regions cost little more than one of them); results in the order of `vectors`.
+   */
+  async searchMany(vectors: readonly Float32Array[], options: SearchOptions): Promise<Match[][]> {
+    if (vectors.length === 0) return [];
     const exclude = new Set(options.excludeIds ?? []);
     const limit = options.k + exclude.size;
     let query = this.table
-      .vectorSearch(vector)
+      .vectorSearch(vectors[0]!)
       .distanceType("cosine")
       .select([...RESULT_COLUMNS, "vector", "_distance"])
       .limit(limit);
+    for (const vector of vectors.slice(1)) query = query.addQueryVector(vector);
     const where = buildWhere(options.filter);
     if (where) query = query.where(where);
     const index = await this.vectorIndex();
@@ -107,18 +117,22 @@ export class CollectionTable {
       query = query.refineFactor(tuning.refineFactor).ef(tuning.ef).nprobes(tuning.nprobes);
     }
     const rows = (await query.toArray()) as Row[];
-    return rows
-      .filter((row) => !exclude.has(String(row.id)))
-      .slice(0, options.k)
-      .map((row) => {
-        const stored = vectorOf(row);
-        const match: Match = { ...fromRow(row), score: cosine(vector, stored) };
-        return options.withVectors ? { ...match, vector: stored } : match;
-      })
-      .sort((a, b) => b.score - a.score);
+    // With one vector LanceDB adds no query_index column: every row answers query 0.
+    const perQuery = vectors.map(() => [] as Row[]);
+    for (const row of rows) perQuery[Number(row.query_index ?? 0)]?.push(row);
+    return perQuery.map((answers, i) =>
+      answers
+        .filter((row) => !exclude.has(String(row.id)))
+        .map((row) => {
+          const stored = vectorOf(row);
+          const match: Match = { ...fromRow(row), score: cosine(vectors[i]!, stored) };
+          return options.withVectors ? { ...match, vector: stored } : match;
+        })
+        .sort((a, b) => b.score - a.score)
+        .slice(0, options.k),
+    );
   }
 
-  /** How many images each channel has (a column scan: for occasional statistics, not hot paths). */
   async countByChannel(): Promise<Map<string, number>> {
     const counts = new Map<string, number>();
     for (const row of (await this.table.query().select(["channel_id"]).toArray()) as Row[]) {
