@@ -10,16 +10,7 @@ import type { DownloadProgress } from "./models.ts";
 import type { PoolingName } from "./pooling.ts";
 import { closestParts, QUERY_REGION_INDEXES, queryParts, storedParts } from "./regions/evidence.ts";
 import { type ImageParts, regionVector } from "./regions/parts.ts";
-import {
-  bestView,
-  type DecisionSpace,
-  decide,
-  type MatchedRegion,
-  queryViews,
-  type RepostVerdict,
-  type WeighedCandidate,
-  weigh,
-} from "./reposts.ts";
+import { type DecisionSpace, decide, type MatchedRegion, queryViews, type RepostVerdict, type WeighedCandidate, weigh } from "./reposts.ts";
 import type { CollectionTable } from "./store/collection-table.ts";
 import type { DatabaseLocation } from "./store/database.ts";
 import { ImageStore } from "./store/image-store.ts";
@@ -177,12 +168,14 @@ export class LookalikeEngine {
     const candidates = await this.candidates(query, options.k, options);
     const views = queryViews(query);
     // With parts, the closest pair of parts (a crop finds the region it shows); else the closest view.
-    const parts = await this.partsOf(query, options.collection, candidates);
-    const mine = query.parts && queryParts(query, views);
+    // Stored regions are compared with the query's views (and its own regions when it has parts):
+    // a crop finds the region of the original it shows even when the query was analysed without parts.
+    const parts = await this.store.parts(options.collection).get(candidates.map((c) => c.id));
+    const mine = queryParts(query, views);
     return candidates
       .map(({ vector, ...match }) => {
         if (!vector) return match;
-        const { score, region } = mine ? closestParts(mine, storedParts(vector, parts.get(match.id))) : bestView(views, vector);
+        const { score, region } = closestParts(mine, storedParts(vector, parts.get(match.id)));
         return region ? { ...match, score, region } : { ...match, score };
       })
       .sort((a, b) => b.score - a.score)

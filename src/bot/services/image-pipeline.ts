@@ -86,8 +86,10 @@ export class ImagePipeline {
       flipped: options.flipped,
       centre: options.centre,
       regions: options.regions,
-      // Stored images keep their parts (regions, cells); queries compare theirs with them.
-      parts: true,
+      // Stored images keep their parts (regions, cells) for later queries and repost checks. A
+      // search (/similar) goes without: someone is waiting, and its views are compared with the
+      // stored parts all the same (engine.findSimilar).
+      parts: options.lane === "background",
       urgent: options.lane === "interactive",
       signal: options.signal,
     });
