@@ -11,8 +11,10 @@
  *   on one table silently lose commits there. Tests use one writer per table and prove nothing
  *   about concurrent writers.
  */
+import { stat } from "node:fs/promises";
 import type { Server } from "node:http";
 import { createRequire } from "node:module";
+import { setTimeout as sleep } from "node:timers/promises";
 import { tempDir } from "./temp.ts";
 
 interface S3Listing {
@@ -26,8 +28,16 @@ interface ListOptions {
   startAfter?: string;
   maxKeys?: number;
 }
+interface StoredObject {
+  bucket: string;
+  key: string;
+}
 interface S3rverInstance {
-  store: { listObjects(bucket: string, options: ListOptions): Promise<S3Listing> };
+  store: {
+    listObjects(bucket: string, options: ListOptions): Promise<S3Listing>;
+    putObject(object: StoredObject): Promise<{ size: number; md5: string }>;
+    getResourcePath(bucket: string, key: string, kind: "object"): string;
+  };
   /** Set by `run()`. */
   httpServer?: Server;
   run(): Promise<{ address: string; port: number }>;
@@ -58,6 +68,31 @@ export interface FakeS3 {
   freshUri(name?: string): string;
   /** Stops the server and restores the environment `useFakeS3` changed. */
   stop(): Promise<void>;
+}
+
+/**
+ * s3rver answers a PUT of a buffer before its file is written (it ends the write stream and
+ * resolves at once), so a reader in another process could read a partial object (seen: LanceDB
+ * panicking on a short manifest). The patched PUT answers once the file has its full size, as S3's
+ * PUT does once the object is stored.
+ */
+function patchCompletePuts(server: S3rverInstance): void {
+  const store = server.store;
+  const put = store.putObject.bind(store);
+  store.putObject = async (object) => {
+    const result = await put(object);
+    const file = store.getResourcePath(object.bucket, object.key, "object");
+    const deadline = Date.now() + 10_000;
+    while (
+      (await stat(file).then(
+        (s) => s.size,
+        () => -1,
+      )) < result.size &&
+      Date.now() < deadline
+    )
+      await sleep(2);
+    return result;
+  };
 }
 
 /** Groups keys by the delimiter the way S3 does (every prefix of a deeper key counts). */
@@ -93,6 +128,7 @@ export async function useFakeS3(bucket = "lookalike-test"): Promise<FakeS3> {
     configureBuckets: [{ name: bucket }],
   });
   patchDelimiterListing(server);
+  patchCompletePuts(server);
   const { port } = await server.run();
   const endpoint = `http://127.0.0.1:${port}`;
   const env = { ...CREDENTIALS, AWS_REGION: "us-east-1", AWS_ENDPOINT: endpoint, AWS_ALLOW_HTTP: "true" };
