@@ -158,11 +158,6 @@ export function cellsOf(map: FeatureMap, width: number, height: number, stride: 
   return { width: area.width, height: area.height, codes };
 }
 
-/** Bytes a stored image's parts take (what `encodeParts` writes). */
-export function partsBytes(parts: ImageParts): number {
-  return encodeParts(parts).length;
-}
-
 /**
  * One binary value per image: [version, region count, channels] then each region's box (4 float32)
  * and vector, then [cell set count] and each set's [width, height] and codes.
