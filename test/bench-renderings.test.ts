@@ -14,10 +14,11 @@ import sharp from "sharp";
 import { flowers, itemKey, museum, photoPool } from "../bench/lib/datasets.ts";
 import type { SectionResult } from "../bench/lib/section.ts";
 import { buildCorpus, type Query, type RenderingsCorpus } from "../bench/renderings/corpus.ts";
-import { type EvidenceRow, evidenceFile, type Summary } from "../bench/renderings/evidence.ts";
+import { type EvidenceRow, evidenceFile, type Summary, weighingsFile } from "../bench/renderings/evidence.ts";
 import { renderOnce } from "../bench/renderings/generate.ts";
 import { KINDS, RENDERINGS, renderingNamed } from "../bench/renderings/kinds/catalogue.ts";
 import { PHONES } from "../bench/renderings/kinds/screen.ts";
+import type { SavedWeighing } from "../bench/renderings/regional-report.ts";
 import { renderingsSection } from "../bench/renderings/section.ts";
 import { wilson } from "../bench/renderings/stats.ts";
 import { tempDir } from "./support/temp.ts";
@@ -166,6 +167,17 @@ describe("renderings benchmark, quick mode", () => {
     assert.equal(all.n, rows.filter((r) => r.negative).length);
     assert.deepEqual(all.ci, wilson(all.flagged, all.n));
     assert.match(result.markdown, /\*\*all negatives\*\* \| [\d.]+ % \(\d+\/\d+\), 95 % CI/);
+  });
+
+  it("fits the rules in both decision spaces and keeps the weighings to fit them again", async () => {
+    assert.match(result.markdown, /^### Regional rules fitted on the fit split$/m);
+    assert.match(result.markdown, /^### Regional rules in plain cosine/m);
+    assert.match(result.markdown, /^\| \*\*false reposts\*\* \| [\d.]+ % \(\d+\/\d+\), 95 % CI/m);
+    const saved = JSON.parse(await readFile(weighingsFile(true), "utf8")) as SavedWeighing[];
+    // Every query weighed twice: as the CLI's collection has it, and in plain cosine.
+    assert.equal(saved.length, 2 * rows.filter((r) => r.verdict !== "error").length);
+    assert.ok(saved.every((w) => Array.isArray(w.weighed) && (w.space === "raw" || w.space === "whitened")));
+    assert.ok(saved.filter((w) => w.expected !== null).some((w) => w.weighed.some((c) => c.candidate.id && c.evidence.regional)));
   });
 
   it("runs every query through the engine, and finds copies with every pixel kept", () => {

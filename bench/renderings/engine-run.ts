@@ -15,6 +15,7 @@ import { errorPayload } from "../../src/cli/report.ts";
 import { LookalikeEngine } from "../../src/retrieval/engine.ts";
 import { type DecisionSpace, decide, type WeighedCandidate } from "../../src/retrieval/reposts.ts";
 import { DEFAULT_REPOST_THRESHOLDS } from "../../src/retrieval/thresholds.ts";
+import { DEFAULT_WHITENING_POLICY } from "../../src/retrieval/whitening/maintainer.ts";
 import { mapLimit } from "../lib/concurrency.ts";
 import { type ImageItem, itemKey } from "../lib/datasets.ts";
 import { modelsDir } from "../lib/paths.ts";
@@ -70,27 +71,9 @@ export async function runThroughEngine(
   if (codeChanged) await cache.forgetThisRun();
   try {
     let started = Date.now();
-    const skipped: string[] = [];
-    for (let i = 0; i < stored.length; i += WRITE_BATCH) {
-      const batch = stored.slice(i, i + WRITE_BATCH);
-      const analysed = new Array<Awaited<ReturnType<LookalikeEngine["analyze"]>> | undefined>(batch.length);
-      await mapLimit(batch, INDEX_IN_FLIGHT, async (item, j) => {
-        analysed[j] = await cache.analyze(engine, item.file, CLI_ANALYSIS.index).catch((error: unknown) => {
-          skipped.push(`${itemKey(item)}: ${errorPayload(error).code}`);
-          return undefined;
-        });
-      });
-      await engine.add(
-        COLLECTION,
-        batch.flatMap((item, j) => (analysed[j] ? [{ image: analysed[j]!, meta: { id: itemKey(item), source: item.file } }] : [])),
-      );
-    }
-    const maintenance = await engine.maintain(COLLECTION);
-    if (maintenance.index === "none") await (await engine.collection(COLLECTION)).compact();
+    const { skipped, whitening } = await indexStored(engine, stored, cache);
     const indexSeconds = elapsed(started);
-    log(
-      `  engine: stored ${stored.length - skipped.length} images in ${indexSeconds} s (whitening: ${maintenance.whitening}, index: ${maintenance.index})`,
-    );
+    log(`  engine: stored ${stored.length - skipped.length} images in ${indexSeconds} s (whitening: ${whitening})`);
 
     started = Date.now();
     const outcomes: QueryOutcome[] = new Array(queries.length);
@@ -99,14 +82,9 @@ export async function runThroughEngine(
     let failed = 0;
     await mapLimit(queries, QUERY_IN_FLIGHT, async (query, i) => {
       try {
-        const asChecked = await cache.analyze(engine, query.file, CLI_ANALYSIS.check);
-        // checkRepost is weighRepost + decide: kept apart so the regional rules can be fitted on the weighing.
-        const { space, weighed } = await engine.weighRepost(asChecked, { collection: COLLECTION });
-        const verdict = decide(weighed, DEFAULT_REPOST_THRESHOLDS[space], space);
-        weighings[i] = {
-          space,
-          weighed: weighed.map(({ candidate: { vector: _vector, ...candidate }, evidence }) => ({ candidate, evidence })),
-        };
+        const weighing = await weighQuery(engine, cache, query);
+        weighings[i] = weighing;
+        const verdict = decide(weighing.weighed, DEFAULT_REPOST_THRESHOLDS[weighing.space], weighing.space);
         const asSearched = await cache.analyze(engine, query.file, CLI_ANALYSIS.search);
         const similar = await engine.findSimilar(asSearched, { collection: COLLECTION, k: 5 });
         outcomes[i] = { verdict, similar };
@@ -131,7 +109,7 @@ export async function runThroughEngine(
       weighings,
       stored: stored.length - skipped.length,
       skipped,
-      whitening: maintenance.whitening,
+      whitening,
       seconds: { index: indexSeconds, queries: querySeconds },
       cache: { hits: cache.hits, misses: cache.misses, uncacheable: cache.uncacheable, check },
     };
@@ -139,6 +117,70 @@ export async function runThroughEngine(
     await engine.close();
     await rm(db, { recursive: true, force: true });
   }
+}
+
+/**
+ * The same corpus weighed by an engine that never learns a whitening, as a server with fewer
+ * images than `whiteningMinRows` has it: its verdicts are decided in plain cosine, a space with
+ * its own thresholds. Only the repost checks (search does not depend on the space). Run after
+ * `runThroughEngine`, so every analysis comes from the cache it filled.
+ */
+export async function weighInPlainSpace(
+  stored: readonly ImageItem[],
+  queries: readonly Query[],
+  log: (line: string) => void,
+): Promise<{ weighings: Weighing[]; seconds: number }> {
+  const cache = await AnalysisCache.open(await loadedVersion);
+  const db = await mkdtemp(path.join(tmpdir(), "lookalike-renderings-plain-"));
+  const whiteningPolicy = { ...DEFAULT_WHITENING_POLICY, minRows: Number.MAX_SAFE_INTEGER };
+  const engine = await LookalikeEngine.open({ db, modelsDir, download: false, whiteningPolicy });
+  const started = Date.now();
+  try {
+    await indexStored(engine, stored, cache);
+    const weighings: Weighing[] = new Array(queries.length);
+    await mapLimit(queries, QUERY_IN_FLIGHT, async (query, i) => {
+      weighings[i] = await weighQuery(engine, cache, query).catch(() => undefined);
+    });
+    const seconds = elapsed(started);
+    log(`  engine, plain cosine (no whitening): ${queries.length} repost checks in ${seconds} s`);
+    return { weighings, seconds };
+  } finally {
+    await engine.close();
+    await rm(db, { recursive: true, force: true });
+  }
+}
+
+/** As `lookalike index`: analyse, add in batches, then maintain (whitening, index) and compact. */
+async function indexStored(
+  engine: LookalikeEngine,
+  stored: readonly ImageItem[],
+  cache: AnalysisCache,
+): Promise<{ skipped: string[]; whitening: string }> {
+  const skipped: string[] = [];
+  for (let i = 0; i < stored.length; i += WRITE_BATCH) {
+    const batch = stored.slice(i, i + WRITE_BATCH);
+    const analysed = new Array<Awaited<ReturnType<LookalikeEngine["analyze"]>> | undefined>(batch.length);
+    await mapLimit(batch, INDEX_IN_FLIGHT, async (item, j) => {
+      analysed[j] = await cache.analyze(engine, item.file, CLI_ANALYSIS.index).catch((error: unknown) => {
+        skipped.push(`${itemKey(item)}: ${errorPayload(error).code}`);
+        return undefined;
+      });
+    });
+    await engine.add(
+      COLLECTION,
+      batch.flatMap((item, j) => (analysed[j] ? [{ image: analysed[j]!, meta: { id: itemKey(item), source: item.file } }] : [])),
+    );
+  }
+  const maintenance = await engine.maintain(COLLECTION);
+  if (maintenance.index === "none") await (await engine.collection(COLLECTION)).compact();
+  return { skipped, whitening: `${maintenance.whitening}, index: ${maintenance.index}` };
+}
+
+/** `lookalike check`'s weighing of a query (checkRepost is weighRepost + decide), vectors left out. */
+async function weighQuery(engine: LookalikeEngine, cache: AnalysisCache, query: Query): Promise<NonNullable<Weighing>> {
+  const asChecked = await cache.analyze(engine, query.file, CLI_ANALYSIS.check);
+  const { space, weighed } = await engine.weighRepost(asChecked, { collection: COLLECTION });
+  return { space, weighed: weighed.map(({ candidate: { vector: _vector, ...candidate }, evidence }) => ({ candidate, evidence })) };
 }
 
 /** Re-analyses a few files whose analysis came from the cache: a stale cache fails the run. */

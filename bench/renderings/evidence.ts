@@ -100,6 +100,10 @@ export function evidenceRow(query: Query, outcome: QueryOutcome): EvidenceRow {
 export const evidenceFile = (quick: boolean): string =>
   path.join(cacheDir(), "renderings", quick ? "evidence-quick.json" : "evidence.json");
 
+/** The weighed candidates of every query (regional-report.ts `savedWeighings`), beside the evidence. */
+export const weighingsFile = (quick: boolean): string =>
+  path.join(cacheDir(), "renderings", quick ? "weighings-quick.json" : "weighings.json");
+
 export async function readEvidence(file = evidenceFile(false)): Promise<EvidenceRow[]> {
   return (JSON.parse(await readFile(file, "utf8")) as { rows: EvidenceRow[] }).rows;
 }

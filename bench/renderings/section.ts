@@ -8,10 +8,10 @@ import path from "node:path";
 import { timedLog } from "../lib/log.ts";
 import type { BenchContext, BenchSection, SectionResult } from "../lib/section.ts";
 import { buildCorpus } from "./corpus.ts";
-import { runThroughEngine } from "./engine-run.ts";
-import { evidenceFile, evidenceRow, summarise } from "./evidence.ts";
+import { runThroughEngine, weighInPlainSpace } from "./engine-run.ts";
+import { evidenceFile, evidenceRow, summarise, weighingsFile } from "./evidence.ts";
 import { KINDS, renderingsOf } from "./kinds/catalogue.ts";
-import { fitAndReport } from "./regional-report.ts";
+import { fitAndReport, savedWeighings } from "./regional-report.ts";
 import { renderReport } from "./report.ts";
 
 export const renderingsSection: BenchSection = {
@@ -21,10 +21,17 @@ export const renderingsSection: BenchSection = {
     const corpus = await buildCorpus(given.quick, log);
     const run = await runThroughEngine(corpus.stored, corpus.queries, log);
     const rows = corpus.queries.map((q, i) => evidenceRow(q, run.outcomes[i]!));
-    const regional = fitAndReport(corpus.queries, run);
+    const plain = await weighInPlainSpace(corpus.stored, corpus.queries, log);
+    const regional = fitAndReport(corpus.queries, run, plain.weighings);
     const file = evidenceFile(given.quick);
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, JSON.stringify({ date: new Date().toISOString(), quick: given.quick, counts: corpus.counts, rows }));
+    // The weighings too: fitting other rules on them needs no new engine run.
+    const saved = [...savedWeighings(corpus.queries, run.weighings), ...savedWeighings(corpus.queries, plain.weighings)];
+    await writeFile(
+      weighingsFile(given.quick),
+      JSON.stringify(saved, (_key, value) => (typeof value === "bigint" ? Number(value) : value)),
+    );
     const summary = summarise(rows);
     const shownFile = path.relative(process.cwd(), file);
     const markdown = `${renderReport({ quick: given.quick, corpus, run, rows, summary, evidenceFile: shownFile })}\n\n${regional.markdown}`;
@@ -35,7 +42,7 @@ export const renderingsSection: BenchSection = {
         counts: corpus.counts,
         whitening: run.whitening,
         codeChanged: run.codeChanged,
-        seconds: { ...run.seconds, total: Math.round((Date.now() - started) / 1000) },
+        seconds: { ...run.seconds, plainSpace: plain.seconds, total: Math.round((Date.now() - started) / 1000) },
         cache: run.cache,
         skipped: run.skipped,
         summary,

@@ -6,7 +6,7 @@
  */
 import type { Fingerprint } from "../fingerprint.ts";
 import type { MatchedRegion, QueryView } from "../reposts.ts";
-import { cosine } from "../vectors.ts";
+import { dot } from "../vectors.ts";
 import { type CellSet, type Fractions, type ImageParts, regionVector } from "./parts.ts";
 import { verify } from "./verify.ts";
 
@@ -49,10 +49,15 @@ export function projectParts(parts: readonly Part[], project: (vector: Float32Ar
 
 /** The closest (query part, stored part) pair by cosine. */
 export function closestParts(query: readonly Part[], storedList: readonly Part[]): Omit<RegionalEvidence, "inliers"> {
+  // Each norm once, not once per pair: this runs for every candidate of every query.
+  const queryNorms = query.map((part) => norm(part.vector));
   let best: Omit<RegionalEvidence, "inliers"> = { score: -Infinity };
   for (const stored of storedList) {
-    for (const part of query) {
-      const score = cosine(part.vector, stored.vector);
+    const storedNorm = norm(stored.vector);
+    for (let i = 0; i < query.length; i++) {
+      const part = query[i]!;
+      const norms = queryNorms[i]! * storedNorm;
+      const score = norms === 0 ? 0 : dot(part.vector, stored.vector) / norms;
       if (score <= best.score) continue;
       const whole = !part.kind && stored.box === WHOLE;
       best = whole ? { score } : { score, region: { kind: part.kind ?? "part", query: part.box, match: stored.box } };
@@ -60,6 +65,8 @@ export function closestParts(query: readonly Part[], storedList: readonly Part[]
   }
   return best;
 }
+
+const norm = (vector: Float32Array) => Math.sqrt(dot(vector, vector));
 
 /** The query's cell sets: its own (fine and coarse) and those of its content box and tiles. */
 export function queryCells(query: Fingerprint): CellSet[] {

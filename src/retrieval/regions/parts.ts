@@ -62,11 +62,14 @@ export function regionVector(region: PartRegion): Float32Array {
 }
 
 function unitVector(region: PartRegion): Float32Array {
-  const out = Float32Array.from(region.vector, (v) => v / 127);
+  // Plain loops: a typed array's `from` with a mapping function is many times slower, and every
+  // candidate's regions come through here for every query.
+  const codes = region.vector;
+  const out = new Float32Array(codes.length);
   let norm = 0;
-  for (const v of out) norm += v * v;
-  norm = Math.sqrt(norm) || 1;
-  for (let i = 0; i < out.length; i++) out[i]! /= norm;
+  for (let i = 0; i < codes.length; i++) norm += codes[i]! * codes[i]!;
+  const scale = 1 / (Math.sqrt(norm) || 1);
+  for (let i = 0; i < codes.length; i++) out[i] = codes[i]! * scale;
   return out;
 }
 

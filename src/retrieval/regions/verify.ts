@@ -24,8 +24,7 @@ export function mutualMatches(a: CellSet, b: CellSet): [number, number][] {
     const ai = i * CELL_DIMENSION;
     for (let j = 0; j < m; j++) {
       const bj = j * CELL_DIMENSION;
-      let s = 0;
-      for (let p = 0; p < CELL_DIMENSION; p++) s += a.codes[ai + p]! * b.codes[bj + p]!;
+      const s = codeDot(a.codes, ai, b.codes, bj);
       if (s > scoreForA[i]!) {
         scoreForA[i] = s;
         bestForA[i] = j;
@@ -39,6 +38,24 @@ export function mutualMatches(a: CellSet, b: CellSet): [number, number][] {
   const pairs: [number, number][] = [];
   for (let i = 0; i < n; i++) if (bestForA[i]! >= 0 && bestForB[bestForA[i]!] === i) pairs.push([i, bestForA[i]!]);
   return pairs;
+}
+
+/**
+ * The dot product of two cells' codes, four lanes at a time: the innermost loop of a verification
+ * (query cells × stored cells × CELL_DIMENSION per candidate), which V8 does not vectorise itself.
+ */
+function codeDot(a: Int8Array, ai: number, b: Int8Array, bj: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  for (let p = 0; p < CELL_DIMENSION; p += 4) {
+    s0 += a[ai + p]! * b[bj + p]!;
+    s1 += a[ai + p + 1]! * b[bj + p + 1]!;
+    s2 += a[ai + p + 2]! * b[bj + p + 2]!;
+    s3 += a[ai + p + 3]! * b[bj + p + 3]!;
+  }
+  return s0 + s1 + s2 + s3;
 }
 
 /** Scales (stored cells per query cell) a copy may plausibly be shown at between two cell sets. */

@@ -1,0 +1,71 @@
+/**
+ * The fit of the repost rules on the held-out benchmark's weighings (bench/renderings/regional-fit.ts):
+ * the most reposts found on the fit split within half the promised false-repost rate, decided by
+ * the engine's own `decide`. Synthetic weighings with known answers.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { fitRegionalRules, outcome, type WeighedQuery } from "../bench/renderings/regional-fit.ts";
+import type { CandidateEvidence, WeighedCandidate } from "../src/retrieval/reposts.ts";
+import type { Match } from "../src/retrieval/store/schema.ts";
+
+/** One candidate, far from every hash rule, with a whitened cosine and optional regional evidence. */
+function candidate(id: string, score: number, regional?: { score: number; inliers: number }): WeighedCandidate {
+  const evidence: CandidateEvidence = { score, cosine: 0.8, hamming: 40, dhashHamming: 40, flipped: false, regional };
+  return { candidate: { id, score: 0.8 } as Match, evidence };
+}
+
+function query(expected: string | null, weighed: WeighedCandidate[], kind = expected ? "crop" : "negative"): WeighedQuery {
+  return {
+    kind,
+    group: expected ? "strong" : "negative",
+    split: "fit",
+    expected,
+    space: "whitened",
+    weighed,
+    isExpected: (id) => id === expected,
+  } as WeighedQuery;
+}
+
+/** 400 negatives: half a false repost per 100 is 2, half of that (the fit's budget) is 1. */
+const negatives = (make: (i: number) => WeighedCandidate[]) => Array.from({ length: 400 }, (_, i) => query(null, make(i)));
+
+describe("fitting the repost rules on weighings", () => {
+  it("turns on the verified-copy rule at the fewest lined-up cells the negatives never reach", () => {
+    const fit = [
+      ...negatives(() => [candidate("other", 0.1, { score: 0.45, inliers: 7 })]),
+      ...["a", "b", "c"].map((id) => query(id, [candidate(id, 0.1, { score: 0.45, inliers: 10 })])),
+    ];
+    const { rules, outcome: result } = fitRegionalRules(fit);
+    assert.equal(rules.verifiedMinInliers, 8);
+    assert.equal(result.found, 3);
+    assert.equal(result.falseReposts, 0);
+    // Without the rule none of the three is found.
+    assert.equal(outcome(fit, {}).found, 0);
+  });
+
+  it("raises the whole-image floor above look-alikes that would exceed the budget, keeping the copies above them", () => {
+    const fit = [
+      ...negatives((i) => [candidate("other", i < 2 ? 0.44 : 0.1)]),
+      query("a", [candidate("a", 0.5)]),
+      query("b", [candidate("b", 0.43)]),
+    ];
+    const { rules, outcome: result } = fitRegionalRules(fit);
+    assert.equal(rules.nearMinCosine, 0.45);
+    assert.equal(result.found, 1);
+    assert.equal(result.falseReposts, 0);
+  });
+
+  it("allows one false repost in 400 (the budget) when it finds more", () => {
+    const fit = [...negatives((i) => [candidate("other", i === 0 ? 0.44 : 0.1)]), query("b", [candidate("b", 0.43)])];
+    const { rules, outcome: result } = fitRegionalRules(fit);
+    assert.equal(rules.nearMinCosine, 0.392);
+    assert.deepEqual([result.found, result.falseReposts], [1, 1]);
+  });
+
+  it("counts a repost verdict naming another image as not found", () => {
+    const fit = [query("a", [candidate("a", 0.2), candidate("wrong", 0.6)])];
+    assert.equal(outcome(fit, {}).found, 0);
+    assert.equal(outcome(fit, {}).asked, 1);
+  });
+});
