@@ -221,18 +221,33 @@ describe("repostQuery: which candidates are accepted as the original", () => {
 });
 
 describe("repostQuery: sensitivity picks the matching thresholds", () => {
-  const cases = [
-    { level: "strict", rawNear: 0.909, whitenedNear: 0.449 },
-    { level: "balanced", rawNear: 0.903, whitenedNear: 0.392 },
-    { level: "loose", rawNear: 0.891, whitenedNear: 0.319 },
-  ] as const;
-  for (const { level, rawNear, whitenedNear } of cases) {
+  const levels = ["strict", "balanced", "loose"] as const;
+  for (const level of levels) {
     it(level, () => {
       const { thresholds } = checked(repostQuery(image(), settings({ sensitivity: level }), [], VISIBLE));
       assert.deepEqual(thresholds, thresholdsFor(level));
-      assert.equal(thresholds.raw.nearMinCosine, rawNear);
-      assert.equal(thresholds.whitened.nearMinCosine, whitenedNear);
     });
+  }
+
+  // A stricter level never flags what a looser one would not: every floor at least as high, and a
+  // regional rule only where the looser level has one too, at a floor at least as high.
+  const floors = ["nearMinCosine", "hashNearMinCosine", "exactMinCosine", "similarMinCosine", "regionNearMinCosine"] as const;
+  for (const [stricter, looser] of [
+    ["strict", "balanced"],
+    ["balanced", "loose"],
+  ] as const) {
+    for (const space of ["raw", "whitened"] as const) {
+      it(`${stricter} is no looser than ${looser} (${space})`, () => {
+        const a = thresholdsFor(stricter)[space];
+        const b = thresholdsFor(looser)[space];
+        for (const floor of floors) {
+          if (a[floor] === undefined) continue;
+          assert.ok(b[floor] !== undefined && a[floor]! >= b[floor]!, `${floor}: ${a[floor]} vs ${b[floor]}`);
+        }
+        assert.ok(a.hashNearMaxPhash <= b.hashNearMaxPhash || a.hashNearMinCosine > b.hashNearMinCosine);
+        assert.notDeepEqual(a, b);
+      });
+    }
   }
 });
 

@@ -130,17 +130,21 @@ function contenders(queries: readonly WeighedQuery[], space: DecisionSpace): Wei
 
 /**
  * The rules with the most reposts found on the fit split within the fit's false-repost budget
- * (ties: the first in grid order, i.e. the lowest floors and the fewest rules). The queries must
+ * (ties: the first in grid order, i.e. the lowest floors and the fewest rules), for a promised rate
+ * (the balanced level's by default; the stricter and looser levels pass theirs). The queries must
  * all be decided in one space.
  */
-export function fitRegionalRules(fit: readonly WeighedQuery[]): { rules: RegionalRules; outcome: Outcome } {
+export function fitRegionalRules(
+  fit: readonly WeighedQuery[],
+  promisedFalseRate = PROMISED_FALSE_RATE,
+): { rules: RegionalRules; outcome: Outcome } {
   const space = fit[0]?.space ?? "whitened";
   if (fit.some((query) => query.space !== space)) throw new Error("fitRegionalRules: queries from both decision spaces");
   // Negatives first, so a setting over the budget is dropped as soon as it is.
   const reduced = contenders(fit, space);
   const negatives = reduced.filter((query) => query.expected === null);
   const ordered = [...negatives, ...reduced.filter((query) => query.expected !== null)];
-  const budget = Math.floor(PROMISED_FALSE_RATE * FIT_SHARE * negatives.length);
+  const budget = Math.floor(promisedFalseRate * FIT_SHARE * negatives.length);
   let best: { rules: RegionalRules; outcome: Outcome } | undefined;
   for (const rules of settings(space)) {
     const result = outcome(ordered, rules, budget);
