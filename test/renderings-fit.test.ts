@@ -27,13 +27,16 @@ function query(expected: string | null, weighed: WeighedCandidate[], kind = expe
   } as WeighedQuery;
 }
 
-/** 400 negatives: half a false repost per 100 is 2, half of that (the fit's budget) is 1. */
-const negatives = (make: (i: number) => WeighedCandidate[]) => Array.from({ length: 400 }, (_, i) => query(null, make(i)));
+/**
+ * Negatives: among 400, half a false repost per 100 is 2, and half of that (the fit's budget) is 1;
+ * among fewer than 400 the budget is 0.
+ */
+const negatives = (make: (i: number) => WeighedCandidate[], count = 400) => Array.from({ length: count }, (_, i) => query(null, make(i)));
 
 describe("fitting the repost rules on weighings", () => {
   it("turns on the verified-copy rule at the fewest lined-up cells the negatives never reach", () => {
     const fit = [
-      ...negatives(() => [candidate("other", 0.1, { score: 0.45, inliers: 7 })]),
+      ...negatives(() => [candidate("other", 0.1, { score: 0.45, inliers: 7 })], 100),
       ...["a", "b", "c"].map((id) => query(id, [candidate(id, 0.1, { score: 0.45, inliers: 10 })])),
     ];
     const { rules, outcome: result } = fitRegionalRules(fit);

@@ -231,7 +231,15 @@ describe("repostQuery: sensitivity picks the matching thresholds", () => {
 
   // A stricter level never flags what a looser one would not: every floor at least as high, and a
   // regional rule only where the looser level has one too, at a floor at least as high.
-  const floors = ["nearMinCosine", "hashNearMinCosine", "exactMinCosine", "similarMinCosine", "regionNearMinCosine"] as const;
+  const floors = [
+    "nearMinCosine",
+    "hashNearMinCosine",
+    "exactMinCosine",
+    "similarMinCosine",
+    "regionNearMinCosine",
+    "verifiedMinInliers",
+    "verifiedMinCosine",
+  ] as const;
   for (const [stricter, looser] of [
     ["strict", "balanced"],
     ["balanced", "loose"],
