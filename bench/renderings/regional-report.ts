@@ -111,9 +111,9 @@ function fitInPlainSpace(queries: readonly Query[], plain: readonly Weighing[]):
     table(
       [
         "kind",
-        "fit: found, global rules only",
+        "fit: found, shipped thresholds",
         "fit: found, with these rules",
-        "test: found, global rules only",
+        "test: found, shipped thresholds",
         "test: found, with these rules",
       ],
       rows,
