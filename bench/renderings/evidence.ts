@@ -146,8 +146,12 @@ function rate(rows: readonly EvidenceRow[], flag: Flag): Rate {
 }
 
 function falseRate(rows: readonly EvidenceRow[], flag: Flag): FalseRate {
-  const flagged = rows.filter(flag).length;
-  return { n: rows.length, flagged, rate: flagged / rows.length, ci: wilson(flagged, rows.length) };
+  return falseRateOf(rows.filter(flag).length, rows.length);
+}
+
+/** `flagged` false reposts among `n` negatives, with the 95 % Wilson interval. */
+export function falseRateOf(flagged: number, n: number): FalseRate {
+  return { n, flagged, rate: flagged / n, ci: wilson(flagged, n) };
 }
 
 const groupBy = <T>(rows: readonly T[], key: (row: T) => string[]) => {

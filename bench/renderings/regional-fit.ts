@@ -77,8 +77,8 @@ export function outcome(queries: readonly WeighedQuery[], rules: RegionalRules, 
 
 /**
  * The settings tried, per decision space (whitened cosines and plain cosines live on different
- * scales). The cosine floors start at the shipped values (calibrated by the repost section) and
- * only go up; `undefined` leaves a regional rule off.
+ * scales). The whole-image floors start where the repost section calibrated them for queries
+ * without parts, and only go up; `undefined` leaves a regional rule off.
  */
 const GRID: Record<DecisionSpace, { readonly [K in keyof Required<RegionalRules>]: readonly (number | undefined)[] }> = {
   whitened: {
@@ -156,6 +156,7 @@ export function fitRegionalRules(
 
 /** The fitted rules in words, for the report. */
 export function describeRules(rules: RegionalRules): string {
+  if (Object.keys(rules).length === 0) return "no setting stays within the budget; the shipped thresholds are reported";
   const parts = [
     `whole image: cosine ≥ ${rules.nearMinCosine ?? "as shipped"}, or pHash close and cosine ≥ ${rules.hashNearMinCosine ?? "as shipped"}`,
     rules.regionNearMinCosine === undefined ? "no rule for a part alone" : `a part alone: cosine ≥ ${rules.regionNearMinCosine}`,

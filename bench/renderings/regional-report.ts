@@ -7,12 +7,11 @@ import { DEFAULT_REPOST_THRESHOLDS } from "../../src/retrieval/thresholds.ts";
 import { pct, table } from "../lib/markdown.ts";
 import type { Query } from "./corpus.ts";
 import type { EngineRun, Weighing } from "./engine-run.ts";
-import { evidenceRow, type Rate, summarise } from "./evidence.ts";
+import { evidenceRow, falseRateOf, type Rate, summarise } from "./evidence.ts";
 import { KINDS } from "./kinds/catalogue.ts";
 import { describeRules, fitRegionalRules, type Outcome, outcome, type RegionalRules, type WeighedQuery } from "./regional-fit.ts";
 import { falseRateText } from "./report.ts";
 import { canonical } from "./split.ts";
-import { wilson } from "./stats.ts";
 
 function weighedQueries(queries: readonly Query[], weighings: readonly Weighing[]): (WeighedQuery | undefined)[] {
   return queries.map((query, i) => {
@@ -93,11 +92,7 @@ function fitInPlainSpace(queries: readonly Query[], plain: readonly Weighing[]):
     const entry = kind ? o.byKind.get(kind) : { found: o.found, asked: o.asked };
     return entry && entry.asked > 0 ? `${pct(entry.found / entry.asked)} (n ${entry.asked})` : "–";
   };
-  const falseText = (o: Outcome) => {
-    if (o.negatives === 0) return "–";
-    const ci = wilson(o.falseReposts, o.negatives);
-    return `${pct(o.falseReposts / Math.max(1, o.negatives))} (${o.falseReposts}/${o.negatives}), 95 % CI ${pct(ci.low)}–${pct(ci.high)}`;
-  };
+  const falseText = (o: Outcome) => falseRateText(o.negatives > 0 ? falseRateOf(o.falseReposts, o.negatives) : undefined);
   const rows = [
     ...KINDS.map((k) => [k.name, rate(before.fit, k.name), rate(after.fit, k.name), rate(before.test, k.name), rate(after.test, k.name)]),
     ["**all reposts**", rate(before.fit), rate(after.fit), rate(before.test), rate(after.test)],

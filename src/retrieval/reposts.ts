@@ -198,16 +198,19 @@ export function regionalEvidence(
   const parts = queryParts(query, queryViews(query));
   const closest = candidates
     .filter((c) => c.vector)
-    .map((c) => ({ candidate: c, score: closestParts(parts, storedParts(c.vector!, partsOf(c.id))).score }))
-    .sort((a, b) => b.score - a.score)
+    .map((candidate) => {
+      const stored = partsOf(candidate.id);
+      const theirs = storedParts(candidate.vector!, stored);
+      return { candidate, stored, theirs, pair: closestParts(parts, theirs) };
+    })
+    .sort((a, b) => b.pair.score - a.pair.score)
     .slice(0, VERIFIED_CANDIDATES);
-  const mine = project ? projectParts(parts, project) : parts;
+  const mine = project && projectParts(parts, project);
   const cells = queryCells(query);
-  for (const { candidate } of closest) {
-    const stored = partsOf(candidate.id);
-    const theirs = storedParts(candidate.vector!, stored);
-    const pair = closestParts(mine, project ? projectParts(theirs, project) : theirs);
-    result.set(candidate.id, { ...pair, inliers: verifiedCells(cells, stored) });
+  for (const { candidate, stored, theirs, pair } of closest) {
+    // Without a projection the closest pair is the one just ranked by.
+    const decided = mine ? closestParts(mine, projectParts(theirs, project)) : pair;
+    result.set(candidate.id, { ...decided, inliers: verifiedCells(cells, stored) });
   }
   return result;
 }

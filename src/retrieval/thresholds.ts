@@ -71,7 +71,7 @@ export const SENSITIVITY_LEVELS: Record<Sensitivity, RepostCalibration> = {
     whitened: { ...DEFAULT_REPOST_THRESHOLDS.whitened, nearMinCosine: 0.42 },
   },
   balanced: DEFAULT_REPOST_THRESHOLDS,
-  /** ≤ 2 % false reposts promised (fit / test: whitened 5/563 / 9/524, plain 5/563 / 7/524). */
+  /** ≤ 2 % false reposts promised (fit / test: whitened 5/563 / 9/524, plain 5/563 / 9/524). */
   loose: {
     raw: { ...DEFAULT_REPOST_THRESHOLDS.raw, nearMinCosine: 0.91, verifiedMinInliers: 40 },
     whitened: { ...DEFAULT_REPOST_THRESHOLDS.whitened, regionNearMinCosine: 0.8 },
