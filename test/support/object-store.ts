@@ -7,14 +7,18 @@
  * - A listing with a delimiter leaves out prefixes that hold only deeper prefixes (a LanceDB table
  *   `t.lance/` holds only `_versions/`, `data/`, …), so `tableNames()` would return []. The store's
  *   `listObjects` is patched below to group keys by the delimiter as S3 does.
- * - It ignores conditional PUT (`If-None-Match`), with which LanceDB commits on real S3: two writers
- *   on one table silently lose commits there. Tests use one writer per table and prove nothing
- *   about concurrent writers.
+ * - It ignores conditional PUT (`If-None-Match: *`), with which LanceDB commits on real S3, and
+ *   writes objects in place: two writers on one table would silently lose commits and readers could
+ *   see half-written manifests. Both are patched below (`patchConditionalPuts`, `patchAtomicPuts`).
  */
-import { stat } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdir, rename, stat, writeFile } from "node:fs/promises";
 import type { Server } from "node:http";
 import { createRequire } from "node:module";
-import { setTimeout as sleep } from "node:timers/promises";
+import { dirname } from "node:path";
+import type { Readable } from "node:stream";
+import { buffer } from "node:stream/consumers";
+import { KeyedLock } from "../../src/bot/keyed-lock.ts";
 import { tempDir } from "./temp.ts";
 
 interface S3Listing {
@@ -31,13 +35,27 @@ interface ListOptions {
 interface StoredObject {
   bucket: string;
   key: string;
+  content: Buffer | Readable;
+  metadata: Record<string, string>;
+}
+/** The part of a Koa context the conditional-PUT middleware reads and answers through. */
+interface RequestContext {
+  method: string;
+  path: string;
+  get(header: string): string;
+  status: number;
+  type: string;
+  body: unknown;
 }
 interface S3rverInstance {
   store: {
     listObjects(bucket: string, options: ListOptions): Promise<S3Listing>;
     putObject(object: StoredObject): Promise<{ size: number; md5: string }>;
+    putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5: string): Promise<void>;
     getResourcePath(bucket: string, key: string, kind: "object"): string;
   };
+  /** Koa's middleware, composed when the server starts listening. */
+  middleware: ((ctx: RequestContext, next: () => Promise<void>) => Promise<void>)[];
   /** Set by `run()`. */
   httpServer?: Server;
   run(): Promise<{ address: string; port: number }>;
@@ -71,29 +89,59 @@ export interface FakeS3 {
 }
 
 /**
- * s3rver answers a PUT of a buffer before its file is written (it ends the write stream and
- * resolves at once), so a reader in another process could read a partial object (seen: LanceDB
- * panicking on a short manifest). The patched PUT answers once the file has its full size, as S3's
- * PUT does once the object is stored.
+ * s3rver writes an object in place (it truncates the file, then streams into it) and answers a PUT
+ * of a buffer before the file is written, so a reader could see a partial object (seen: LanceDB
+ * failing on a short manifest). The patched PUT writes a side file that listings skip (they only
+ * take `._S3rver_object` files) and renames it into place before answering: readers see the old
+ * object or the whole new one, as on S3.
  */
-function patchCompletePuts(server: S3rverInstance): void {
+function patchAtomicPuts(server: S3rverInstance): void {
   const store = server.store;
-  const put = store.putObject.bind(store);
+  let written = 0;
   store.putObject = async (object) => {
-    const result = await put(object);
+    const content = Buffer.isBuffer(object.content) ? object.content : await buffer(object.content);
     const file = store.getResourcePath(object.bucket, object.key, "object");
-    const deadline = Date.now() + 10_000;
-    while (
-      (await stat(file).then(
-        (s) => s.size,
-        () => -1,
-      )) < result.size &&
-      Date.now() < deadline
-    )
-      await sleep(2);
-    return result;
+    const partial = `${file}.partial-${++written}`;
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(partial, content);
+    await rename(partial, file);
+    const md5 = createHash("md5").update(content).digest("hex");
+    await store.putMetadata(object.bucket, object.key, object.metadata, md5);
+    return { size: content.length, md5 };
   };
 }
+
+/**
+ * S3 refuses a PUT with `If-None-Match: *` when the key exists (412), and LanceDB commits a
+ * version that way (its manifest key is the version number): two writers racing for one version,
+ * one wins and the other retries on top of it. s3rver ignores the header, so both would "win" and
+ * one commit would silently overwrite the other. The patch answers 412 as S3 does, checking and
+ * writing one key at a time.
+ */
+function patchConditionalPuts(server: S3rverInstance): void {
+  const keys = new KeyedLock();
+  server.middleware.unshift(async (ctx, next) => {
+    if (ctx.method !== "PUT" || ctx.get("if-none-match") !== "*") return next();
+    // Path-style addressing, as LanceDB uses with a custom endpoint: /<bucket>/<key>.
+    const [, bucket = "", ...key] = ctx.path.split("/").map(decodeURIComponent);
+    const file = server.store.getResourcePath(bucket, key.join("/"), "object");
+    await keys.run(file, async () => {
+      if (await exists(file)) {
+        ctx.status = 412;
+        ctx.type = "application/xml";
+        ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message><Condition>If-None-Match</Condition></Error>`;
+        return;
+      }
+      await next();
+    });
+  });
+}
+
+const exists = (file: string) =>
+  stat(file).then(
+    () => true,
+    () => false,
+  );
 
 /** Groups keys by the delimiter the way S3 does (every prefix of a deeper key counts). */
 function patchDelimiterListing(server: S3rverInstance): void {
@@ -128,7 +176,8 @@ export async function useFakeS3(bucket = "lookalike-test"): Promise<FakeS3> {
     configureBuckets: [{ name: bucket }],
   });
   patchDelimiterListing(server);
-  patchCompletePuts(server);
+  patchAtomicPuts(server);
+  patchConditionalPuts(server);
   const { port } = await server.run();
   const endpoint = `http://127.0.0.1:${port}`;
   const env = { ...CREDENTIALS, AWS_REGION: "us-east-1", AWS_ENDPOINT: endpoint, AWS_ALLOW_HTTP: "true" };

@@ -6,6 +6,7 @@
  * This module only stores and fetches documents; validating them is the caller's job
  * (`guild-state.ts`), and so is batching writes (`state-writer.ts`).
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type * as lancedb from "@lancedb/lancedb";
 import { arrow } from "../../retrieval/arrow.ts";
 import { assertSnowflake } from "../../retrieval/filters.ts";
@@ -42,17 +43,32 @@ export async function connectStateDatabase(database: StateDatabase): Promise<lan
   return typeof database === "function" ? database() : connectDatabase(database, { readConsistencyInterval: 0 });
 }
 
+/** LanceDB's error for a table whose folder exists but whose first version is not written yet. */
+const isBeingCreated = (error: unknown) => error instanceof Error && /was not found|_versions/.test(error.message);
+
 const quoted = (guildId: string) => `'${assertSnowflake(guildId, "guild id")}'`;
 
 export class GuildStateTable {
   private constructor(private readonly table: lancedb.Table) {}
 
-  /** Opens the table, creating it (empty) if needed. */
-  static async open(db: lancedb.Connection): Promise<GuildStateTable> {
-    const table = (await db.tableNames()).includes(GUILD_STATE_TABLE)
-      ? await db.openTable(GUILD_STATE_TABLE)
-      : await db.createEmptyTable(GUILD_STATE_TABLE, guildStateSchema(), { existOk: true });
-    return new GuildStateTable(table);
+  /**
+   * Opens the table, creating it (empty) if needed. Shards start together and all open it: on
+   * object storage the table's folder is listed as soon as its creator wrote a first file, before
+   * its first version, and opening it then fails for a moment. Such a table is opened again, a
+   * few times, before giving up.
+   */
+  static async open(db: lancedb.Connection, attempts = 20): Promise<GuildStateTable> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const table = (await db.tableNames()).includes(GUILD_STATE_TABLE)
+          ? await db.openTable(GUILD_STATE_TABLE)
+          : await db.createEmptyTable(GUILD_STATE_TABLE, guildStateSchema(), { existOk: true });
+        return new GuildStateTable(table);
+      } catch (error) {
+        if (attempt >= attempts || !isBeingCreated(error)) throw error;
+        await sleep(50 * attempt);
+      }
+    }
   }
 
   /** The server's JSON document, or undefined when it has none. */
