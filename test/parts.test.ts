@@ -9,7 +9,9 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import sharp from "sharp";
 import type { AnalyzedImage, LookalikeEngine } from "../src/retrieval/engine.ts";
-import { CELL_DIMENSION, type CellSet, decodeParts, encodeParts, PARTS_VERSION } from "../src/retrieval/regions/parts.ts";
+import type { Fingerprint } from "../src/retrieval/fingerprint.ts";
+import { queryCells, verifiedCells } from "../src/retrieval/regions/evidence.ts";
+import { CELL_DIMENSION, type CellSet, cellsWithin, decodeParts, encodeParts, PARTS_VERSION } from "../src/retrieval/regions/parts.ts";
 import { consistentMatches, mutualMatches, verify } from "../src/retrieval/regions/verify.ts";
 import { openTestEngine } from "./support/engine.ts";
 import { datasetsDir } from "./support/paths.ts";
@@ -51,6 +53,38 @@ describe("spatial verification over cells", () => {
     const other = cellSet(14, 14, (x, y) => 10_000 + y * 14 + x);
     assert.ok(mutualMatches(other, picture).length > 20);
     assert.ok(verify([other], [picture]).inliers <= 10, `${verify([other], [picture]).inliers}`);
+  });
+
+  it("takes the cells inside a box of the image, at least one", () => {
+    const crop = cellSet(7, 7, (x, y) => 1 + (y + 5) * 14 + (x + 3));
+    assert.deepEqual(cellsWithin(picture, [3 / 14, 5 / 14, 7 / 14, 7 / 14]), crop);
+    // A cell is in when the box covers most of it: x 2.7–5.3 → cells 3 and 4; y 0.2–1.4 → cell 0.
+    const within = cellsWithin(picture, [2.7 / 14, 0.2 / 14, 2.6 / 14, 1.2 / 14]);
+    assert.deepEqual([within.width, within.height], [2, 1]);
+    assert.deepEqual(
+      within,
+      cellSet(2, 1, (x) => 1 + (x + 3)),
+    );
+    assert.deepEqual([cellsWithin(picture, [0.5, 0.5, 0, 0]).width, cellsWithin(picture, [1, 1, 0, 0]).height], [1, 1]);
+  });
+
+  it("verifies a framed query on the picture inside its frame only: the frame does not line up with another framed picture", () => {
+    // A query whose left third is a frame (an app's chrome) the stored look-alike shares, cell for
+    // cell, with a different picture beside it.
+    const frame = (x: number, y: number) => 50_000 + y * 14 + x;
+    const query = cellSet(14, 14, (x, y) => (x < 5 ? frame(x, y) : 1 + y * 14 + x));
+    const lookAlike = cellSet(14, 14, (x, y) => (x < 5 ? frame(x, y) : 20_000 + y * 14 + x));
+    const original = cellSet(9, 14, (x, y) => 1 + y * 14 + (x + 5));
+    const fingerprint = (content: boolean) =>
+      ({
+        parts: { regions: [], cells: [query] },
+        regionViews: content ? [{ kind: "content", box: [5 / 14, 0, 9 / 14, 1], vector: new Float32Array(1) }] : [],
+      }) as unknown as Fingerprint;
+    const parts = (cells: CellSet) => ({ regions: [], cells: [cells] });
+    const kept = verifiedCells(queryCells(fingerprint(false)), parts(lookAlike));
+    assert.ok(kept >= 50, `the frame lines up when kept (50: the shipped verified-copy floor): ${kept}`);
+    assert.ok(verifiedCells(queryCells(fingerprint(true)), parts(lookAlike)) <= 10);
+    assert.equal(verifiedCells(queryCells(fingerprint(true)), parts(original)), 9 * 14);
   });
 
   it("does not line up the right cells in a scrambled layout", () => {

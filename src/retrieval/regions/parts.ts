@@ -162,6 +162,28 @@ export function cellsOf(map: FeatureMap, width: number, height: number, stride: 
 }
 
 /**
+ * The cells of `set` inside `box` ([x, y, width, height] as fractions of the image the set covers),
+ * at least one: a cell is in when the box covers most of it along each axis.
+ */
+export function cellsWithin(set: CellSet, box: Fractions): CellSet {
+  const span = (start: number, length: number, cells: number): [number, number] => {
+    const first = Math.min(cells - 1, Math.max(0, Math.round(start * cells)));
+    return [first, Math.max(first + 1, Math.min(cells, Math.round((start + length) * cells)))];
+  };
+  const [x0, x1] = span(box[0], box[2], set.width);
+  const [y0, y1] = span(box[1], box[3], set.height);
+  const width = x1 - x0;
+  const codes = new Int8Array(width * (y1 - y0) * CELL_DIMENSION);
+  for (let y = y0; y < y1; y++) {
+    codes.set(
+      set.codes.subarray((y * set.width + x0) * CELL_DIMENSION, (y * set.width + x1) * CELL_DIMENSION),
+      (y - y0) * width * CELL_DIMENSION,
+    );
+  }
+  return { width, height: y1 - y0, codes };
+}
+
+/**
  * One binary value per image: [version, region count, channels] then each region's box (4 float32)
  * and vector, then [cell set count] and each set's [width, height] and codes.
  */
