@@ -2,12 +2,13 @@
  * The embedding queue against the in-process model, on the same images in the same run:
  *
  * - Throughput: images analysed per second the way `lookalike index` analyses them (32 in flight,
- *   results in order), by the in-process model (all cores), then through a private Redis by one
- *   `npm run worker` process (all cores) and by two (one core each). Writes are left out: they are
- *   the same rows either way (the speed section measures them).
- * - CPU per image in each mode, every process counted (this one, the workers, Redis): on 2 shared
- *   cores the difference between a queue mode and in-process is what the queue costs per image,
- *   and unlike wall time it hardly moves when other work competes for the cores.
+ *   results in order), by the in-process model (all cores) and through a private Redis by one
+ *   `npm run worker` process (all cores), in alternating rounds, then by two workers (one core
+ *   each). Writes are left out: they are the same rows either way (the speed section measures them).
+ * - CPU per image in each mode, every process counted and each one's share (this one, Redis, the
+ *   workers): on 2 shared cores the difference between a queue mode and in-process is what the
+ *   queue costs per image, and unlike wall time it hardly moves when other work competes for the
+ *   cores; the shares say where it goes.
  * - Round trip: images sent one at a time through one worker; each image's round trip minus the
  *   time the worker itself spent on it (from its log) is the latency the queue adds: reading and
  *   encoding the bytes, Redis both ways, the result's encoding and its event.
@@ -27,6 +28,8 @@ import { load, median, percentile, round } from "../speed/stats.ts";
 /** As `lookalike index` (src/cli/index-files.ts). */
 export const IN_FLIGHT = 32;
 export const WARM_UP = 8;
+/** Alternating passes of the in-process model and one worker over the same files. */
+export const ROUNDS = 2;
 
 export interface QueuePlan {
   /** Images for each throughput run (the same files for every mode). */
@@ -38,12 +41,19 @@ export interface QueuePlan {
 export interface ThroughputRun {
   readonly mode: string;
   readonly images: number;
+  /** Wall time of one pass, s (the mean over the passes). */
   readonly seconds: number;
   readonly imagesPerSecond: number;
   /** CPU time of every process involved (this one, workers, Redis) per image, ms. */
   readonly cpuMsPerImage: number;
   /** This process's share of that CPU time, ms per image. */
   readonly producerCpuMsPerImage: number;
+  /** Redis's share, ms per image (0 in-process). */
+  readonly redisCpuMsPerImage: number;
+  /** The worker processes' share, ms per image (0 in-process). */
+  readonly workerCpuMsPerImage: number;
+  /** Passes over the files this mode's figures add up. */
+  readonly passes: number;
   readonly load: number;
 }
 
@@ -76,20 +86,35 @@ async function cpuSecondsOf(pid: number | undefined): Promise<number> {
   return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / CLOCK_TICKS;
 }
 
-async function cpuSeconds(pids: readonly (number | undefined)[]): Promise<{ own: number; others: number }> {
+/** CPU seconds so far: this process's, and each group of other processes' (by name). */
+async function cpuSeconds(
+  groups: Readonly<Record<string, readonly (number | undefined)[]>>,
+): Promise<{ own: number; others: Record<string, number> }> {
   const own = process.cpuUsage();
-  const others = await Promise.all(pids.map(cpuSecondsOf));
-  return { own: (own.user + own.system) / 1e6, others: others.reduce((a, b) => a + b, 0) };
+  const others: Record<string, number> = {};
+  for (const [name, pids] of Object.entries(groups)) others[name] = (await Promise.all(pids.map(cpuSecondsOf))).reduce((a, b) => a + b, 0);
+  return { own: (own.user + own.system) / 1e6, others };
 }
 
-async function throughput(
-  mode: string,
-  analyzer: ImageAnalyzer,
-  files: readonly string[],
-  pids: readonly (number | undefined)[] = [],
-): Promise<ThroughputRun> {
+/** Other processes a mode runs on: Redis and the workers (none in-process). */
+interface Processes {
+  readonly redis?: number;
+  readonly workers: readonly (number | undefined)[];
+}
+
+/** One pass over the files; a mode's result adds its passes up (rounds alternate the modes). */
+interface Pass {
+  readonly seconds: number;
+  readonly own: number;
+  readonly redis: number;
+  readonly workers: number;
+  readonly load: number;
+}
+
+async function pass(analyzer: ImageAnalyzer, files: readonly string[], processes: Processes): Promise<Pass> {
   await Promise.all(files.slice(0, WARM_UP).map((file) => analyzer.analyze(file))); // JIT, ORT's first runs
-  const before = await cpuSeconds(pids);
+  const groups = { redis: [processes.redis], workers: processes.workers };
+  const before = await cpuSeconds(groups);
   const started = performance.now();
   await mapOrdered(
     files,
@@ -98,17 +123,26 @@ async function throughput(
     () => {},
   );
   const seconds = (performance.now() - started) / 1000;
-  const after = await cpuSeconds(pids);
-  const own = after.own - before.own;
-  const all = own + after.others - before.others;
+  const after = await cpuSeconds(groups);
+  const used = (name: string) => (after.others[name] ?? 0) - (before.others[name] ?? 0);
+  return { seconds, own: after.own - before.own, redis: used("redis"), workers: used("workers"), load: load() };
+}
+
+function throughput(mode: string, passes: readonly Pass[], images: number): ThroughputRun {
+  const total = (key: "seconds" | "own" | "redis" | "workers") => passes.reduce((sum, p) => sum + p[key], 0);
+  const count = images * passes.length;
+  const perImage = (seconds: number) => round((seconds * 1000) / count, 1);
   return {
     mode,
-    images: files.length,
-    seconds: round(seconds, 2),
-    imagesPerSecond: round(files.length / seconds, 1),
-    cpuMsPerImage: round((all * 1000) / files.length, 1),
-    producerCpuMsPerImage: round((own * 1000) / files.length, 1),
-    load: load(),
+    images,
+    passes: passes.length,
+    seconds: round(total("seconds") / passes.length, 2),
+    imagesPerSecond: round(count / total("seconds"), 1),
+    cpuMsPerImage: perImage(total("own") + total("redis") + total("workers")),
+    producerCpuMsPerImage: perImage(total("own")),
+    redisCpuMsPerImage: perImage(total("redis")),
+    workerCpuMsPerImage: perImage(total("workers")),
+    load: round(Math.max(...passes.map((p) => p.load)), 2),
   };
 }
 
@@ -133,33 +167,35 @@ async function roundTrips(queue: QueuedAnalyzer, worker: WorkerProcess, files: r
 export async function measureQueue(plan: QueuePlan, log: (line: string) => void): Promise<QueueMeasurement> {
   const loadAtStart = load();
   const space = vectorSpace({});
-  const runs: ThroughputRun[] = [];
-
-  log(`queue: in-process model, ${plan.files.length} images`);
   const local = await LocalAnalyzer.open({ modelsDir: MODELS_DIR, download: false });
-  try {
-    runs.push(await throughput("in-process (1 process, all cores)", local, plan.files));
-  } finally {
-    await local.close();
-  }
-
   const redis = await startRedis();
   const workers: WorkerProcess[] = [];
   const queue = await QueuedAnalyzer.open({ redisUrl: redis.url, space });
   const env = (threads?: number) => ({ LOOKALIKE_REDIS_URL: redis.url, ...(threads ? { LOOKALIKE_WORKER_THREADS: String(threads) } : {}) });
-  const pids = () => [redis.pid, ...workers.map((worker) => worker.child.pid)];
+  const processes = (): Processes => ({ redis: redis.pid, workers: workers.map((worker) => worker.child.pid) });
   try {
-    log("queue: one worker process (all cores)");
+    // In-process and one worker alternate, round by round, so that load from other work on the
+    // machine falls on both alike; an idle worker process and Redis cost next to nothing meanwhile.
     workers.push(await startWorkerProcess(env()));
-    runs.push(await throughput("queue, 1 worker (all cores)", queue, plan.files, pids()));
+    const inProcess: Pass[] = [];
+    const oneWorker: Pass[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      log(`queue: round ${round} of ${ROUNDS}: in-process model, then one worker process (all cores), ${plan.files.length} images each`);
+      inProcess.push(await pass(local, plan.files, { workers: [] }));
+      oneWorker.push(await pass(queue, plan.files, processes()));
+    }
     log(`queue: round trip, ${plan.roundTripImages} images one at a time`);
     const sequential = await roundTrips(queue, workers[0]!, plan.files.slice(0, plan.roundTripImages));
     await workers.pop()!.stop();
 
     log("queue: two worker processes (one core each)");
     workers.push(...(await Promise.all([startWorkerProcess(env(1)), startWorkerProcess(env(1))])));
-    runs.push(await throughput("queue, 2 workers (1 core each)", queue, plan.files, pids()));
-
+    const twoWorkers = [await pass(queue, plan.files, processes())];
+    const runs = [
+      throughput("in-process (1 process, all cores)", inProcess, plan.files.length),
+      throughput("queue, 1 worker (all cores)", oneWorker, plan.files.length),
+      throughput("queue, 2 workers (1 core each)", twoWorkers, plan.files.length),
+    ];
     return {
       throughput: runs,
       cpuOverheadMs: round(runs[1]!.cpuMsPerImage - runs[0]!.cpuMsPerImage, 1),
@@ -173,6 +209,7 @@ export async function measureQueue(plan: QueuePlan, log: (line: string) => void)
       loadAtEnd: load(),
     };
   } finally {
+    await local.close();
     await queue.close();
     await Promise.all(workers.map((worker) => worker.stop()));
     await redis.stop();

@@ -1,0 +1,46 @@
+/**
+ * `node --import tsx bench/renderings/refit.ts [--quick]`: fits the regional rules again from the
+ * weighings the last renderings run saved (`weighingsFile`), at each sensitivity level's promised
+ * false-repost rate and in both decision spaces, and prints each level's rules with what they find
+ * on the fit and test splits. No engine run: seconds instead of the run's half hour. This is how
+ * the levels in src/retrieval/thresholds.ts are chosen; the run itself reports the balanced level.
+ */
+import { readFile } from "node:fs/promises";
+import type { DecisionSpace } from "../../src/retrieval/reposts.ts";
+import type { Sensitivity } from "../../src/retrieval/thresholds.ts";
+import { weighingsFile } from "./evidence.ts";
+import { describeRules, fitRegionalRules, type Outcome, outcome, PROMISED_FALSE_RATE } from "./regional-fit.ts";
+import { type SavedWeighing, weighedQuery } from "./regional-report.ts";
+
+/** The false-repost rate each level promises (the bot's `/repost settings sensitivity`). */
+export const PROMISED_RATES: Record<Sensitivity, number> = { strict: 0.002, balanced: PROMISED_FALSE_RATE, loose: 0.02 };
+
+const share = (found: number, asked: number) => `${found}/${asked} (${((100 * found) / Math.max(1, asked)).toFixed(1)} %)`;
+const summary = (o: Outcome) => `reposts ${share(o.found, o.asked)}, false ${share(o.falseReposts, o.negatives)}`;
+
+async function main(): Promise<void> {
+  const file = weighingsFile(process.argv.includes("--quick"));
+  const saved = JSON.parse(await readFile(file, "utf8")) as SavedWeighing[];
+  const queries = saved.map(weighedQuery);
+  for (const space of ["whitened", "raw"] as const satisfies readonly DecisionSpace[]) {
+    const fit = queries.filter((q) => q.space === space && q.split === "fit");
+    const test = queries.filter((q) => q.space === space && q.split === "test");
+    for (const [level, rate] of Object.entries(PROMISED_RATES)) {
+      const { rules } = fitRegionalRules(fit, rate);
+      const onTest = outcome(test, rules);
+      const kinds = [...onTest.byKind].map(([kind, o]) => `${kind} ${((100 * o.found) / o.asked).toFixed(0)}`).join(", ");
+      process.stdout.write(
+        [
+          `${space} ${level} (≤ ${rate * 100} %): ${describeRules(rules)}`,
+          `  ${JSON.stringify(rules)}`,
+          `  fit: ${summary(outcome(fit, rules))}`,
+          `  test: ${summary(onTest)}`,
+          `  test by kind (%): ${kinds}`,
+          "",
+        ].join("\n"),
+      );
+    }
+  }
+}
+
+await main();
