@@ -9,6 +9,7 @@ import { readFile } from "node:fs/promises";
 import type { DecisionSpace } from "../../src/retrieval/reposts.ts";
 import type { Sensitivity } from "../../src/retrieval/thresholds.ts";
 import { weighingsFile } from "./evidence.ts";
+import { KINDS } from "./kinds/catalogue.ts";
 import { describeRules, fitRegionalRules, type Outcome, outcome, PROMISED_FALSE_RATE } from "./regional-fit.ts";
 import { type SavedWeighing, weighedQuery } from "./regional-report.ts";
 
@@ -29,12 +30,22 @@ async function main(): Promise<void> {
       const { rules } = fitRegionalRules(fit, rate);
       const onTest = outcome(test, rules);
       const kinds = [...onTest.byKind].map(([kind, o]) => `${kind} ${((100 * o.found) / o.asked).toFixed(0)}`).join(", ");
+      const groups = (o: Outcome) =>
+        (["mild", "strong"] as const)
+          .map((group) => {
+            const entries = KINDS.filter((k) => k.group === group).flatMap((k) => o.byKind.get(k.name) ?? []);
+            return `${group} ${share(
+              entries.reduce((sum, e) => sum + e.found, 0),
+              entries.reduce((sum, e) => sum + e.asked, 0),
+            )}`;
+          })
+          .join(", ");
       process.stdout.write(
         [
           `${space} ${level} (≤ ${rate * 100} %): ${describeRules(rules)}`,
           `  ${JSON.stringify(rules)}`,
-          `  fit: ${summary(outcome(fit, rules))}`,
-          `  test: ${summary(onTest)}`,
+          `  fit: ${summary(outcome(fit, rules))}; ${groups(outcome(fit, rules))}`,
+          `  test: ${summary(onTest)}; ${groups(onTest)}`,
           `  test by kind (%): ${kinds}`,
           "",
         ].join("\n"),

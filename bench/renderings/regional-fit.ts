@@ -86,14 +86,14 @@ const GRID: Record<DecisionSpace, { readonly [K in keyof Required<RegionalRules>
     hashNearMinCosine: [0.26, 0.32, 0.38, 0.42, 0.46],
     regionNearMinCosine: [undefined, 0.5, 0.6, 0.7, 0.8],
     verifiedMinCosine: [0.1, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5],
-    verifiedMinInliers: [undefined, 6, 8, 10, 15, 20, 30, 40, 50, 60],
+    verifiedMinInliers: [undefined, 6, 8, 10, 15, 20, 25, 30, 35, 40, 50, 60],
   },
   raw: {
     nearMinCosine: [0.903, 0.91, 0.92, 0.93],
     hashNearMinCosine: [0.86, 0.88, 0.9, 0.92],
     regionNearMinCosine: [undefined, 0.9, 0.93, 0.95, 0.97],
     verifiedMinCosine: [0.7, 0.75, 0.8, 0.85, 0.88, 0.9],
-    verifiedMinInliers: [undefined, 6, 8, 10, 15, 20, 30, 40, 50, 60],
+    verifiedMinInliers: [undefined, 6, 8, 10, 15, 20, 25, 30, 35, 40, 50, 60],
   },
 };
 
