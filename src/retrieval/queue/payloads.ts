@@ -47,7 +47,7 @@ export class Payloads {
 
   /** The result, removed as it is read (with the request it answers). */
   async takeResult(jobId: string): Promise<Buffer | null> {
-    const [result] = await Promise.all([this.redis.getdelBuffer(this.key("result", jobId)), this.forget(jobId)]);
+    const [result] = await Promise.all([this.redis.getdelBuffer(this.key("result", jobId)), this.redis.del(this.key("request", jobId))]);
     return result;
   }
 
