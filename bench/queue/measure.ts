@@ -86,20 +86,21 @@ async function cpuSecondsOf(pid: number | undefined): Promise<number> {
   return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / CLOCK_TICKS;
 }
 
-/** CPU seconds so far: this process's, and each group of other processes' (by name). */
-async function cpuSeconds(
-  groups: Readonly<Record<string, readonly (number | undefined)[]>>,
-): Promise<{ own: number; others: Record<string, number> }> {
-  const own = process.cpuUsage();
-  const others: Record<string, number> = {};
-  for (const [name, pids] of Object.entries(groups)) others[name] = (await Promise.all(pids.map(cpuSecondsOf))).reduce((a, b) => a + b, 0);
-  return { own: (own.user + own.system) / 1e6, others };
-}
-
 /** Other processes a mode runs on: Redis and the workers (none in-process). */
 interface Processes {
   readonly redis?: number;
   readonly workers: readonly (number | undefined)[];
+}
+
+/** CPU seconds so far of this process, Redis and the workers. */
+async function cpuSeconds(processes: Processes): Promise<{ own: number; redis: number; workers: number }> {
+  const own = process.cpuUsage();
+  const workers = await Promise.all(processes.workers.map(cpuSecondsOf));
+  return {
+    own: (own.user + own.system) / 1e6,
+    redis: await cpuSecondsOf(processes.redis),
+    workers: workers.reduce((a, b) => a + b, 0),
+  };
 }
 
 /** One pass over the files; a mode's result adds its passes up (rounds alternate the modes). */
@@ -113,8 +114,7 @@ interface Pass {
 
 async function pass(analyzer: ImageAnalyzer, files: readonly string[], processes: Processes): Promise<Pass> {
   await Promise.all(files.slice(0, WARM_UP).map((file) => analyzer.analyze(file))); // JIT, ORT's first runs
-  const groups = { redis: [processes.redis], workers: processes.workers };
-  const before = await cpuSeconds(groups);
+  const before = await cpuSeconds(processes);
   const started = performance.now();
   await mapOrdered(
     files,
@@ -123,9 +123,8 @@ async function pass(analyzer: ImageAnalyzer, files: readonly string[], processes
     () => {},
   );
   const seconds = (performance.now() - started) / 1000;
-  const after = await cpuSeconds(groups);
-  const used = (name: string) => (after.others[name] ?? 0) - (before.others[name] ?? 0);
-  return { seconds, own: after.own - before.own, redis: used("redis"), workers: used("workers"), load: load() };
+  const after = await cpuSeconds(processes);
+  return { seconds, own: after.own - before.own, redis: after.redis - before.redis, workers: after.workers - before.workers, load: load() };
 }
 
 function throughput(mode: string, passes: readonly Pass[], images: number): ThroughputRun {

@@ -7,17 +7,24 @@
  */
 import { readFile } from "node:fs/promises";
 import type { DecisionSpace } from "../../src/retrieval/reposts.ts";
-import type { Sensitivity } from "../../src/retrieval/thresholds.ts";
+import { BUDGET, LEVELS } from "../repost/outcomes.ts";
 import { weighingsFile } from "./evidence.ts";
 import { KINDS } from "./kinds/catalogue.ts";
-import { describeRules, fitRegionalRules, type Outcome, outcome, PROMISED_FALSE_RATE } from "./regional-fit.ts";
+import { describeRules, fitRegionalRules, type Outcome, outcome } from "./regional-fit.ts";
 import { type SavedWeighing, weighedQuery } from "./regional-report.ts";
-
-/** The false-repost rate each level promises (the bot's `/repost settings sensitivity`). */
-export const PROMISED_RATES: Record<Sensitivity, number> = { strict: 0.002, balanced: PROMISED_FALSE_RATE, loose: 0.02 };
 
 const share = (found: number, asked: number) => `${found}/${asked} (${((100 * found) / Math.max(1, asked)).toFixed(1)} %)`;
 const summary = (o: Outcome) => `reposts ${share(o.found, o.asked)}, false ${share(o.falseReposts, o.negatives)}`;
+
+/** Reposts found per group of kinds (mild, strong). */
+const groups = (o: Outcome) =>
+  (["mild", "strong"] as const)
+    .map((group) => {
+      const entries = KINDS.filter((k) => k.group === group).flatMap((k) => o.byKind.get(k.name) ?? []);
+      const total = (key: "found" | "asked") => entries.reduce((sum, e) => sum + e[key], 0);
+      return `${group} ${share(total("found"), total("asked"))}`;
+    })
+    .join(", ");
 
 async function main(): Promise<void> {
   const file = weighingsFile(process.argv.includes("--quick"));
@@ -26,25 +33,17 @@ async function main(): Promise<void> {
   for (const space of ["whitened", "raw"] as const satisfies readonly DecisionSpace[]) {
     const fit = queries.filter((q) => q.space === space && q.split === "fit");
     const test = queries.filter((q) => q.space === space && q.split === "test");
-    for (const [level, rate] of Object.entries(PROMISED_RATES)) {
+    for (const level of LEVELS) {
+      // The rate each level promises (the bot's `/repost settings sensitivity`).
+      const rate = BUDGET[level].target;
       const { rules } = fitRegionalRules(fit, rate);
-      const onTest = outcome(test, rules);
+      const [onFit, onTest] = [outcome(fit, rules), outcome(test, rules)];
       const kinds = [...onTest.byKind].map(([kind, o]) => `${kind} ${((100 * o.found) / o.asked).toFixed(0)}`).join(", ");
-      const groups = (o: Outcome) =>
-        (["mild", "strong"] as const)
-          .map((group) => {
-            const entries = KINDS.filter((k) => k.group === group).flatMap((k) => o.byKind.get(k.name) ?? []);
-            return `${group} ${share(
-              entries.reduce((sum, e) => sum + e.found, 0),
-              entries.reduce((sum, e) => sum + e.asked, 0),
-            )}`;
-          })
-          .join(", ");
       process.stdout.write(
         [
           `${space} ${level} (≤ ${rate * 100} %): ${describeRules(rules)}`,
           `  ${JSON.stringify(rules)}`,
-          `  fit: ${summary(outcome(fit, rules))}; ${groups(outcome(fit, rules))}`,
+          `  fit: ${summary(onFit)}; ${groups(onFit)}`,
           `  test: ${summary(onTest)}; ${groups(onTest)}`,
           `  test by kind (%): ${kinds}`,
           "",

@@ -11,6 +11,7 @@
  */
 import { classify, type DecisionSpace, decide, type RepostThresholds, type WeighedCandidate } from "../../src/retrieval/reposts.ts";
 import { DEFAULT_REPOST_THRESHOLDS } from "../../src/retrieval/thresholds.ts";
+import { BUDGET } from "../repost/outcomes.ts";
 import type { RowGroup } from "./corpus.ts";
 import type { Split } from "./kinds/types.ts";
 
@@ -32,7 +33,7 @@ export type RegionalRules = Partial<
 >;
 
 /** The promised false-repost rate, and the share of it the fit may use. */
-export const PROMISED_FALSE_RATE = 0.005;
+export const PROMISED_FALSE_RATE = BUDGET.balanced.target;
 const FIT_SHARE = 0.5;
 
 export interface Outcome {

@@ -12,7 +12,8 @@
  *   see half-written manifests. Both are patched below (`patchConditionalPuts`, `patchAtomicPuts`).
  */
 import { createHash } from "node:crypto";
-import { mkdir, rename, stat, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, rename, writeFile } from "node:fs/promises";
 import type { Server } from "node:http";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
@@ -126,7 +127,7 @@ function patchConditionalPuts(server: S3rverInstance): void {
     const [, bucket = "", ...key] = ctx.path.split("/").map(decodeURIComponent);
     const file = server.store.getResourcePath(bucket, key.join("/"), "object");
     await keys.run(file, async () => {
-      if (await exists(file)) {
+      if (existsSync(file)) {
         ctx.status = 412;
         ctx.type = "application/xml";
         ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message><Condition>If-None-Match</Condition></Error>`;
@@ -136,12 +137,6 @@ function patchConditionalPuts(server: S3rverInstance): void {
     });
   });
 }
-
-const exists = (file: string) =>
-  stat(file).then(
-    () => true,
-    () => false,
-  );
 
 /** Groups keys by the delimiter the way S3 does (every prefix of a deeper key counts). */
 function patchDelimiterListing(server: S3rverInstance): void {
