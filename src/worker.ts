@@ -40,10 +40,12 @@ async function main(): Promise<number> {
     space,
     concurrency: settings.concurrency,
     lockDurationMs: settings.lockDurationMs,
-    onJob: ({ jobId, ms, outcome, error }) =>
-      error
-        ? logger.warn({ jobId, err: error }, "job failed")
-        : logger.debug({ jobId, ms: Math.round(ms * 100) / 100, outcome }, "job done"),
+    onJob: ({ jobId, ms, outcome, error }) => {
+      if (error) logger.warn({ jobId, err: error }, "job failed");
+      // An image the model failed on, on the job's last try: its caller is told; worth a look.
+      else if (outcome === "failed") logger.warn({ jobId, outcome }, "image done");
+      else logger.debug({ jobId, ms: Math.round(ms * 100) / 100, outcome }, "image done");
+    },
     onError: (error) => logger.warn({ err: error }, "queue trouble"),
   }).catch(async (error: unknown) => {
     await analyzer.close();

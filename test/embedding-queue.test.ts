@@ -113,11 +113,20 @@ describe("the embedding queue on Redis", () => {
     let worker: EmbeddingWorker;
     let queued: QueuedAnalyzer;
     const outcomes: string[] = [];
+    const jobIds: string[] = [];
 
     before(async () => {
       redis = await startRedis();
       local = await LocalAnalyzer.open({ modelsDir, download: false, threads: 2 });
-      worker = await EmbeddingWorker.start({ redisUrl: redis.url, analyzer: local, space, onJob: ({ outcome }) => outcomes.push(outcome) });
+      worker = await EmbeddingWorker.start({
+        redisUrl: redis.url,
+        analyzer: local,
+        space,
+        onJob: ({ outcome, jobId }) => {
+          outcomes.push(outcome);
+          jobIds.push(jobId);
+        },
+      });
       queued = await QueuedAnalyzer.open({ redisUrl: redis.url, space });
     });
     after(async () => {
@@ -143,6 +152,32 @@ describe("the embedding queue on Redis", () => {
         if (options.thumbnail) assert.ok(Buffer.isBuffer(actual.thumbnail));
       }
       assert.deepEqual(await payloadKeys(), [], "requests and results are gone from Redis once answered");
+    });
+
+    it("sends images queued together in shared jobs, gives each its own answer, and lets one caller give up alone", async () => {
+      const batch = files.slice(4, 14);
+      const outcomesBefore = outcomes.length;
+      const controller = new AbortController();
+      const analyses = batch.map((file, i) => queued.analyze(file, i === 5 ? { signal: controller.signal } : {}));
+      setTimeout(() => controller.abort(), 30);
+      const settled = await Promise.allSettled(analyses);
+      const aborted = settled[5]!;
+      assert.ok(aborted.status === "rejected" && isLookalikeError(aborted.reason, "aborted"), "the caller that gave up is told so");
+      for (const [i, result] of settled.entries()) {
+        if (i === 5) continue;
+        assert.equal(result.status, "fulfilled", `${batch[i]}: ${result.status === "rejected" ? String(result.reason) : ""}`);
+        // The model ran on batches here and one at a time there: equal up to int8 rounding.
+        const expected = await local.analyze(batch[i]!);
+        const actual = (result as PromiseFulfilledResult<AnalyzedImage>).value;
+        const cosine = actual.vector.reduce((sum, v, k) => sum + v * expected.vector[k]!, 0);
+        assert.ok(cosine > 0.999, `${path.basename(batch[i]!)}: its own vector (cosine ${cosine})`);
+        assert.equal(actual.phash, expected.phash);
+      }
+      // Every image the workers were sent (the abandoned one too, unless it was taken back in time).
+      await waitUntil("the workers to answer the images", async () => outcomes.length - outcomesBefore >= batch.length - 1, 10_000);
+      const jobs = new Set(jobIds.slice(outcomesBefore));
+      assert.ok(jobs.size < batch.length - 1, `fewer jobs than images (${jobs.size} for ${batch.length})`);
+      await waitUntil("requests and results to leave Redis", async () => (await payloadKeys()).length === 0, 5000);
     });
 
     it("answers a bad image with the same typed error as in-process, once, without retrying it", async () => {
@@ -227,10 +262,12 @@ describe("the embedding queue on Redis", () => {
       const stalledJobs = new Set<string>();
       stalled.on("stalled", ({ jobId }) => stalledJobs.add(jobId));
       await stalled.waitUntilReady();
-      const engine = await openTestEngine(await tempDir(), { analyzer: await QueuedAnalyzer.open({ redisUrl: redis.url, space }) });
+      // Two images per job: enough jobs that both workers hold some (with 8 per job, one worker can take them all).
+      const analyzer = await QueuedAnalyzer.open({ redisUrl: redis.url, space, batch: { images: 2 } });
+      const engine = await openTestEngine(await tempDir(), { analyzer });
       try {
-        const batch = files.slice(0, 16);
-        // Killed as soon as it has finished one job: it then holds the next ones (concurrency 4).
+        const batch = files.slice(0, 24);
+        // Killed as soon as it has answered its first image: it then holds the rest of that job and the next ones (concurrency 4).
         const killed = doomed.firstJob.then(() => doomed.stop("SIGKILL"));
         const images = await Promise.all(batch.map((file) => engine.analyze(file, { thumbnail: true })));
         await killed;
@@ -268,7 +305,7 @@ describe("the embedding queue on Redis", () => {
         const run = await runCli(["index", "--db", db, "--json", "--no-download", "imgs"], { cwd: work, env });
         assert.equal(run.code, 0, run.stderr);
         assert.equal(run.lines[0]!.indexed, batch.length, run.stderr);
-        assert.match(run.stderr, /embedding through redis:\/\/127\.0\.0\.1:\d+\/? \(queue embed-v1-.*\): 1 worker\(s\) connected/);
+        assert.match(run.stderr, /embedding through redis:\/\/127\.0\.0\.1:\d+\/? \(queue embed-v\d+-.*\): 1 worker\(s\) connected/);
         await eventually(() => analyzed() === batch.length, `the worker analysed every image (it logged ${analyzed()})`);
 
         const info = await runCli(["info", "--db", db, "--json"], { cwd: work, env });

@@ -12,11 +12,11 @@ const REPO = fileURLToPath(new URL("../../", import.meta.url));
 
 export interface WorkerProcess {
   readonly child: ChildProcess;
-  /** Jobs it finished, by outcome ("analyzed", "refused", "failed"), from its log. */
+  /** Images it answered, by outcome ("analyzed", "refused", "failed"), from its log. */
   readonly finished: Map<string, number>;
-  /** Each finished job's own time in the worker (ms, as it logs it), in the order they finished. */
+  /** Each answered image's own time in the worker (ms, as it logs it), in the order they finished. */
   readonly durations: number[];
-  /** Resolves at its first finished job. */
+  /** Resolves at its first answered image. */
   readonly firstJob: Promise<void>;
   /** Its log so far (for assertion messages). */
   log(): string;
@@ -62,7 +62,7 @@ export async function startWorkerProcess(env: Readonly<Record<string, string>>):
       }
       if (entry.msg === "embedding worker ready") onReady();
       if (entry.msg === "job failed") finished.set("failed", (finished.get("failed") ?? 0) + 1);
-      if (entry.msg === "job done" && entry.outcome) {
+      if (entry.msg === "image done" && entry.outcome) {
         finished.set(entry.outcome, (finished.get(entry.outcome) ?? 0) + 1);
         if (typeof entry.ms === "number") durations.push(entry.ms);
         onFirstJob();

@@ -1,9 +1,9 @@
 /**
- * The consumer side of the embedding queue: takes jobs from Redis, reads each image's request
- * beside its job (payloads.ts) and analyses it with the same `LocalAnalyzer` the bot and the CLI
+ * The consumer side of the embedding queue: takes jobs from Redis, reads each job's images (one,
+ * or several queued together: batch.ts) beside it (payloads.ts) and analyses them with the same `LocalAnalyzer` the bot and the CLI
  * use in-process, so a queued fingerprint is the in-process one. It opens the model and Redis,
- * never a database: the result is left beside the job for the process that queued the image,
- * which writes it.
+ * never a database: the results are left beside the job for the process that queued the images,
+ * which writes them.
  *
  * A bad image is answered (a refusal in the result), not failed: retrying it elsewhere would be
  * refused again. A worker that dies mid-job (SIGKILL, a lost machine) stops renewing its jobs'
@@ -23,6 +23,7 @@ import {
   encode,
   isInputRefusal,
   type JobData,
+  type JobRequest,
   payloadPrefix,
   QUEUE_PREFIX,
   queueName,
@@ -33,11 +34,12 @@ import { DEFAULT_WORKER_CONCURRENCY, DEFAULT_WORKER_LOCK_MS } from "./settings.t
 /** Times a job may be recovered from a dead worker before it is failed (it may be what kills them). */
 const MAX_STALLS = 2;
 
+/** One image of a job answered ("analyzed", "refused", or "failed" on the last attempt), or a whole job failed (with `error`). */
 export interface JobEvent {
   readonly jobId: string;
   readonly ms: number;
   readonly outcome: "analyzed" | "refused" | "failed";
-  /** Why it failed (BullMQ retries it, or reports it to its caller after the last attempt). */
+  /** Why the job failed (BullMQ retries it, or reports it to its caller after the last attempt). */
   readonly error?: Error;
 }
 
@@ -53,7 +55,7 @@ export interface EmbeddingWorkerOptions {
   readonly lockDurationMs?: number;
   /** How often expired locks are looked for (default: `lockDurationMs`). */
   readonly stalledIntervalMs?: number;
-  /** Told about every job this worker finishes (for logs and counts); `ms` is the analysis alone, without Redis. */
+  /** Told about every image this worker answers and every job that fails (for logs and counts); `ms` is the image's analysis alone, without Redis. */
   readonly onJob?: (event: JobEvent) => void;
   /** Connection and job-lock trouble; BullMQ carries on (reconnects, retries). */
   readonly onError?: (error: Error) => void;
@@ -96,7 +98,10 @@ export class EmbeddingWorker {
     await this.payloads.close();
   }
 
-  /** Analyses one job's image and leaves the result beside it; returns the result's size (shown in the queue). */
+  /**
+   * Analyses one job's images (one or a batch, all at once: the model batches them itself) and
+   * leaves their outcomes beside it; returns the result's size (shown in the queue).
+   */
   private static async process(
     options: EmbeddingWorkerOptions,
     payloads: Payloads,
@@ -106,26 +111,46 @@ export class EmbeddingWorker {
     const jobId = job.id ?? "";
     const encoded = await payloads.getRequest(jobId);
     // Its producer gave up on it (and dropped the bytes), or they expired: nothing to retry.
-    if (!encoded) throw new UnrecoverableError("The image's bytes are no longer in Redis.");
-    let request: AnalyzeRequest;
+    if (!encoded) throw new UnrecoverableError("The images' bytes are no longer in Redis.");
+    let requests: JobRequest;
     try {
-      request = decode<AnalyzeRequest>(encoded);
+      requests = decode<JobRequest>(encoded);
     } catch (error) {
       // A request this code cannot read will not become readable on another try.
       throw new UnrecoverableError(`Unreadable request: ${(error as Error).message}`);
     }
-    let outcome: AnalyzeOutcome;
-    const started = performance.now();
-    try {
-      outcome = { image: await options.analyzer.analyze(request.bytes, { ...request.options, signal }, request.limits) };
-    } catch (error) {
-      if (!isInputRefusal(error)) throw error; // BullMQ retries it (attempts, then "failed")
-      outcome = { refused: refusalOf(error) };
-    }
-    const ms = performance.now() - started;
-    const result = encode(outcome);
+    // On the last attempt an image the model cannot analyse is answered as failed, alone, so its
+    // batch-mates are not failed with it; before that the whole job is retried (perhaps elsewhere).
+    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const outcomes = await Promise.all(
+      requests.map(async (request): Promise<AnalyzeOutcome> => {
+        const started = performance.now();
+        const outcome = await EmbeddingWorker.analyzeOne(options.analyzer, request, signal, lastAttempt);
+        options.onJob?.({
+          jobId,
+          ms: performance.now() - started,
+          outcome: "image" in outcome ? "analyzed" : "refused" in outcome ? "refused" : "failed",
+        });
+        return outcome;
+      }),
+    );
+    const result = encode(outcomes);
     await payloads.putResult(jobId, result);
-    options.onJob?.({ jobId, ms, outcome: "image" in outcome ? "analyzed" : "refused" });
     return result.length;
+  }
+
+  private static async analyzeOne(
+    analyzer: LocalAnalyzer,
+    request: AnalyzeRequest,
+    signal: AbortSignal | undefined,
+    lastAttempt: boolean,
+  ): Promise<AnalyzeOutcome> {
+    try {
+      return { image: await analyzer.analyze(request.bytes, { ...request.options, signal }, request.limits) };
+    } catch (error) {
+      if (isInputRefusal(error)) return { refused: refusalOf(error) };
+      if (lastAttempt && !signal?.aborted) return { failed: (error as Error).message };
+      throw error; // BullMQ retries the job (attempts, then "failed")
+    }
   }
 }

@@ -15,7 +15,7 @@ import type { ImageLimits } from "../image.ts";
 import type { VectorSpace } from "../store/schema.ts";
 
 /** Bumped when the request or outcome changes incompatibly: old workers then see no new jobs. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** BullMQ key prefix: every key of the queue lives under `lookalike:`. */
 export const QUEUE_PREFIX = "lookalike";
@@ -35,11 +35,21 @@ export interface Refusal {
   readonly context: Record<string, unknown>;
 }
 
-export type AnalyzeOutcome = { readonly image: AnalyzedImage } | { readonly refused: Refusal };
+/**
+ * One image's answer. `failed`: the worker could not analyse it for another reason than the image
+ * (the model failed) on the job's last attempt; its batch-mates keep their own answers.
+ */
+export type AnalyzeOutcome = { readonly image: AnalyzedImage } | { readonly refused: Refusal } | { readonly failed: string };
+
+/** A job's request payload: one or more images (batch.ts), answered by as many outcomes, in order. */
+export type JobRequest = readonly AnalyzeRequest[];
+export type JobResult = readonly AnalyzeOutcome[];
 
 /** A job's data as BullMQ stores it (JSON): the payloads are found by the job's id; this is for people looking at the queue. */
 export interface JobData {
-  /** The image's size in bytes. */
+  /** Images in the job. */
+  readonly images: number;
+  /** Their size in bytes. */
   readonly bytes: number;
 }
 
@@ -53,11 +63,11 @@ export function isInputRefusal(error: unknown): error is LookalikeError {
   return isLookalikeError(error) && INPUT_REFUSALS.has(error.code);
 }
 
-export function encode(value: AnalyzeRequest | AnalyzeOutcome): Buffer {
+export function encode(value: JobRequest | JobResult): Buffer {
   return v8.serialize(value);
 }
 
-export function decode<T extends AnalyzeRequest | AnalyzeOutcome>(bytes: Buffer): T {
+export function decode<T extends JobRequest | JobResult>(bytes: Buffer): T {
   return v8.deserialize(bytes) as T;
 }
 

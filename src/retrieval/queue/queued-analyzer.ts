@@ -2,11 +2,13 @@
  * The producer side of the embedding queue: an `ImageAnalyzer` that sends each image's bytes to
  * the embedding workers (`npm run worker`, on any machine) through a BullMQ queue on Redis and
  * waits for the result, which the caller then writes itself (idempotently: upserts by id).
+ * Background images queued while earlier jobs are still in the workers' hands share a job
+ * (batch.ts); an urgent one, or one arriving when nothing is in flight, goes alone at once.
  *
- * The image's bytes and its result travel as binary values beside the job (payloads.ts); a job's
- * "completed" event, read from one QueueEvents stream shared by every analysis in flight, says
- * its result is there. A waiter is registered under a job id chosen here *before* the job is
- * added, so no completion can go unseen. Bad images come back as results (a refusal, rethrown here as the same typed
+ * The images' bytes and their results travel as binary values beside the job (payloads.ts); a
+ * job's "completed" event, read from one QueueEvents stream shared by every analysis in flight,
+ * says its results are there. A job is registered under an id chosen here *before* it is added,
+ * so no completion can go unseen. Bad images come back as results (a refusal, rethrown here as the same typed
  * LookalikeError as in-process) and are never retried; any other failure is retried by BullMQ a
  * few times, on any worker, and then reported. A job whose worker dies (SIGKILL, a lost machine)
  * stalls, and BullMQ hands it to another worker once its lock expires (settings.ts).
@@ -18,9 +20,21 @@ import type { AnalyzedImage, AnalyzeOptions } from "../engine.ts";
 import { LookalikeError, throwIfAborted } from "../errors.ts";
 import { type ImageLimits, readImageBytes } from "../image.ts";
 import type { VectorSpace } from "../store/schema.ts";
+import { Batcher, type BatchLimits, DEFAULT_BATCH } from "./batch.ts";
 import { redactRedisUrl, redisConnection } from "./connection.ts";
 import { Payloads } from "./payloads.ts";
-import { type AnalyzeOutcome, decode, encode, errorOf, type JobData, payloadPrefix, QUEUE_PREFIX, queueName } from "./protocol.ts";
+import {
+  type AnalyzeOutcome,
+  type AnalyzeRequest,
+  decode,
+  encode,
+  errorOf,
+  type JobData,
+  type JobResult,
+  payloadPrefix,
+  QUEUE_PREFIX,
+  queueName,
+} from "./protocol.ts";
 
 export interface QueuedAnalyzerOptions {
   readonly redisUrl: string;
@@ -32,6 +46,8 @@ export interface QueuedAnalyzerOptions {
   readonly connectTimeoutMs?: number;
   /** Connection trouble after `open` (ioredis reconnects by itself); without it, errors are ignored. */
   readonly onError?: (error: Error) => void;
+  /** How background images are grouped into jobs (default DEFAULT_BATCH). */
+  readonly batch?: Partial<BatchLimits>;
 }
 
 /**
@@ -55,16 +71,32 @@ const FAILED_KEPT = { count: 100, age: 24 * 3600 };
  */
 const SWEEP_MS = 30_000;
 
-interface Waiter {
-  /** The job completed: its result is in the payload store. */
-  resolve(): void;
+/** One image waiting for its answer. */
+interface Pending {
+  readonly request: AnalyzeRequest;
+  readonly bytes: number;
+  /** For its errors: the file, the queue, and once sent, the job's id. */
+  readonly context: Record<string, unknown>;
+  /** The job it was sent in. */
+  jobId?: string;
+  /** Answered, failed or given up by its caller: whatever comes later is dropped. */
+  settled: boolean;
+  resolve(outcome: AnalyzeOutcome): void;
   reject(error: unknown): void;
+}
+
+/** A job sent and not answered yet. */
+interface SentJob {
+  readonly items: readonly Pending[];
   /** Sweeps that found the job gone from the queue while it was still awaited. */
   missing: number;
 }
 
+const closedError = (context: Record<string, unknown>) => new LookalikeError("aborted", "The embedding queue was closed.", context);
+
 export class QueuedAnalyzer implements ImageAnalyzer {
-  private readonly waiters = new Map<string, Waiter>();
+  private readonly jobs = new Map<string, SentJob>();
+  private readonly batcher: Batcher<Pending>;
   private readonly sweeper: NodeJS.Timeout;
   private closing: Promise<void> | undefined;
   private sweeping = false;
@@ -76,16 +108,14 @@ export class QueuedAnalyzer implements ImageAnalyzer {
     private readonly events: QueueEvents,
     private readonly payloads: Payloads,
     private readonly limits: Partial<ImageLimits> | undefined,
+    batch: BatchLimits,
   ) {
-    events.on("completed", ({ jobId }) => this.settle(jobId, (waiter) => waiter.resolve()));
+    this.batcher = new Batcher(batch, (items) => void this.send(items));
+    events.on("completed", ({ jobId }) => void this.complete(jobId));
     events.on("failed", ({ jobId, failedReason }) =>
-      this.settle(jobId, (waiter) =>
-        waiter.reject(
-          new LookalikeError("queue_unavailable", `The embedding workers could not analyse the image: ${failedReason}`, {
-            queue: name,
-            jobId,
-          }),
-        ),
+      this.fail(
+        jobId,
+        (context) => new LookalikeError("queue_unavailable", `The embedding workers could not analyse the image: ${failedReason}`, context),
       ),
     );
     this.sweeper = setInterval(() => void this.sweep(), SWEEP_MS);
@@ -133,7 +163,7 @@ export class QueuedAnalyzer implements ImageAnalyzer {
       void Promise.allSettled([events.close(), queue.close(), payloads.close()]);
       throw unavailable(error);
     }
-    return new QueuedAnalyzer(name, redis, queue, events, payloads, options.limits);
+    return new QueuedAnalyzer(name, redis, queue, events, payloads, options.limits, { ...DEFAULT_BATCH, ...options.batch });
   }
 
   /** Embedding workers connected to this queue now. */
@@ -152,36 +182,12 @@ export class QueuedAnalyzer implements ImageAnalyzer {
     // The byte cap is checked (and a path read) here: only an image's bytes travel.
     const bytes = await readImageBytes(input, this.limits?.maxBytes);
     throwIfAborted(signal);
-    const jobId = randomUUID();
-    const context = { ...(typeof input === "string" ? { file: input } : {}), queue: this.name, jobId };
-    const completed = this.waitFor(jobId, signal, context);
-    // It may be rejected (an abort, `close`) while the job is still being added: handled below, not "unhandled".
-    completed.catch(() => {});
-    try {
-      await this.payloads.putRequest(jobId, encode({ bytes, options: rest, limits: this.limits }));
-      // `lifo`: someone is waiting for this one, so it goes ahead of the queued background images.
-      await this.queue.add("analyze", { bytes: bytes.length }, { jobId, lifo: rest.urgent });
-    } catch (error) {
-      this.settle(jobId, (waiter) =>
-        waiter.reject(
-          new LookalikeError("queue_unavailable", `Cannot queue the image: ${(error as Error).message}`, context, { cause: error }),
-        ),
-      );
-    }
-    try {
-      await completed;
-    } catch (error) {
-      this.payloads.forget(jobId).catch(() => {});
-      throw error;
-    }
-    const result = await this.payloads.takeResult(jobId).catch((error: unknown) => {
-      throw new LookalikeError("queue_unavailable", `Cannot read the image's result: ${(error as Error).message}`, context, {
-        cause: error,
-      });
-    });
-    if (!result) throw new LookalikeError("queue_unavailable", "The image's result is missing from Redis (expired or flushed).", context);
-    const outcome = decode<AnalyzeOutcome>(result);
+    const context: Record<string, unknown> = { ...(typeof input === "string" ? { file: input } : {}), queue: this.name };
+    const outcome = await this.submit({ bytes, options: rest, limits: this.limits }, context, signal);
     if ("refused" in outcome) throw errorOf(outcome.refused, context);
+    if ("failed" in outcome) {
+      throw new LookalikeError("queue_unavailable", `The embedding workers could not analyse the image: ${outcome.failed}`, context);
+    }
     return outcome.image;
   }
 
@@ -192,49 +198,119 @@ export class QueuedAnalyzer implements ImageAnalyzer {
   close(): Promise<void> {
     this.closing ??= (async () => {
       clearInterval(this.sweeper);
-      const abandoned = [...this.waiters.keys()];
-      for (const jobId of abandoned) {
-        this.settle(jobId, (waiter) => waiter.reject(new LookalikeError("aborted", "The embedding queue was closed.", { jobId })));
-      }
+      for (const item of this.batcher.drain()) item.reject(closedError(item.context));
+      const abandoned = [...this.jobs.keys()];
+      for (const jobId of abandoned) this.fail(jobId, closedError);
       await Promise.allSettled(abandoned.flatMap((jobId) => [this.queue.remove(jobId), this.payloads.forget(jobId)]));
       await Promise.allSettled([this.events.close(), this.queue.close(), this.payloads.close()]);
     })();
     return this.closing;
   }
 
-  private waitFor(jobId: string, signal: AbortSignal | undefined, context: Record<string, unknown>): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  /** Hands the image to the batcher (urgent: in a job of its own, ahead of the queue) and waits for its answer. */
+  private submit(request: AnalyzeRequest, context: Record<string, unknown>, signal: AbortSignal | undefined): Promise<AnalyzeOutcome> {
+    return new Promise<AnalyzeOutcome>((resolve, reject) => {
       if (this.closing !== undefined) {
-        reject(new LookalikeError("aborted", "The embedding queue was closed.", context));
+        reject(closedError(context));
         return;
       }
-      const onAbort = () =>
-        this.settle(jobId, (waiter) => {
-          // Nobody wants the result any more: take the job back if no worker has started it.
-          this.queue.remove(jobId).catch(() => {});
-          waiter.reject(new LookalikeError("aborted", "The operation was cancelled.", context, { cause: signal?.reason }));
-        });
-      signal?.addEventListener("abort", onAbort, { once: true });
-      const done = () => signal?.removeEventListener("abort", onAbort);
-      this.waiters.set(jobId, {
-        resolve: () => {
-          done();
-          resolve();
+      const onAbort = () => {
+        if (item.settled) return;
+        item.reject(new LookalikeError("aborted", "The operation was cancelled.", context, { cause: signal?.reason }));
+        if (!this.batcher.withdraw(item)) this.dropIfAbandoned(item.jobId);
+      };
+      const settle = () => {
+        item.settled = true;
+        signal?.removeEventListener("abort", onAbort);
+      };
+      const item: Pending = {
+        request,
+        bytes: request.bytes.length,
+        context,
+        settled: false,
+        resolve: (outcome) => {
+          if (item.settled) return;
+          settle();
+          resolve(outcome);
         },
         reject: (error) => {
-          done();
+          if (item.settled) return;
+          settle();
           reject(error);
         },
-        missing: 0,
-      });
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      if (request.options.urgent) this.batcher.sendAlone(item);
+      else this.batcher.add(item);
     });
   }
 
-  private settle(jobId: string, outcome: (waiter: Waiter) => void): void {
-    const waiter = this.waiters.get(jobId);
-    if (!waiter) return; // another producer's job, or one already settled
-    this.waiters.delete(jobId);
-    outcome(waiter);
+  /** Puts the images' bytes beside a new job and adds the job. */
+  private async send(items: readonly Pending[]): Promise<void> {
+    const jobId = randomUUID();
+    // Registered before the job is added, so no completion can go unseen.
+    this.jobs.set(jobId, { items, missing: 0 });
+    for (const item of items) {
+      item.jobId = jobId;
+      item.context.jobId = jobId;
+    }
+    try {
+      await this.payloads.putRequest(jobId, encode(items.map((item) => item.request)));
+      const data: JobData = { images: items.length, bytes: items.reduce((sum, item) => sum + item.bytes, 0) };
+      // `lifo`: someone is waiting for this one, so it goes ahead of the queued background images.
+      await this.queue.add("analyze", data, { jobId, lifo: items.some((item) => item.request.options.urgent) });
+    } catch (error) {
+      this.fail(
+        jobId,
+        (context) =>
+          new LookalikeError("queue_unavailable", `Cannot queue the image: ${(error as Error).message}`, context, { cause: error }),
+      );
+    }
+  }
+
+  /** The job's results are in Redis: each image gets its own outcome. */
+  private async complete(jobId: string): Promise<void> {
+    const job = this.take(jobId);
+    if (!job) return; // another producer's job, or one already settled
+    const unavailable = (message: string, cause?: unknown) => {
+      for (const item of job.items) item.reject(new LookalikeError("queue_unavailable", message, item.context, { cause }));
+    };
+    let result: Buffer | null;
+    try {
+      result = await this.payloads.takeResult(jobId);
+    } catch (error) {
+      unavailable(`Cannot read the image's result: ${(error as Error).message}`, error);
+      return;
+    }
+    const outcomes = result ? decode<JobResult>(result) : undefined;
+    if (outcomes?.length !== job.items.length) {
+      unavailable("The image's result is missing from Redis (expired or flushed).");
+      return;
+    }
+    job.items.forEach((item, i) => item.resolve(outcomes[i]!));
+  }
+
+  /** Fails every image of the job still waiting, each with its own context. */
+  private fail(jobId: string, error: (context: Record<string, unknown>) => Error): void {
+    for (const item of this.take(jobId)?.items ?? []) item.reject(error(item.context));
+  }
+
+  /** Stops tracking the job; the batcher may send the next one. */
+  private take(jobId: string): SentJob | undefined {
+    const job = this.jobs.get(jobId);
+    if (!job) return undefined;
+    this.jobs.delete(jobId);
+    this.batcher.answered();
+    return job;
+  }
+
+  /** Nobody waits for any image of the job any more: take it back if no worker has started it. */
+  private dropIfAbandoned(jobId: string | undefined): void {
+    const job = jobId === undefined ? undefined : this.jobs.get(jobId);
+    if (!jobId || !job?.items.every((item) => item.settled)) return;
+    this.take(jobId);
+    this.queue.remove(jobId).catch(() => {});
+    this.payloads.forget(jobId).catch(() => {});
   }
 
   private async sweep(): Promise<void> {
@@ -248,17 +324,18 @@ export class QueuedAnalyzer implements ImageAnalyzer {
   }
 
   private async sweepOnce(): Promise<void> {
-    for (const [jobId, waiter] of this.waiters) {
+    for (const [jobId, job] of this.jobs) {
       const state = await this.queue.getJobState(jobId).catch(() => undefined);
-      waiter.missing = state === "unknown" ? waiter.missing + 1 : 0;
-      if (waiter.missing >= 2) {
-        this.settle(jobId, (w) =>
-          w.reject(
-            new LookalikeError("queue_unavailable", "The image's job disappeared from the queue (was Redis restarted or flushed?).", {
-              queue: this.name,
-              jobId,
-            }),
-          ),
+      job.missing = state === "unknown" ? job.missing + 1 : 0;
+      if (job.missing >= 2) {
+        this.fail(
+          jobId,
+          (context) =>
+            new LookalikeError(
+              "queue_unavailable",
+              "The image's job disappeared from the queue (was Redis restarted or flushed?).",
+              context,
+            ),
         );
       }
     }

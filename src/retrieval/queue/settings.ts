@@ -9,11 +9,12 @@ import type { SettingProblem } from "../store/database.ts";
 import { parseRedisUrl } from "./connection.ts";
 
 /**
- * Jobs one worker process runs at once. The model takes one batch at a time; a few jobs in hand
- * keep it busy while the next images are decoded and their results sent back, and a killed
- * worker strands no more than these (`npm run bench -- --only queue` measures the throughput).
+ * Jobs one worker process runs at once (a job carries up to 8 images: batch.ts). The model takes
+ * one batch at a time; a second job in hand keeps it busy while the first one's images are decoded
+ * and their results sent back, a killed worker strands no more than 16 images, and a second
+ * worker still finds jobs to take (`npm run bench -- --only queue` measures the throughput).
  */
-export const DEFAULT_WORKER_CONCURRENCY = 4;
+export const DEFAULT_WORKER_CONCURRENCY = 2;
 /** BullMQ's default: a job whose worker stopped renewing its lock this long ago is retried elsewhere. */
 export const DEFAULT_WORKER_LOCK_MS = 30_000;
 
