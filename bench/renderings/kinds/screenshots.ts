@@ -1,8 +1,10 @@
 /**
- * Phone screenshots of social apps: five layouts, light and dark, with the picture at 50–100 % of
+ * Phone screenshots of social apps: eight layouts, light and dark, with the picture at 50–100 % of
  * the screen's width and at different heights, status bar, header with avatar and name, text
- * above and comments, likes and navigation below. Three are for fitting, two for testing: a
- * threshold fitted on feeds and stories is judged on a chat and a forum it has never seen.
+ * above and comments, likes and navigation below. Six are for fitting, two for testing: a
+ * threshold fitted on feeds, stories, a dark chat, a news reader and a team channel is judged on a
+ * light chat and a forum it has never seen. Three of the fit layouts (F–H) pack text and UI right
+ * beside and around the picture, where trimming plain margins alone cannot find it.
  */
 import { between, pick } from "../../lib/random.ts";
 import type { Picture } from "../../repost/edits.ts";
@@ -232,6 +234,154 @@ const forum: Plan = (p, random, width, height) => {
   };
 };
 
+/** Running text for articles: a few canned posts in a random order, as long as a paragraph needs. */
+const paragraph = (random: () => number, sentences: number) => Array.from({ length: sentences }, () => pick(POST_TEXTS, random)).join(". ");
+
+/**
+ * F: a chat in dark mode: dense text bubbles right above and below, the picture inside a bubble at
+ * 55–75 % width (a caption line under it in the bubble, or a time stamp over it), header and input bar.
+ */
+const chatDark: Plan = (p, random, width, height) => {
+  const u = width / 390;
+  const [ink, grey, theirs, ours] = ["#e9edef", "#8696a0", "#202c33", "#005c4b"];
+  const contact = pick(NAMES, random);
+  let under = rect(0, 0, width, 100 * u, "#202c33") + statusBar(width, u, "#fff");
+  under += text(14 * u, 72 * u, "←", 22 * u, { fill: ink }) + avatar(58 * u, 72 * u, 18 * u, contact, random);
+  under +=
+    text(86 * u, 64 * u, contact, 16 * u, { fill: ink, bold: true }) + text(86 * u, 84 * u, "last seen today", 12 * u, { fill: grey });
+  let y = 110 * u;
+  const bubble = (mine: boolean, lines: readonly string[]) => {
+    const w = Math.min(width * 0.8, Math.max(...lines.map((l) => l.length)) * 8.6 * u + 64 * u);
+    const x = mine ? width - 8 * u - w : 8 * u;
+    const h = lines.length * 19 * u + 14 * u;
+    const drawn =
+      rect(x, y, w, h, mine ? ours : theirs, `rx="${7 * u}"`) +
+      textLines(lines, x + 9 * u, y + 5 * u, 14.5 * u, ink) +
+      text(x + w - 8 * u, y + h - 9 * u, `13:${10 + Math.floor(random() * 50)}`, 10 * u, { fill: grey, anchor: "end" });
+    y += h + 4 * u;
+    return drawn;
+  };
+  // Several messages above the picture: up to ~40 % of the screen is conversation before it.
+  const before = 2 + Math.floor(random() * 4);
+  for (let i = 0; i < before && y < height * 0.4; i++)
+    under += bubble(random() < 0.5, wrap(pick([...COMMENTS, ...POST_TEXTS], random), width * 0.68, 14.5 * u, 3));
+  const mine = random() < 0.5;
+  const shownWidth = width * between(random, 0.55, 0.75);
+  const caption = random() < 0.5 ? wrap(pick(POST_TEXTS, random), shownWidth - 16 * u, 14.5 * u, 2) : [];
+  const bubbleLeft = mine ? width - 8 * u - shownWidth - 6 * u : 8 * u;
+  const box = { ...pictureBox(p, bubbleLeft + 3 * u, y + 3 * u, shownWidth, height * 0.45), radius: 6 * u };
+  const bubbleHeight = box.height + 6 * u + (caption.length > 0 ? caption.length * 19 * u + 12 * u : 0);
+  under += rect(bubbleLeft, y, shownWidth + 6 * u, bubbleHeight, mine ? ours : theirs, `rx="${7 * u}"`);
+  if (caption.length > 0) under += textLines(caption, bubbleLeft + 9 * u, box.top + box.height + 4 * u, 14.5 * u, ink);
+  const over =
+    caption.length > 0
+      ? ""
+      : text(box.left + box.width - 8 * u, box.top + box.height - 12 * u, `13:4${Math.floor(random() * 10)}`, 11 * u, {
+          fill: "#fff",
+          anchor: "end",
+        });
+  y += bubbleHeight + 4 * u;
+  while (y < height - 150 * u) under += bubble(random() < 0.5, wrap(pick([...COMMENTS, ...POST_TEXTS], random), width * 0.68, 14.5 * u, 3));
+  const input =
+    rect(0, height - 76 * u, width, 76 * u, "#0b141a") +
+    rect(8 * u, height - 66 * u, width - 70 * u, 46 * u, theirs, `rx="${23 * u}"`) +
+    text(52 * u, height - 43 * u, "Message", 16 * u, { fill: grey }) +
+    circle(width - 32 * u, height - 43 * u, 23 * u, "#00a884");
+  return { theme: "dark", plan: { width, height, background: "#0b141a", under, over: over + input, picture: box } };
+};
+
+/**
+ * G: a news reader in light mode: headline and byline, then the picture at 50–60 % width floated
+ * left or right with the article's text wrapped in the column beside it and running on below.
+ */
+const reader: Plan = (p, random, width, height) => {
+  const u = width / 390;
+  const [ink, grey] = ["#1a1a1a", "#6b6b6b"];
+  let under =
+    statusBar(width, u, ink) + text(16 * u, 70 * u, "‹  The Daily Read", 17 * u, { fill: ink, bold: true, family: "DejaVu Serif" });
+  under += text(width - 16 * u, 70 * u, "Aa   ⋯", 16 * u, { fill: ink, anchor: "end" }) + rect(0, 94 * u, width, 0.8 * u, "#dddddd");
+  let y = 112 * u;
+  const headline = wrap(pick(POST_TEXTS, random), width - 32 * u, 22 * u, 3);
+  under += textLines(headline, 16 * u, y, 22 * u, ink, { bold: true, family: "DejaVu Serif" });
+  y += headline.length * 28.6 * u + 8 * u;
+  under += text(16 * u, y + 8 * u, `By ${pick(NAMES, random)} · ${Math.floor(between(random, 2, 12))} min read`, 12 * u, { fill: grey });
+  y += 30 * u;
+  // A lead paragraph above the picture half the time.
+  if (random() < 0.5) {
+    const lead = wrap(paragraph(random, 3), width - 32 * u, 15 * u, 3);
+    under += textLines(lead, 16 * u, y, 15 * u, ink, { family: "DejaVu Serif" });
+    y += lead.length * 19.5 * u + 10 * u;
+  }
+  const shownWidth = width * between(random, 0.5, 0.6);
+  const left = random() < 0.5;
+  const box = pictureBox(p, left ? 16 * u : width - 16 * u - shownWidth, y + 4 * u, shownWidth, shownWidth * 1.2);
+  const column = width - 32 * u - shownWidth - 12 * u;
+  const columnX = left ? box.left + box.width + 12 * u : 16 * u;
+  const besideLines = Math.max(1, Math.floor(box.height / (13 * u * 1.3)));
+  const beside = wrap(paragraph(random, 8), column, 13 * u, besideLines);
+  under += textLines(beside, columnX, y + 4 * u, 13 * u, ink, { family: "DejaVu Serif" });
+  y = box.top + box.height + 6 * u;
+  under += text(left ? box.left : box.left + box.width, y + 8 * u, "Photo: staff", 10 * u, { fill: grey, anchor: left ? "start" : "end" });
+  y += 22 * u;
+  const rest = wrap(paragraph(random, 12), width - 32 * u, 15 * u, 40);
+  under += textLines(rest, 16 * u, y, 15 * u, ink, { family: "DejaVu Serif" });
+  const over =
+    rect(0, height - 60 * u, width, 60 * u, "#ffffff") +
+    rect(0, height - 60 * u, width, 0.8 * u, "#dddddd") +
+    text(width / 2, height - 32 * u, "♡  Save    ↗ Share    ✎ 48", 14 * u, { fill: ink, anchor: "middle" });
+  return { theme: "light", plan: { width, height, background: "#ffffff", under, over, picture: box } };
+};
+
+/**
+ * H: a team-chat channel in light mode: avatar column, name and time over each message, messages
+ * packed above and below; the picture is an attachment at 55–80 % width, rounded, reactions under it.
+ */
+const channel: Plan = (p, random, width, height) => {
+  const u = width / 390;
+  const [ink, grey] = ["#1d1c1d", "#616061"];
+  let under = rect(0, 0, width, 100 * u, "#3f0e40") + statusBar(width, u, "#fff");
+  under += text(16 * u, 72 * u, `# ${pick(["general", "random", "photos", "design", "off-topic"], random)}`, 17 * u, {
+    fill: "#fff",
+    bold: true,
+  });
+  under += text(width - 16 * u, 72 * u, `${Math.floor(between(random, 3, 90))} members`, 12 * u, { fill: "#e0d4e0", anchor: "end" });
+  let y = 112 * u;
+  const message = (lines: readonly string[]) => {
+    const name = pick(NAMES, random);
+    const drawn =
+      rect(12 * u, y + 2 * u, 36 * u, 36 * u, pick(["#e76f51", "#2a9d8f", "#264653", "#8d5cf6", "#118ab2"], random), `rx="${6 * u}"`) +
+      text(30 * u, y + 20 * u, name.slice(0, 1), 16 * u, { fill: "#fff", anchor: "middle", bold: true }) +
+      text(58 * u, y + 9 * u, name, 15 * u, { fill: ink, bold: true }) +
+      text(66 * u + name.length * 10 * u, y + 9 * u, `${Math.floor(between(random, 1, 12))}:${10 + Math.floor(random() * 50)} PM`, 11 * u, {
+        fill: grey,
+      }) +
+      textLines(lines, 58 * u, y + 20 * u, 14.5 * u, ink);
+    y += 26 * u + lines.length * 18.9 * u + 10 * u;
+    return drawn;
+  };
+  const before = 1 + Math.floor(random() * 4);
+  for (let i = 0; i < before && y < height * 0.4; i++) under += message(wrap(paragraph(random, 2), width - 74 * u, 14.5 * u, 3));
+  under += message(wrap(pick(POST_TEXTS, random), width - 74 * u, 14.5 * u, 2));
+  const shownWidth = width * between(random, 0.55, 0.8);
+  const box = { ...pictureBox(p, 58 * u, y - 4 * u, Math.min(shownWidth, width - 70 * u), height * 0.45), radius: 8 * u };
+  y = box.top + box.height + 8 * u;
+  const reactions = 1 + Math.floor(random() * 3);
+  for (let i = 0; i < reactions; i++)
+    under +=
+      rect(58 * u + i * 52 * u, y, 46 * u, 24 * u, "#eef4fb", `rx="${12 * u}" ${outline("#1d9bd1", u)}`) +
+      text(81 * u + i * 52 * u, y + 12 * u, `${pick(["♥", "★", "✓", "☺"], random)} ${1 + Math.floor(random() * 9)}`, 12 * u, {
+        fill: "#1264a3",
+        anchor: "middle",
+      });
+  y += 34 * u;
+  while (y < height - 150 * u) under += message(wrap(paragraph(random, 2), width - 74 * u, 14.5 * u, 3));
+  const input =
+    rect(0, height - 80 * u, width, 80 * u, "#ffffff") +
+    rect(10 * u, height - 70 * u, width - 20 * u, 48 * u, "#ffffff", `rx="${8 * u}" ${outline("#bbbbbb", u)}`) +
+    text(24 * u, height - 46 * u, "Message #channel", 15 * u, { fill: grey });
+  return { theme: "light", plan: { width, height, background: "#ffffff", under, over: input, picture: box } };
+};
+
 /** A layout on a random phone, saved as the phone saves screenshots (PNG) or re-shared as JPEG. */
 const screenshot =
   (layout: Plan): Render =>
@@ -276,6 +426,27 @@ export const SCREENSHOT_RENDERINGS: readonly Rendering[] = [
     split: "fit",
     description: "full-screen story, dark: letterboxed, bars and poster over it",
     render: screenshot(story),
+  },
+  {
+    id: "screenshot-f-chat-dark",
+    kind: "screenshot",
+    split: "fit",
+    description: "chat, dark: in a bubble at 55–75 % width, dense bubbles above and below",
+    render: screenshot(chatDark),
+  },
+  {
+    id: "screenshot-g-reader-light",
+    kind: "screenshot",
+    split: "fit",
+    description: "news reader, light: 50–60 % width, article text beside and below",
+    render: screenshot(reader),
+  },
+  {
+    id: "screenshot-h-channel-light",
+    kind: "screenshot",
+    split: "fit",
+    description: "team-chat channel, light: attachment at 55–80 % width, messages above and below",
+    render: screenshot(channel),
   },
   {
     id: "screenshot-d-chat-light",

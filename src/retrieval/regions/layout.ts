@@ -5,6 +5,7 @@
  * its own, so the picture that fills a third of a screenshot is searched for by itself.
  */
 import type { DecodedImage } from "../image/types.ts";
+import { photoBoxOf, photoDensity } from "./photo-box.ts";
 
 /** A rectangle in pixels of the working copy. */
 export interface Box {
@@ -30,6 +31,15 @@ const MIN_TILE_SHARE = 0.15;
 const MAIN_RUN_SHARE = 0.3;
 /** A trimmed box that keeps more than this share of the area adds nothing to the whole image. */
 const MAX_AREA_SHARE = 0.9;
+/**
+ * The photo rectangle replaces a trimmed box that holds it when the rest of that box is at least
+ * this share of it (less is the same box, the trim's edges being exact at plain margins) and at
+ * most REST_MAX_SHARE photo-like (more means the photo rectangle missed part of the picture).
+ */
+const REST_MIN_SHARE = 0.15;
+const REST_MAX_SHARE = 0.25;
+/** How far outside a photo rectangle's edge its margin may start (see framed), in pixels of the working copy. */
+const FRAME_GAP = 3;
 
 export const wholeImage = (image: Pick<DecodedImage, "width" | "height">): Box => ({
   x: 0,
@@ -128,22 +138,80 @@ function mainSpan(runs: readonly [number, number][]): [number, number] | undefin
 }
 
 /**
- * The picture inside its frame: the span of content rows (lines not plain in the frame's colour),
- * then within it the span of content columns, then the rows again within those columns (a side bar
- * can hide a frame row). Null when nothing is trimmed worth a view of its own (the image is its own
- * content) or the content is too small to be a picture.
+ * The picture inside its frame: the box trimmed of plain lines (trimmedBox), or, where the chrome
+ * around the picture is not plain (bubbles and text packed around it, text wrapped beside it), the
+ * photo-like rectangle among UI colours (photo-box.ts). Null when nothing is trimmed worth a view of
+ * its own (the image is its own content) or the content is too small to be a picture.
  */
 export function contentBox(image: DecodedImage): Box | null {
+  const trimmed = trimmedBox(image);
+  const photo = photoBetter(image, trimmed);
+  return acceptable(image, photo ?? trimmed) ? (photo ?? trimmed) : acceptable(image, trimmed) ? trimmed : null;
+}
+
+/**
+ * The photo-like rectangle when it should replace the trimmed box: the trim found nothing useful
+ * (no box, or almost the whole image), or its box holds the photo rectangle plus chrome that is
+ * mostly UI (REST_MAX_SHARE photo-like at most). When the rest of the trimmed box is photo-like the
+ * photo rectangle is only a part of the picture (its sky, say, drawn in UI colours), and the trim,
+ * exact at plain margins, is kept.
+ */
+function photoBetter(image: DecodedImage, trimmed: Box): Box | null {
+  const density = photoDensity(image);
+  const photo = density && photoBoxOf(density);
+  if (!density || !photo || !framed(image, photo)) return null;
+  if (!acceptable(image, trimmed)) return photo;
+  const overlap = intersection(photo, trimmed);
+  const restArea = trimmed.width * trimmed.height - (overlap ? overlap.width * overlap.height : 0);
+  if (restArea < REST_MIN_SHARE * trimmed.width * trimmed.height) return null;
+  const rest = density.count(trimmed) - (overlap ? density.count(overlap) : 0);
+  const restSamples = density.area(trimmed) - (overlap ? density.area(overlap) : 0);
+  return rest <= REST_MAX_SHARE * restSamples ? photo : null;
+}
+
+/**
+ * Whether a plain line runs just outside each edge of `box` that is not the image's own edge
+ * (within FRAME_GAP pixels, along the box's span): an app sets a picture off from what is around it
+ * by a margin or a bubble's padding, while a part of a photograph merely continues into the rest of it.
+ */
+function framed(image: DecodedImage, box: Box): boolean {
+  const { x, y, width, height } = box;
+  const sides: [Box, "rows" | "columns", boolean][] = [
+    [{ x, y: y - FRAME_GAP, width, height: FRAME_GAP }, "rows", y >= FRAME_GAP],
+    [{ x, y: y + height, width, height: FRAME_GAP }, "rows", y + height + FRAME_GAP <= image.height],
+    [{ x: x - FRAME_GAP, y, width: FRAME_GAP, height }, "columns", x >= FRAME_GAP],
+    [{ x: x + width, y, width: FRAME_GAP, height }, "columns", x + width + FRAME_GAP <= image.width],
+  ];
+  return sides.every(([band, axis, inside]) => !inside || plainLines(image, band, axis).some(Boolean));
+}
+
+/** Not too small to be a picture, nor almost the whole image (which is a view already). */
+function acceptable(image: DecodedImage, box: Box): boolean {
+  const tooSmall = box.width < MIN_SIDE_SHARE * image.width && box.height < MIN_SIDE_SHARE * image.height;
+  const almostAll = box.width * box.height > MAX_AREA_SHARE * image.width * image.height;
+  return !(tooSmall || almostAll || box.width < 8 || box.height < 8);
+}
+
+function intersection(a: Box, b: Box): Box | null {
+  const [x0, y0] = [Math.max(a.x, b.x), Math.max(a.y, b.y)];
+  const [x1, y1] = [Math.min(a.x + a.width, b.x + b.width), Math.min(a.y + a.height, b.y + b.height)];
+  return x1 > x0 && y1 > y0 ? { x: x0, y: y0, width: x1 - x0, height: y1 - y0 } : null;
+}
+
+/**
+ * The span of content rows (lines not plain in the frame's colour), then within it the span of
+ * content columns, then the rows again within those columns (a side bar can hide a frame row); the
+ * whole image when no line is content.
+ */
+function trimmedBox(image: DecodedImage): Box {
   let box = wholeImage(image);
   const frame = edgeColour(image);
   for (const axis of ["rows", "columns", "rows"] as const) {
     const run = mainSpan(contentRuns(plainLines(image, box, axis, frame)));
-    if (!run) return null;
+    if (!run) return wholeImage(image);
     box = axis === "rows" ? { ...box, y: box.y + run[0], height: run[1] - run[0] } : { ...box, x: box.x + run[0], width: run[1] - run[0] };
   }
-  const tooSmall = box.width < MIN_SIDE_SHARE * image.width && box.height < MIN_SIDE_SHARE * image.height;
-  const almostAll = box.width * box.height > MAX_AREA_SHARE * image.width * image.height;
-  return tooSmall || almostAll || box.width < 8 || box.height < 8 ? null : box;
+  return box;
 }
 
 /**
