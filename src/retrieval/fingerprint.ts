@@ -18,8 +18,13 @@ export interface RegionView {
   readonly kind: "content" | "tile";
   readonly box: readonly [number, number, number, number];
   readonly vector: Float32Array;
-  /** Its cells, for spatial verification (with `parts`). */
-  readonly cells?: CellSet;
+  /**
+   * Its cells, for spatial verification (with `parts`): from its 224-px map and from its own run at
+   * PARTS_INPUT_SIZE. The picture inside a screenshot or a collage tile is a fraction of the query,
+   * so the query's own cells cover it with a few; run by itself at 448 px it gets as many cells as
+   * a stored image, at the scale of the stored image's fine cells.
+   */
+  readonly cells?: readonly CellSet[];
 }
 
 export interface Fingerprint {
@@ -115,11 +120,14 @@ export class Fingerprinter {
     return Promise.all(
       parts.map(async ({ kind, box }) => {
         const crop = cropImage(image, box);
-        const { vector, map } = await this.embed(crop, signal, urgent);
+        const [{ vector, map }, fine] = await Promise.all([
+          this.embed(crop, signal, urgent),
+          withCells ? this.embedder.featureMap(crop, signal, this.letterbox, urgent, PARTS_INPUT_SIZE) : undefined,
+        ]);
         const fractions = [box.x / image.width, box.y / image.height, box.width / image.width, box.height / image.height] as const;
-        return withCells
-          ? { kind, box: fractions, vector, cells: cellsOf(map, ...this.aspect(crop), this.stride) }
-          : { kind, box: fractions, vector };
+        if (!fine) return { kind, box: fractions, vector };
+        const cells = [cellsOf(map, ...this.aspect(crop), this.stride), cellsOf(fine, ...this.aspect(crop), this.stride)];
+        return { kind, box: fractions, vector, cells };
       }),
     );
   }
