@@ -164,9 +164,8 @@ function photoBetter(image: DecodedImage, trimmed: Box): Box | null {
   const overlap = intersection(photo, trimmed);
   const restArea = trimmed.width * trimmed.height - (overlap ? overlap.width * overlap.height : 0);
   if (restArea < REST_MIN_SHARE * trimmed.width * trimmed.height) return null;
-  const rest = density.count(trimmed) - (overlap ? density.count(overlap) : 0);
-  const restSamples = density.area(trimmed) - (overlap ? density.area(overlap) : 0);
-  return rest <= REST_MAX_SHARE * restSamples ? photo : null;
+  const rest = density.countIn(trimmed) - (overlap ? density.countIn(overlap) : 0);
+  return rest <= REST_MAX_SHARE * restArea ? photo : null;
 }
 
 /**

@@ -8,18 +8,14 @@
  * them from the top of the screen to the bottom; a photograph's colours are many and confined to
  * the rows the picture spans. So: a colour (quantised) that occurs from near the top to near the
  * bottom, or sits by flat fills, is a UI colour; a pixel of any other colour, or away from flat
- * fills, is photo-like; and the picture is the largest rectangle dense in photo-like pixels, with sparse ones around it. Pure arithmetic over every other pixel of every
- * other row of the working copy (STEP), a few passes plus a search on a coarse grid.
+ * fills, is photo-like; and the picture is the largest rectangle dense in photo-like pixels, with
+ * sparse ones around it. Pure arithmetic over every pixel of the working copy (sampling every other
+ * pixel lost most of the chat and reader screenshots: text strokes and the flat gaps beside them
+ * are a pixel or two wide at 236×512), a few passes plus a search on a coarse grid.
  */
 import type { DecodedImage } from "../image/types.ts";
 import type { Box } from "./layout.ts";
 
-/**
- * The detector samples every STEP-th pixel of every STEP-th row; lengths below are in samples.
- * Every pixel: at STEP 2 (a quarter of the work) the chat and reader screenshots lost most of
- * their hits (text strokes and the flat gaps beside them are a pixel or two wide at 236×512).
- */
-const STEP = 1;
 /** Bits kept per channel: 16 levels, coarse enough that JPEG noise on a flat UI colour stays in one bin. */
 const BITS = 4;
 /**
@@ -56,25 +52,9 @@ const MIN_INSIDE = 0.8;
 const MAX_AROUND = 0.3;
 const MAX_OUTSIDE = 0.2;
 const BAND_SHARE = 0.1;
-/** Smallest picture worth a view: sides of 24 samples and this share of the image's area. */
+/** Smallest picture worth a view: sides of 24 pixels and this share of the image's area. */
 const MIN_SIDE = 24;
 const MIN_AREA_SHARE = 0.04;
-
-/** The image's samples (every STEP-th pixel of every STEP-th row) as an image of their own. */
-function sampled(image: DecodedImage): DecodedImage {
-  if (STEP === 1) return image;
-  const width = Math.ceil(image.width / STEP);
-  const height = Math.ceil(image.height / STEP);
-  const pixels = Buffer.alloc(width * height * 3);
-  for (let y = 0, to = 0; y < height; y++) {
-    for (let x = 0, from = y * STEP * image.width * 3; x < width; x++, to += 3, from += STEP * 3) {
-      pixels[to] = image.pixels[from]!;
-      pixels[to + 1] = image.pixels[from + 1]!;
-      pixels[to + 2] = image.pixels[from + 2]!;
-    }
-  }
-  return { ...image, pixels, width, height };
-}
 
 /**
  * Only a pixel near a flat one can be UI (photoMask), and a box is a view only when it leaves at
@@ -84,7 +64,7 @@ function sampled(image: DecodedImage): DecodedImage {
  */
 const MIN_NEAR_FLAT_SHARE = (1 - MAX_OUTSIDE) * 0.1;
 
-/** 1 where a pixel is photo-like (not a UI colour next to a flat one), else 0; on `image` itself, not sampled. */
+/** 1 where a pixel is photo-like (not a UI colour next to a flat one), else 0. */
 export function photoMask(image: DecodedImage, nearFlat = nearFlatPixels(image)): Uint8Array {
   const { pixels, width, height } = image;
   const shift = 8 - BITS;
@@ -164,8 +144,8 @@ function dilate(mask: Uint8Array, length: number, lines: number, step: number, l
   return out;
 }
 
-/** Set pixels of a 0/1 mask in any box, from its summed-area table. */
-class SummedArea {
+/** Photo-like pixels (a photoMask's set pixels) in any box, from the mask's summed-area table. */
+export class PhotoDensity {
   private readonly sums: Uint32Array;
   private readonly stride: number;
   constructor(
@@ -196,6 +176,10 @@ class SummedArea {
     const area = (Math.min(this.width, x1) - Math.max(0, x0)) * (Math.min(this.height, y1) - Math.max(0, y0));
     return area > 0 ? this.count(x0, y0, x1, y1) / area : 0;
   }
+  /** Photo-like pixels in `box`. */
+  countIn(box: Box): number {
+    return this.count(box.x, box.y, box.x + box.width, box.y + box.height);
+  }
 }
 
 /**
@@ -207,53 +191,22 @@ export function photoBox(image: DecodedImage): Box | null {
   return density && photoBoxOf(density);
 }
 
-/** The photo-like samples of an image, counted in any box given in the image's pixels. */
-export class PhotoDensity {
-  constructor(
-    readonly samples: SummedArea,
-    readonly width: number,
-    readonly height: number,
-  ) {}
-  private span(box: Box): [number, number, number, number] {
-    return [box.x, box.y, box.x + box.width, box.y + box.height].map((v) => Math.ceil(v / STEP)) as [number, number, number, number];
-  }
-  /** Photo-like samples in `box`. */
-  count(box: Box): number {
-    return this.samples.count(...this.span(box));
-  }
-  /** All samples in `box`. */
-  area(box: Box): number {
-    const [x0, y0, x1, y1] = this.span(box);
-    return Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
-  }
-}
-
 /** The image's photo density, or null when too few pixels lie near flat ones for any box to stand out (MIN_NEAR_FLAT_SHARE). */
 export function photoDensity(image: DecodedImage): PhotoDensity | null {
-  const small = sampled(image);
-  const nearFlat = nearFlatPixels(small);
+  const nearFlat = nearFlatPixels(image);
   let near = 0;
   for (let i = 0; i < nearFlat.length; i++) near += nearFlat[i]!;
   if (near < MIN_NEAR_FLAT_SHARE * nearFlat.length) return null;
-  return new PhotoDensity(new SummedArea(photoMask(small, nearFlat), small.width, small.height), image.width, image.height);
+  return new PhotoDensity(photoMask(image, nearFlat), image.width, image.height);
 }
 
 /** photoBox from an image's photo density (which the caller keeps to judge other boxes with). */
 export function photoBoxOf(density: PhotoDensity): Box | null {
-  const samples = density.samples;
-  if (samples.width < 2 * MIN_SIDE || samples.height < 2 * MIN_SIDE) return null;
-  const coarse = maxSumRectangle(samples);
+  if (density.width < 2 * MIN_SIDE || density.height < 2 * MIN_SIDE) return null;
+  const coarse = maxSumRectangle(density);
   if (!coarse) return null;
-  const box = refine(samples, coarse);
-  if (!accepted(samples, box)) return null;
-  const x = box.x * STEP;
-  const y = box.y * STEP;
-  return {
-    x,
-    y,
-    width: Math.min(density.width, (box.x + box.width) * STEP) - x,
-    height: Math.min(density.height, (box.y + box.height) * STEP) - y,
-  };
+  const box = refine(density, coarse);
+  return accepted(density, box) ? box : null;
 }
 
 /**
@@ -261,7 +214,7 @@ export function photoBoxOf(density: PhotoDensity): Box | null {
  * maximum subarray along one axis for every pair of lines on the other (O(columns² × rows) on a
  * grid of ~60 × 128 cells at 236×512).
  */
-function maxSumRectangle(density: SummedArea): Box | null {
+function maxSumRectangle(density: PhotoDensity): Box | null {
   const columns = Math.ceil(density.width / CELL);
   const rows = Math.ceil(density.height / CELL);
   const weight = new Float32Array(columns * rows);
@@ -306,7 +259,7 @@ function maxSumRectangle(density: SummedArea): Box | null {
  * The grid rectangle's edges moved to the pixel: each edge goes to the outermost line within a
  * cell of it whose share of photo-like pixels across the rectangle is at least EDGE_SHARE.
  */
-function refine(density: SummedArea, box: Box): Box {
+function refine(density: PhotoDensity, box: Box): Box {
   let [x0, y0, x1, y1] = [box.x, box.y, box.x + box.width, box.y + box.height];
   for (let pass = 0; pass < 2; pass++) {
     const row = (y: number) => density.share(x0, y, x1, y + 1) >= EDGE_SHARE;
@@ -333,7 +286,7 @@ function outermost(edge: number, step: -1 | 1, photoLike: (line: number) => bool
 }
 
 /** Dense inside, sparse in a band around it and in the rest of the image, and big enough. */
-function accepted(density: SummedArea, box: Box): boolean {
+function accepted(density: PhotoDensity, box: Box): boolean {
   const { x, y, width, height } = box;
   if (width < MIN_SIDE || height < MIN_SIDE || width * height < MIN_AREA_SHARE * density.width * density.height) return false;
   if (density.share(x, y, x + width, y + height) < MIN_INSIDE) return false;
