@@ -5,7 +5,7 @@
  */
 import "./support/paths.ts"; // first: without ../shared, stops with one line
 import assert from "node:assert/strict";
-import { copyFile, mkdir, readdir } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Queue, QueueEvents } from "bullmq";
@@ -209,6 +209,41 @@ describe("the embedding queue on Redis", () => {
         await capped.close();
       }
       assert.equal(outcomes.length, before, "nothing was queued");
+    });
+
+    it("retries a job whose model fails, and on the last try fails only the image that fails again", async () => {
+      // The only stand-in in this file: a model that crashes on one image cannot be made from the real one.
+      const poison = await readFile(files[20]!);
+      let poisonTries = 0;
+      const failing = {
+        analyze: (bytes: Buffer, options: AnalyzeOptions, limits: unknown) => {
+          if (bytes.equals(poison)) {
+            poisonTries++;
+            return Promise.reject(new Error("the model crashed"));
+          }
+          return local.analyze(bytes, options, limits as undefined);
+        },
+      } as unknown as LocalAnalyzer;
+      // A queue of its own (another pooling), so the real worker above never takes these jobs.
+      const crashing = vectorSpace({ pooling: "spoc" });
+      const crashWorker = await EmbeddingWorker.start({ redisUrl: redis.url, analyzer: failing, space: crashing });
+      const producer = await QueuedAnalyzer.open({ redisUrl: redis.url, space: crashing });
+      try {
+        // The first goes alone (nothing in flight); the other three wait for it and share a job.
+        const [first, ...rest] = [files[19]!, files[21]!, files[20]!, files[22]!];
+        const results = await Promise.allSettled([producer.analyze(first!), ...rest.map((file) => producer.analyze(file))]);
+        const [, , poisoned] = results;
+        assert.ok(
+          poisoned?.status === "rejected" && isLookalikeError(poisoned.reason, "queue_unavailable"),
+          "the failing image is reported",
+        );
+        assert.match((poisoned as PromiseRejectedResult).reason.message, /the model crashed/);
+        for (const i of [0, 1, 3]) assert.equal(results[i]!.status, "fulfilled", `image ${i} keeps its own answer`);
+        assert.equal(poisonTries, 3, "tried on every attempt, no more");
+      } finally {
+        await producer.close();
+        await crashWorker.close();
+      }
     });
 
     it("stops waiting when the caller aborts, and takes back the job nobody started", async () => {
