@@ -1,9 +1,9 @@
 /**
  * The consumer side of the embedding queue: takes jobs from Redis, reads each job's images (one,
- * or several queued together: batch.ts) beside it (payloads.ts) and analyses them with the same `LocalAnalyzer` the bot and the CLI
- * use in-process, so a queued fingerprint is the in-process one. It opens the model and Redis,
- * never a database: the results are left beside the job for the process that queued the images,
- * which writes them.
+ * or several queued together: batch.ts) beside it (payloads.ts) and analyses them with the same
+ * `LocalAnalyzer` the bot and the CLI use in-process, so a queued fingerprint is the in-process
+ * one. It opens the model and Redis, never a database: the results are left beside the job for
+ * the process that queued the images, which writes them.
  *
  * A bad image is answered (a refusal in the result), not failed: retrying it elsewhere would be
  * refused again. A worker that dies mid-job (SIGKILL, a lost machine) stops renewing its jobs'
@@ -55,7 +55,10 @@ export interface EmbeddingWorkerOptions {
   readonly lockDurationMs?: number;
   /** How often expired locks are looked for (default: `lockDurationMs`). */
   readonly stalledIntervalMs?: number;
-  /** Told about every image this worker answers and every job that fails (for logs and counts); `ms` is the image's analysis alone, without Redis. */
+  /**
+   * Told about every image this worker answers and every job that fails (for logs and counts);
+   * `ms` is the image's analysis alone, without Redis.
+   */
   readonly onJob?: (event: JobEvent) => void;
   /** Connection and job-lock trouble; BullMQ carries on (reconnects, retries). */
   readonly onError?: (error: Error) => void;

@@ -8,9 +8,9 @@
  * The images' bytes and their results travel as binary values beside the job (payloads.ts); a
  * job's "completed" event, read from one QueueEvents stream shared by every analysis in flight,
  * says its results are there. A job is registered under an id chosen here *before* it is added,
- * so no completion can go unseen. Bad images come back as results (a refusal, rethrown here as the same typed
- * LookalikeError as in-process) and are never retried; any other failure is retried by BullMQ a
- * few times, on any worker, and then reported. A job whose worker dies (SIGKILL, a lost machine)
+ * so no completion can go unseen. Bad images come back as results (a refusal, rethrown here as
+ * the same typed LookalikeError as in-process) and are never retried; any other failure is
+ * retried by BullMQ a few times, on any worker, and then reported. A job whose worker dies (SIGKILL, a lost machine)
  * stalls, and BullMQ hands it to another worker once its lock expires (settings.ts).
  */
 import { randomUUID } from "node:crypto";
@@ -282,9 +282,20 @@ export class QueuedAnalyzer implements ImageAnalyzer {
       unavailable(`Cannot read the image's result: ${(error as Error).message}`, error);
       return;
     }
-    const outcomes = result ? decode<JobResult>(result) : undefined;
-    if (outcomes?.length !== job.items.length) {
+    if (!result) {
       unavailable("The image's result is missing from Redis (expired or flushed).");
+      return;
+    }
+    let outcomes: JobResult;
+    try {
+      outcomes = decode<JobResult>(result);
+    } catch (error) {
+      // Nothing may escape: this runs from an event listener, where a throw would be unhandled.
+      unavailable(`Unreadable result: ${(error as Error).message}`, error);
+      return;
+    }
+    if (outcomes.length !== job.items.length) {
+      unavailable(`The job's result holds ${outcomes.length} answers for ${job.items.length} images.`);
       return;
     }
     job.items.forEach((item, i) => item.resolve(outcomes[i]!));
