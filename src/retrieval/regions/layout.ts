@@ -145,21 +145,20 @@ function mainSpan(runs: readonly [number, number][]): [number, number] | undefin
  */
 export function contentBox(image: DecodedImage): Box | null {
   const trimmed = trimmedBox(image);
-  const photo = photoBetter(image, trimmed);
-  return acceptable(image, photo ?? trimmed) ? (photo ?? trimmed) : acceptable(image, trimmed) ? trimmed : null;
+  return photoBetter(image, trimmed) ?? (acceptable(image, trimmed) ? trimmed : null);
 }
 
 /**
- * The photo-like rectangle when it should replace the trimmed box: the trim found nothing useful
- * (no box, or almost the whole image), or its box holds the photo rectangle plus chrome that is
- * mostly UI (REST_MAX_SHARE photo-like at most). When the rest of the trimmed box is photo-like the
+ * The photo-like rectangle, when it is a usable view and should replace the trimmed box: the trim
+ * found nothing useful (no box, or almost the whole image), or its box holds the photo rectangle
+ * plus chrome that is mostly UI (REST_MAX_SHARE photo-like at most). When the rest of the trimmed box is photo-like the
  * photo rectangle is only a part of the picture (its sky, say, drawn in UI colours), and the trim,
  * exact at plain margins, is kept.
  */
 function photoBetter(image: DecodedImage, trimmed: Box): Box | null {
   const density = photoDensity(image);
   const photo = density && photoBoxOf(density);
-  if (!density || !photo || !framed(image, photo)) return null;
+  if (!density || !photo || !acceptable(image, photo) || !framed(image, photo)) return null;
   if (!acceptable(image, trimmed)) return photo;
   const overlap = intersection(photo, trimmed);
   const restArea = trimmed.width * trimmed.height - (overlap ? overlap.width * overlap.height : 0);
