@@ -77,7 +77,8 @@ const norm = (vector: Float32Array) => Math.sqrt(dot(vector, vector));
  */
 export function queryCells(query: Fingerprint): CellSet[] {
   const content = query.regionViews?.find((view) => view.kind === "content");
-  const own = (query.parts?.cells ?? []).map((set) => (content ? cellsWithin(set, content.box) : set));
+  const sets = [...(query.parts?.cells ?? []), ...(query.queryCells ? [query.queryCells] : [])];
+  const own = sets.map((set) => (content ? cellsWithin(set, content.box) : set));
   const views = (query.regionViews ?? []).flatMap((view) => view.cells ?? []);
   return [...own, ...views];
 }

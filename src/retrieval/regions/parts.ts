@@ -15,6 +15,12 @@ import { contentCells, regionGrid } from "./cells.ts";
 
 /** Side of the square model input the regions and fine cells come from. */
 export const PARTS_INPUT_SIZE = 448;
+/**
+ * Side of the input a query's own extra cells come from (queries only, never stored): between the
+ * stored image's fine (448) and coarse (224) cells, so a crop of 30–70 % of the area lines up with
+ * the fine cells at a scale near 1, where cells correspond best.
+ */
+export const QUERY_CELLS_INPUT_SIZE = 320;
 /** Values per cell descriptor after the random projection. */
 export const CELL_DIMENSION = 128;
 /** Bumped whenever what is stored changes meaning (the projection, the grids, the encoding). */
