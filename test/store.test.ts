@@ -37,6 +37,26 @@ for (const backend of databaseBackends()) {
       store.close();
     });
 
+    it("answers each of many query vectors in order, as searching them one by one does", async () => {
+      const store = await ImageStore.open(await backend.fresh(), space);
+      const table = await store.collection("many");
+      const vectors = Array.from({ length: 40 }, () => randomUnitVector(32, random));
+      await table.upsert(vectors.map((v, i) => record(`m${i}`, v)));
+      // More vectors than one LanceDB query takes (they go in groups): every answer in its place.
+      const queries = [3, 17, 29, 5, 11, 38, 0, 22, 14].map((i) => nearby(vectors[i]!, 0.05, random));
+      const together = await table.searchMany(queries, { k: 3 });
+      const alone = await Promise.all(queries.map((query) => table.search(query, { k: 3 })));
+      assert.deepEqual(
+        together.map((matches) => matches.map((m) => m.id)),
+        alone.map((matches) => matches.map((m) => m.id)),
+      );
+      assert.deepEqual(
+        together.map((matches) => matches[0]!.id),
+        ["m3", "m17", "m29", "m5", "m11", "m38", "m0", "m22", "m14"],
+      );
+      store.close();
+    });
+
     it("finds the nearest vector first with an exact cosine score, and never crosses collections", async () => {
       const store = await ImageStore.open(await backend.fresh(), space);
       const a = await store.collection("a");

@@ -4,8 +4,10 @@
  * shipped probes and refine), printing its resident memory as it goes. Against the bot's own RSS
  * with the same database (bot-rss.ts) it tells the index's share from the bot's.
  *
- *   node --import tsx bench/scale/table-memory.ts <lancedb folder> <collection> [searches]
+ *   node --import tsx bench/scale/table-memory.ts <lancedb folder> <collection> [searches] [vectors]
  *
+ * Each search sends `vectors` query vectors at once (default 1; a /similar query sends its views and
+ * regions, about 12, a repost check about 16) under the bot's visibility filter (every channel).
  * e.g. on the 1M-row database the scale section caches in $TMPDIR/lookalike-bench-scale. Read-only:
  * it never writes to the database. Queries are stored vectors with a little noise (seeded).
  */
@@ -20,6 +22,7 @@ if (!folder || !collection) {
   process.exit(2);
 }
 const searches = Number(searchesArg ?? 60);
+const vectorsPerSearch = Number(process.argv[5] ?? 1);
 
 function memory(): string {
   const status = readFileSync("/proc/self/status", "utf8");
@@ -32,14 +35,17 @@ console.log(`start: ${memory()}`);
 const store = await ImageStore.open(folder, vectorSpace({}), DEFAULT_INDEX_POLICY);
 const table = await store.collection(collection);
 console.log(`opened ${collection}: ${memory()}`);
-const seeds = await table.sampleVectors(searches);
+const seeds = await table.sampleVectors(searches * vectorsPerSearch);
+const filter = { visibleChannelIds: [...(await table.countByChannel()).keys()] };
 let state = 7;
 const noise = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5) * 0.05;
 const times: number[] = [];
 for (let i = 0; i < searches; i++) {
-  const query = seeds[i % seeds.length]!.map((v) => v + noise());
+  const vectors = Array.from({ length: vectorsPerSearch }, (_, j) =>
+    seeds[(i * vectorsPerSearch + j) % seeds.length]!.map((v) => v + noise()),
+  );
   const started = performance.now();
-  await table.search(query, { k: 10 });
+  await table.searchMany(vectors, { k: 10, filter });
   times.push(performance.now() - started);
   if ((i + 1) % 10 === 0) {
     const last = times.slice(-10).sort((a, b) => a - b);

@@ -36,6 +36,14 @@ export interface SearchOptions {
   readonly withVectors?: boolean;
 }
 
+/**
+ * Query vectors per LanceDB query. LanceDB searches a query's vectors concurrently, each loading
+ * the index partitions it probes: on the 1M-row scale database, 30 searches of 16 vectors in one
+ * query peaked at 668 MiB, in groups of 4 at 553 MiB, and were no faster on 2 cores
+ * (bench/scale/table-memory.ts; README, "Memory with a large server").
+ */
+const VECTORS_PER_QUERY = 4;
+
 export class CollectionTable {
   constructor(
     readonly name: string,
@@ -96,10 +104,20 @@ export class CollectionTable {
   }
 
   /**
-   * `search` for several query vectors in one LanceDB query (one scan, one round trip: a query's
-   * views and regions cost little more than one of them); results in the order of `vectors`.
+   * `search` for several query vectors, VECTORS_PER_QUERY per LanceDB query (one scan, one round
+   * trip: a query's views and regions cost little more than one of them); results in the order of
+   * `vectors`.
    */
   async searchMany(vectors: readonly Float32Array[], options: SearchOptions): Promise<Match[][]> {
+    const answers: Match[][] = [];
+    for (let start = 0; start < vectors.length; start += VECTORS_PER_QUERY) {
+      answers.push(...(await this.searchTogether(vectors.slice(start, start + VECTORS_PER_QUERY), options)));
+    }
+    return answers;
+  }
+
+  /** One LanceDB query for all of `vectors` (at most VECTORS_PER_QUERY). */
+  private async searchTogether(vectors: readonly Float32Array[], options: SearchOptions): Promise<Match[][]> {
     if (vectors.length === 0) return [];
     const exclude = new Set(options.excludeIds ?? []);
     const limit = options.k + exclude.size;
