@@ -87,6 +87,29 @@ describe("spatial verification over cells", () => {
     assert.equal(verifiedCells(queryCells(fingerprint(true)), parts(original)), 9 * 14);
   });
 
+  /** A 10×10 query whose cells are the picture's at the query's positions rotated by `degrees` about the centre. */
+  const rotated = (degrees: number): CellSet => {
+    const [cos, sin] = [Math.cos((degrees * Math.PI) / 180), Math.sin((degrees * Math.PI) / 180)];
+    return cellSet(10, 10, (x, y) => {
+      const [u, v] = [x - 4.5, y - 4.5];
+      const sx = Math.min(13, Math.max(0, Math.round(7 + cos * u - sin * v)));
+      const sy = Math.min(13, Math.max(0, Math.round(7 + sin * u + cos * v)));
+      return 1 + sy * 14 + sx;
+    });
+  };
+
+  it("lines up a copy tilted by a few degrees, not one turned much further", () => {
+    for (const degrees of [-12, 8, 15]) {
+      const query = rotated(degrees);
+      const matches = mutualMatches(query, picture);
+      const inliers = consistentMatches(query, picture, matches);
+      assert.ok(matches.length >= 60 && inliers >= 0.9 * matches.length, `${degrees}°: ${inliers} of ${matches.length}`);
+    }
+    const turned = rotated(45);
+    const matches = mutualMatches(turned, picture);
+    assert.ok(consistentMatches(turned, picture, matches) < 0.5 * matches.length);
+  });
+
   it("does not line up the right cells in a scrambled layout", () => {
     // The same cells, in a shuffled order: each matches its twin, but no one translation explains them.
     const order = Array.from({ length: 49 }, (_, i) => (i * 17) % 49);
