@@ -110,6 +110,15 @@ describe("spatial verification over cells", () => {
     assert.ok(consistentMatches(turned, picture, matches) < 0.5 * matches.length);
   });
 
+  it("verifies with the query's 320-px cells too, inside the content box when a frame was trimmed", () => {
+    const crop = cellSet(7, 7, (x, y) => 1 + (y + 5) * 14 + (x + 3));
+    const unrelated = cellSet(14, 14, (x, y) => 30_000 + y * 14 + x);
+    const fingerprint = { parts: { regions: [], cells: [unrelated] }, verificationCells: crop } as unknown as Fingerprint;
+    assert.equal(verifiedCells(queryCells(fingerprint), { regions: [], cells: [picture] }), 49);
+    const framed = { ...fingerprint, regionViews: [{ kind: "content", box: [0, 0, 3 / 7, 1], vector: new Float32Array(1) }] };
+    assert.equal(verifiedCells(queryCells(framed as unknown as Fingerprint), { regions: [], cells: [picture] }), 3 * 7);
+  });
+
   it("does not line up the right cells in a scrambled layout", () => {
     // The same cells, in a shuffled order: each matches its twin, but no one translation explains them.
     const order = Array.from({ length: 49 }, (_, i) => (i * 17) % 49);

@@ -47,7 +47,7 @@ export interface Fingerprint {
    * regions and parts; never stored): a crop of 30–70 % of a picture shows its cells there at about
    * the scale of the stored image's fine cells.
    */
-  readonly queryCells?: CellSet;
+  readonly verificationCells?: CellSet;
   readonly phash: bigint;
   readonly dhash: bigint;
   readonly width: number;
@@ -91,14 +91,16 @@ export class Fingerprinter {
       options.centre ? mirror?.then((m) => this.vector(m, signal, urgent, "cover")) : undefined,
       options.regions ? this.regionViews(image, signal, urgent, options.parts) : undefined,
       options.parts ? this.embedder.featureMap(image, signal, this.letterbox, urgent, PARTS_INPUT_SIZE) : undefined,
-      options.parts && options.regions ? this.embedder.featureMap(image, signal, this.letterbox, urgent, QUERY_CELLS_INPUT_SIZE) : undefined,
+      options.parts && options.regions
+        ? this.embedder.featureMap(image, signal, this.letterbox, urgent, QUERY_CELLS_INPUT_SIZE)
+        : undefined,
     ]);
     const { vector } = whole;
     const parts = fine && {
       regions: regionsOf(fine, ...this.aspect(image), this.stride),
       cells: [cellsOf(fine, ...this.aspect(image), this.stride), cellsOf(whole.map, ...this.aspect(image), this.stride)],
     };
-    const queryCells = middle && cellsOf(middle, ...this.aspect(image), this.stride);
+    const verificationCells = middle && cellsOf(middle, ...this.aspect(image), this.stride);
     throwIfAborted(signal);
     const { phash, dhash } = perceptualHashes(image);
     return {
@@ -108,7 +110,7 @@ export class Fingerprinter {
       centreFlippedVector,
       regionViews,
       parts,
-      queryCells,
+      verificationCells,
       phash,
       dhash,
       width: image.sourceWidth,

@@ -69,7 +69,8 @@ export function closestParts(query: readonly Part[], storedList: readonly Part[]
 const norm = (vector: Float32Array) => Math.sqrt(dot(vector, vector));
 
 /**
- * The query's cell sets: its own (fine and coarse) and those of its content box and tiles. When a
+ * The query's cell sets: its own (fine, coarse and, for repost checks, the 320-px verification cells)
+ * and those of its content box and tiles. When a
  * frame was trimmed (a screenshot's app, a border), its own cells are kept inside the content box
  * only: the frame lines up with any other picture posted in the same frame. Measured on the bench's
  * screenshot layouts (photo-pool pictures, one screenshot of another picture as the stored
@@ -77,7 +78,7 @@ const norm = (vector: Float32Array) => Math.sqrt(dot(vector, vector));
  */
 export function queryCells(query: Fingerprint): CellSet[] {
   const content = query.regionViews?.find((view) => view.kind === "content");
-  const sets = [...(query.parts?.cells ?? []), ...(query.queryCells ? [query.queryCells] : [])];
+  const sets = [...(query.parts?.cells ?? []), ...(query.verificationCells ? [query.verificationCells] : [])];
   const own = sets.map((set) => (content ? cellsWithin(set, content.box) : set));
   const views = (query.regionViews ?? []).flatMap((view) => view.cells ?? []);
   return [...own, ...views];
