@@ -5,7 +5,6 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { ALLOCATOR_TUNABLES } from "../../src/bot/allocator.ts";
 import { modelsDir } from "./paths.ts";
 
 const ENTRY = fileURLToPath(new URL("../../src/worker.ts", import.meta.url));
@@ -34,8 +33,7 @@ interface LogLine {
 export async function startWorkerProcess(env: Readonly<Record<string, string>>): Promise<WorkerProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", ENTRY], {
     cwd: REPO,
-    // As `npm run worker` runs it (package.json).
-    env: { GLIBC_TUNABLES: ALLOCATOR_TUNABLES, ...process.env, LOOKALIKE_MODELS_DIR: modelsDir, LOG_LEVEL: "debug", ...env },
+    env: { ...process.env, LOOKALIKE_MODELS_DIR: modelsDir, LOG_LEVEL: "debug", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const killOnExit = () => child.kill("SIGKILL");
