@@ -1,6 +1,6 @@
 /**
  * What the image table alone costs in memory: a bare process (no bot, no model) opens one
- * collection of a LanceDB database and searches it the way the bot does (`CollectionTable.search`,
+ * collection of a LanceDB database and searches it the way the bot does (`CollectionTable.searchMany`,
  * shipped probes and refine), printing its resident memory as it goes. Against the bot's own RSS
  * with the same database (bot-rss.ts) it tells the index's share from the bot's.
  *

@@ -15,5 +15,5 @@
  */
 export const ALLOCATOR_TUNABLES = "glibc.malloc.mmap_threshold=131072";
 
-/** The shell prefix the npm scripts start with: the tuning unless the environment sets its own. */
+/** The shell prefix `npm start`'s script begins with: the tuning unless the environment sets its own. */
 export const ALLOCATOR_SCRIPT_PREFIX = `GLIBC_TUNABLES=\${GLIBC_TUNABLES:-${ALLOCATOR_TUNABLES}}`;

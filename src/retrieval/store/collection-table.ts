@@ -44,6 +44,14 @@ export interface SearchOptions {
  */
 const VECTORS_PER_QUERY = 4;
 
+/** What the LanceDB queries of one `searchMany` share. */
+interface SharedSearch {
+  readonly exclude: ReadonlySet<string>;
+  readonly limit: number;
+  readonly where: string | undefined;
+  readonly tuning: ReturnType<typeof annSearchTuning> | undefined;
+}
+
 export class CollectionTable {
   constructor(
     readonly name: string,
@@ -109,31 +117,35 @@ export class CollectionTable {
    * `vectors`.
    */
   async searchMany(vectors: readonly Float32Array[], options: SearchOptions): Promise<Match[][]> {
+    if (vectors.length === 0) return [];
+    // What every group shares, worked out once: the filter, the limit and the index's tuning.
+    const exclude = new Set(options.excludeIds ?? []);
+    const limit = options.k + exclude.size;
+    const index = await this.vectorIndex();
+    const shared: SharedSearch = {
+      exclude,
+      limit,
+      where: buildWhere(options.filter),
+      tuning: index && annSearchTuning(this.policy, index.name, limit),
+    };
     const answers: Match[][] = [];
     for (let start = 0; start < vectors.length; start += VECTORS_PER_QUERY) {
-      answers.push(...(await this.searchTogether(vectors.slice(start, start + VECTORS_PER_QUERY), options)));
+      answers.push(...(await this.searchTogether(vectors.slice(start, start + VECTORS_PER_QUERY), shared, options)));
     }
     return answers;
   }
 
-  /** One LanceDB query for all of `vectors` (at most VECTORS_PER_QUERY). */
-  private async searchTogether(vectors: readonly Float32Array[], options: SearchOptions): Promise<Match[][]> {
-    if (vectors.length === 0) return [];
-    const exclude = new Set(options.excludeIds ?? []);
-    const limit = options.k + exclude.size;
+  /** One LanceDB query for all of `vectors` (at least one, at most VECTORS_PER_QUERY). */
+  private async searchTogether(vectors: readonly Float32Array[], shared: SharedSearch, options: SearchOptions): Promise<Match[][]> {
+    const { exclude, limit, where, tuning } = shared;
     let query = this.table
       .vectorSearch(vectors[0]!)
       .distanceType("cosine")
       .select([...RESULT_COLUMNS, "vector", "_distance"])
       .limit(limit);
     for (const vector of vectors.slice(1)) query = query.addQueryVector(vector);
-    const where = buildWhere(options.filter);
     if (where) query = query.where(where);
-    const index = await this.vectorIndex();
-    if (index) {
-      const tuning = annSearchTuning(this.policy, index.name, limit);
-      query = query.refineFactor(tuning.refineFactor).ef(tuning.ef).nprobes(tuning.nprobes);
-    }
+    if (tuning) query = query.refineFactor(tuning.refineFactor).ef(tuning.ef).nprobes(tuning.nprobes);
     const rows = (await query.toArray()) as Row[];
     // With one vector LanceDB adds no query_index column: every row answers query 0.
     const perQuery = vectors.map(() => [] as Row[]);
