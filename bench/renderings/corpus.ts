@@ -90,7 +90,7 @@ const FULL: Sizes = {
 };
 
 /**
- * ~140 stored, 32 reposts (one original per split, one rendering per kind and split), ~70
+ * ~100 stored, 32 reposts (one original per split, one rendering per kind and split), ~50
  * negatives: every kind in both splits. Its time is mostly the engine's own per-query work
  * (checkRepost, findSimilar), so fewer queries is the only lever.
  */
@@ -101,12 +101,12 @@ const QUICK: Sizes = {
   museumStored: 10,
   museumHeldOut: 8,
   rePhotos: 8,
-  flowersStored: 60,
-  flowersHeldOut: 20,
-  cifarStored: 40,
+  flowersStored: 36,
+  flowersHeldOut: 12,
+  cifarStored: 24,
   cifarHeldOut: 10,
   framedStored: 6,
-  framedNegatives: 16,
+  framedNegatives: 10,
   renderingsPerOriginal: 1,
   firstRenderingOnly: true,
 };

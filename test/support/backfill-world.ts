@@ -38,14 +38,14 @@ export const FULL_WORLD: WorldShape = {
   ],
 };
 
-/** Smaller, for the kill-and-resume test in a child process. */
+/** Half the images (each is several model runs) over as many pages: for the kill-and-resume test in a child process. */
 export const SMALL_WORLD: WorldShape = {
   places: [
-    { name: "general", messages: 900, imageMessages: 80, readable: true },
-    { name: "art", messages: 500, imageMessages: 60, readable: true },
-    { name: "old-art", thread: true, messages: 300, imageMessages: 40, readable: true },
-    { name: "announcements", messages: 200, imageMessages: 20, readable: true },
-    { name: "gallery-post", thread: true, messages: 100, imageMessages: 20, readable: true },
+    { name: "general", messages: 900, imageMessages: 40, readable: true },
+    { name: "art", messages: 500, imageMessages: 30, readable: true },
+    { name: "old-art", thread: true, messages: 300, imageMessages: 20, readable: true },
+    { name: "announcements", messages: 200, imageMessages: 10, readable: true },
+    { name: "gallery-post", thread: true, messages: 100, imageMessages: 10, readable: true },
     { name: "secret", thread: true, messages: 20, imageMessages: 5, readable: false },
     { name: "staff", messages: 50, imageMessages: 5, readable: false },
   ],

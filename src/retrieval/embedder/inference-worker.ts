@@ -2,10 +2,13 @@
 import { Worker } from "node:worker_threads";
 import { LookalikeError } from "../errors.ts";
 import type { ModelDescription } from "../models.ts";
-import type { RunRequest, WorkerInit, WorkerReply } from "./protocol.ts";
+import type { CloseRequest, RunRequest, WorkerInit, WorkerReply } from "./protocol.ts";
 
 const BOOTSTRAP = new URL("./bootstrap.mjs", import.meta.url);
 const ENTRY = new URL("./worker.ts", import.meta.url).href;
+
+/** How long a closing worker may take to finish its run in flight (a batch takes well under a second). */
+const CLOSE_GRACE_MS = 10_000;
 
 interface Pending {
   resolve(features: Float32Array): void;
@@ -16,6 +19,7 @@ export class InferenceWorker {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private failure: Error | undefined;
+  private readonly exited: Promise<void>;
 
   private constructor(
     private readonly worker: Worker,
@@ -23,7 +27,12 @@ export class InferenceWorker {
   ) {
     worker.on("message", (message: WorkerReply) => this.onMessage(message));
     worker.on("error", (error) => this.fail(error));
-    worker.on("exit", (code) => this.fail(new Error(`inference worker exited with code ${code}`)));
+    this.exited = new Promise((resolve) =>
+      worker.on("exit", (code) => {
+        this.fail(new Error(`inference worker exited with code ${code}`));
+        resolve();
+      }),
+    );
   }
 
   static async start(modelPath: string, model: ModelDescription, threads: number): Promise<InferenceWorker> {
@@ -61,16 +70,24 @@ export class InferenceWorker {
   run(input: Float32Array, count: number, size = this.defaultSize): Promise<Float32Array> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
-    const request: RunRequest = { id, input, count, size };
+    const request: RunRequest = { type: "run", id, input, count, size };
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage(request, [input.buffer as ArrayBuffer]);
     });
   }
 
+  /**
+   * Lets the run in flight finish, then stops the worker: terminating it mid-run aborts the whole
+   * process (onnxruntime-node throws a Napi::Error nobody can catch). A worker that does not exit
+   * within CLOSE_GRACE_MS (a run stuck in native code) is terminated anyway.
+   */
   async close(): Promise<void> {
     this.failure ??= new LookalikeError("aborted", "The embedder was closed.");
-    await this.worker.terminate();
+    this.worker.postMessage({ type: "close" } satisfies CloseRequest);
+    const grace = setTimeout(() => void this.worker.terminate(), CLOSE_GRACE_MS);
+    await this.exited;
+    clearTimeout(grace);
   }
 
   private onMessage(message: WorkerReply): void {

@@ -9,6 +9,7 @@ export interface WorkerInit {
 }
 
 export interface RunRequest {
+  readonly type: "run";
   readonly id: number;
   /** [count, 3, size, size] float32, transferred. */
   readonly input: Float32Array;
@@ -16,6 +17,13 @@ export interface RunRequest {
   /** The input's height and width. */
   readonly size: number;
 }
+
+/** Finish the run in flight, release the session, exit. */
+export interface CloseRequest {
+  readonly type: "close";
+}
+
+export type WorkerRequest = RunRequest | CloseRequest;
 
 export type WorkerReply =
   | { readonly type: "ready" }

@@ -9,7 +9,7 @@ import { readFile } from "node:fs/promises";
 import { parentPort, workerData } from "node:worker_threads";
 import ort from "onnxruntime-node";
 import { featureGraph } from "./graph.ts";
-import type { RunRequest, WorkerInit, WorkerReply } from "./protocol.ts";
+import type { RunRequest, WorkerInit, WorkerReply, WorkerRequest } from "./protocol.ts";
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
@@ -43,7 +43,8 @@ async function main(): Promise<void> {
     return;
   }
   const { input, features } = init.model;
-  port.on("message", async (request: RunRequest) => {
+  let inFlight = Promise.resolve();
+  const run = async (request: RunRequest) => {
     try {
       const tensor = new ort.Tensor("float32", request.input, [request.count, 3, request.size, request.size]);
       const outputs = await session.run({ [input.name]: tensor }, [features.tensor]);
@@ -54,6 +55,15 @@ async function main(): Promise<void> {
     } catch (error) {
       reply({ type: "error", id: request.id, message: error instanceof Error ? error.message : String(error) });
     }
+  };
+  port.on("message", (request: WorkerRequest) => {
+    if (request.type === "run") {
+      inFlight = run(request);
+      return;
+    }
+    // Closing: a session torn down mid-run (worker.terminate()) aborts the whole process with an
+    // uncaught Napi::Error, so the run in flight finishes first and the session is released.
+    void inFlight.then(() => session.release()).finally(() => port.close());
   });
   reply({ type: "ready" });
 }
