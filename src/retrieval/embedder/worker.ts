@@ -43,6 +43,7 @@ async function main(): Promise<void> {
     return;
   }
   const { input, features } = init.model;
+  // The embedder hands this worker one batch at a time, so the last run started is the one in flight.
   let inFlight = Promise.resolve();
   const run = async (request: RunRequest) => {
     try {
