@@ -43,7 +43,8 @@ async function main(): Promise<void> {
     return;
   }
   const { input, features } = init.model;
-  // The embedder hands this worker one batch at a time, so the last run started is the one in flight.
+  // Settles once every run started so far has (the embedder sends one batch at a time, but closing
+  // must not depend on that).
   let inFlight = Promise.resolve();
   const run = async (request: RunRequest) => {
     try {
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
   };
   port.on("message", (request: WorkerRequest) => {
     if (request.type === "run") {
-      inFlight = run(request);
+      inFlight = Promise.all([inFlight, run(request)]).then(() => undefined);
       return;
     }
     // Closing: a session torn down mid-run (worker.terminate()) aborts the whole process with an
