@@ -55,7 +55,8 @@ export class GuildStateTable {
    * Opens the table, creating it (empty) if needed. Shards start together and all open it: on
    * object storage the table's folder is listed as soon as its creator wrote a first file, before
    * its first version, and opening it then fails for a moment. Such a table is opened again, a
-   * few times, before giving up.
+   * few times, before giving up. Two processes that both create it commit two Overwrites (LanceDB
+   * rebases the later one over the earlier), so the shard manager creates it before any shard starts.
    */
   static async open(db: lancedb.Connection, attempts = 20): Promise<GuildStateTable> {
     for (let attempt = 1; ; attempt++) {
