@@ -15,6 +15,7 @@ import { isLookalikeError } from "../src/retrieval/errors.ts";
 import { type DecodedImage, decodeImage, writeModelInput } from "../src/retrieval/image.ts";
 import { ensureModelFile, getModel } from "../src/retrieval/models.ts";
 import type { FeatureMap } from "../src/retrieval/pooling.ts";
+import { CELL_DIMENSION, cellProjectionWeights, cellsOf } from "../src/retrieval/regions/parts.ts";
 import { datasetsDir, modelsDir } from "./support/paths.ts";
 
 const { onnx } = createRequire(import.meta.url)("onnx-proto") as typeof import("onnx-proto");
@@ -132,6 +133,42 @@ describe("feature maps at other input sizes", () => {
       batches.some((count) => count > 1),
       `requests were batched (${batches.join(", ")})`,
     );
+  });
+
+  it("projects every cell in the model as the parts would here: the same cell codes, batched or alone, at every size", async () => {
+    const projecting = await Embedder.create({
+      model,
+      modelsDir,
+      download: false,
+      threads: 2,
+      maxBatch: 4,
+      projection: cellProjectionWeights(model.features.channels),
+    });
+    try {
+      for (const size of [224, 320, 448]) {
+        const maps = await Promise.all(images.map((image) => projecting.featureMap(image, undefined, undefined, false, size)));
+        maps.forEach((map, i) => {
+          const cells = (size / 32) ** 2;
+          assert.equal(map.projected?.length, CELL_DIMENSION * cells, `${size} px, image ${i}`);
+          const { width, height } = images[i]!;
+          const byModel = cellsOf(map, width, height, 32);
+          const here = cellsOf({ ...map, projected: undefined }, width, height, 32);
+          assert.deepEqual([byModel.width, byModel.height], [here.width, here.height]);
+          // Float sums in another order: a code may round the other way, never by more than one step.
+          let differing = 0;
+          byModel.codes.forEach((code, j) => {
+            assert.ok(Math.abs(code - here.codes[j]!) <= 1, `${size} px, image ${i}, value ${j}: ${code} vs ${here.codes[j]}`);
+            if (code !== here.codes[j]) differing++;
+          });
+          assert.ok(
+            differing <= byModel.codes.length / 100,
+            `${size} px, image ${i}: ${differing} of ${byModel.codes.length} codes differ`,
+          );
+        });
+      }
+    } finally {
+      await projecting.close();
+    }
   });
 
   it("refuses a size that is not a whole number of cells, below one cell or too large", async () => {

@@ -203,7 +203,7 @@ export async function stageCosts(config: IngestConfig, files: readonly string[])
       await timed(() =>
         Promise.all(
           workers.map(async (worker) => {
-            while (next < batches.length) outputs.push(await runBatch(worker, batches[next++]!));
+            while (next < batches.length) outputs.push((await runBatch(worker, batches[next++]!)).features);
           }),
         ),
       ),

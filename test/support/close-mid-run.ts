@@ -12,7 +12,7 @@ const worker = await InferenceWorker.start(await ensureModelFile(model, { models
 const size = 448;
 const count = 8;
 const batch = worker.run(new Float32Array(count * 3 * size * size).fill(0.5), count, size).then(
-  (features) => `finished (${features.length} values)`,
+  ({ features }) => `finished (${features.length} values)`,
   (error: Error) => `rejected: ${error.message}`,
 );
 await new Promise((resolve) => setTimeout(resolve, Number(process.argv[2] ?? 100)));

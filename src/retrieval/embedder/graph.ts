@@ -1,6 +1,11 @@
 /** Edits the model's ONNX graph before the inference worker loads it. */
 import { createRequire } from "node:module";
 import type { ModelDescription } from "../models.ts";
+import type { FeatureProjection } from "./protocol.ts";
+
+/** The graph's second output when it has a projection: [N, rows, H, W]. */
+export const PROJECTED_TENSOR = "lookalike_projected";
+const PROJECTION_WEIGHTS = "lookalike_projection_weights";
 
 /**
  * Turns the classifier into a feature extractor that runs at any input size. The file declares
@@ -9,9 +14,11 @@ import type { ModelDescription } from "../models.ts";
  * (`dimParam`), only the nodes the feature tensor depends on are kept (the pool, reshape and
  * classifier go, with the initializers only they used), and the feature tensor becomes the only
  * output. At 224 the kept nodes are exactly the ones that computed the tensor before, so the
- * values are the same (test/embedder-sizes.test.ts checks against the unedited graph).
+ * values are the same (test/embedder-sizes.test.ts checks against the unedited graph). With a
+ * `projection`, a 1×1 convolution of the feature tensor by its weights (no bias) is added and its
+ * result becomes a second output, PROJECTED_TENSOR.
  */
-export function featureGraph(bytes: Uint8Array, model: ModelDescription): Uint8Array {
+export function featureGraph(bytes: Uint8Array, model: ModelDescription, projection?: FeatureProjection): Uint8Array {
   if (!model.features.intermediate) return bytes;
   // onnx-proto is CommonJS; a require keeps its namespace object intact.
   const { onnx } = createRequire(import.meta.url)("onnx-proto") as typeof import("onnx-proto");
@@ -41,5 +48,23 @@ export function featureGraph(bytes: Uint8Array, model: ModelDescription): Uint8A
   // Shapes recorded for intermediate values were computed at 224; let ORT infer them again.
   graph.valueInfo = [];
   graph.output = [onnx.ValueInfoProto.create({ name: target })];
+  if (projection) {
+    const { channels } = model.features;
+    if (projection.weights.length !== projection.rows * channels) {
+      throw new Error(
+        `a projection of ${channels} channels needs ${projection.rows}×${channels} weights, got ${projection.weights.length}`,
+      );
+    }
+    graph.initializer.push(
+      onnx.TensorProto.create({
+        name: PROJECTION_WEIGHTS,
+        dataType: onnx.TensorProto.DataType.FLOAT,
+        dims: [projection.rows, channels, 1, 1],
+        rawData: new Uint8Array(projection.weights.buffer, projection.weights.byteOffset, projection.weights.byteLength),
+      }),
+    );
+    graph.node.push(onnx.NodeProto.create({ opType: "Conv", input: [target, PROJECTION_WEIGHTS], output: [PROJECTED_TENSOR] }));
+    graph.output.push(onnx.ValueInfoProto.create({ name: PROJECTED_TENSOR }));
+  }
   return onnx.ModelProto.encode(proto).finish();
 }

@@ -2,7 +2,7 @@
 import { Worker } from "node:worker_threads";
 import { LookalikeError } from "../errors.ts";
 import type { ModelDescription } from "../models.ts";
-import type { CloseRequest, RunRequest, WorkerInit, WorkerReply } from "./protocol.ts";
+import type { CloseRequest, FeatureProjection, RunOutput, RunRequest, WorkerInit, WorkerReply } from "./protocol.ts";
 
 const BOOTSTRAP = new URL("./bootstrap.mjs", import.meta.url);
 const ENTRY = new URL("./worker.ts", import.meta.url).href;
@@ -11,7 +11,7 @@ const ENTRY = new URL("./worker.ts", import.meta.url).href;
 const CLOSE_GRACE_MS = 10_000;
 
 interface Pending {
-  resolve(features: Float32Array): void;
+  resolve(output: RunOutput): void;
   reject(error: Error): void;
 }
 
@@ -35,8 +35,13 @@ export class InferenceWorker {
     );
   }
 
-  static async start(modelPath: string, model: ModelDescription, threads: number): Promise<InferenceWorker> {
-    const init: WorkerInit = { entry: ENTRY, modelPath, model, threads };
+  static async start(
+    modelPath: string,
+    model: ModelDescription,
+    threads: number,
+    projection?: FeatureProjection,
+  ): Promise<InferenceWorker> {
+    const init: WorkerInit = { entry: ENTRY, modelPath, model, threads, projection };
     const worker = new Worker(BOOTSTRAP, { workerData: init });
     // Only our own listeners are removed afterwards: Worker keeps internal ones (removeAllListeners
     // would stop message delivery).
@@ -67,7 +72,7 @@ export class InferenceWorker {
    * Runs the model on a [count,3,size,size] tensor (transferred: `input` is unusable afterwards);
    * `size` defaults to the model's input size.
    */
-  run(input: Float32Array, count: number, size = this.defaultSize): Promise<Float32Array> {
+  run(input: Float32Array, count: number, size = this.defaultSize): Promise<RunOutput> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     const request: RunRequest = { type: "run", id, input, count, size };
@@ -95,7 +100,7 @@ export class InferenceWorker {
     const pending = this.pending.get(message.id);
     if (!pending) return;
     this.pending.delete(message.id);
-    if (message.type === "result") pending.resolve(message.features);
+    if (message.type === "result") pending.resolve({ features: message.features, projected: message.projected });
     else pending.reject(new LookalikeError("internal", `Inference failed: ${message.message}`));
   }
 

@@ -6,6 +6,24 @@ export interface WorkerInit {
   readonly modelPath: string;
   readonly model: ModelDescription;
   readonly threads: number;
+  /** A 1×1 projection of the feature map the graph also outputs (see `FeatureProjection`). */
+  readonly projection?: FeatureProjection;
+}
+
+/**
+ * A fixed linear map from the feature map's channels to `rows` values per cell, run by the model
+ * as a 1×1 convolution after the feature tensor: native, vectorised, and in the worker thread.
+ */
+export interface FeatureProjection {
+  readonly rows: number;
+  /** rows × channels, row-major. */
+  readonly weights: Float32Array;
+}
+
+/** What a run gives back: the feature maps, and their projections when the graph has one. */
+export interface RunOutput {
+  readonly features: Float32Array;
+  readonly projected?: Float32Array;
 }
 
 export interface RunRequest {
@@ -28,5 +46,5 @@ export type WorkerRequest = RunRequest | CloseRequest;
 export type WorkerReply =
   | { readonly type: "ready" }
   | { readonly type: "init-error"; readonly message: string }
-  | { readonly type: "result"; readonly id: number; readonly features: Float32Array }
+  | ({ readonly type: "result"; readonly id: number } & RunOutput)
   | { readonly type: "error"; readonly id: number; readonly message: string };

@@ -8,7 +8,7 @@
 import { readFile } from "node:fs/promises";
 import { parentPort, workerData } from "node:worker_threads";
 import ort from "onnxruntime-node";
-import { featureGraph } from "./graph.ts";
+import { featureGraph, PROJECTED_TENSOR } from "./graph.ts";
 import type { RunRequest, WorkerInit, WorkerReply, WorkerRequest } from "./protocol.ts";
 
 const port = parentPort!;
@@ -19,7 +19,7 @@ function reply(message: WorkerReply, transfer: ArrayBuffer[] = []): void {
 }
 
 async function createSession(): Promise<ort.InferenceSession> {
-  const bytes = featureGraph(await readFile(init.modelPath), init.model);
+  const bytes = featureGraph(await readFile(init.modelPath), init.model, init.projection);
   return ort.InferenceSession.create(bytes, {
     intraOpNumThreads: init.threads,
     interOpNumThreads: 1,
@@ -49,11 +49,15 @@ async function main(): Promise<void> {
   const run = async (request: RunRequest) => {
     try {
       const tensor = new ort.Tensor("float32", request.input, [request.count, 3, request.size, request.size]);
-      const outputs = await session.run({ [input.name]: tensor }, [features.tensor]);
-      const data = outputs[features.tensor]!.data as Float32Array;
-      // Copy out of ORT's buffer so the result can be transferred without a second copy.
-      const result = new Float32Array(data);
-      reply({ type: "result", id: request.id, features: result }, [result.buffer as ArrayBuffer]);
+      const outputs = await session.run(
+        { [input.name]: tensor },
+        init.projection ? [features.tensor, PROJECTED_TENSOR] : [features.tensor],
+      );
+      // Copies out of ORT's buffers, so the results can be transferred without a second copy.
+      const result = new Float32Array(outputs[features.tensor]!.data as Float32Array);
+      const projected = init.projection && new Float32Array(outputs[PROJECTED_TENSOR]!.data as Float32Array);
+      const transfer = [result.buffer as ArrayBuffer, ...(projected ? [projected.buffer as ArrayBuffer] : [])];
+      reply({ type: "result", id: request.id, features: result, projected }, transfer);
     } catch (error) {
       reply({ type: "error", id: request.id, message: error instanceof Error ? error.message : String(error) });
     }

@@ -30,11 +30,13 @@ export async function writeModelInput(image: DecodedImage, spec: ModelInputSpec,
     .resize(spec.size, spec.size, { fit: spec.resize, background: { r: r!, g: g!, b: b! } })
     .raw()
     .toBuffer();
-  const tables = normalisationTables(spec);
-  for (let c = 0; c < 3; c++) {
-    const table = tables[c]!;
-    const base = offset + c * plane;
-    for (let i = 0; i < plane; i++) out[base + i] = table[pixels[i * 3 + c]!]!;
+  const [red, green, blue] = normalisationTables(spec) as [Float32Array, Float32Array, Float32Array];
+  // Pixel by pixel, reading the interleaved bytes once in order: three passes over the planes,
+  // each reading every third byte, cost several times more (the 448-px input of every stored image).
+  for (let i = 0, p = 0; i < plane; i++, p += 3) {
+    out[offset + i] = red[pixels[p]!]!;
+    out[offset + plane + i] = green[pixels[p + 1]!]!;
+    out[offset + 2 * plane + i] = blue[pixels[p + 2]!]!;
   }
   return out;
 }
