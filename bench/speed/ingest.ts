@@ -1,13 +1,16 @@
 /**
- * Ingest throughput on real JPEGs: decode + embed + hash + upsert, as `lookalike index` does it
- * (analyze each file with N in flight, results in order, one upsert per W rows), over a grid of
- * inference workers × threads, batch size, images in flight and rows per write. Also the cost of
- * each stage on its own, so the share of time per stage is known.
+ * Ingest throughput on real JPEGs: decode + embed (with the parts: regions and cells from a 448-px
+ * run, as `lookalike index` stores them) + hash + upsert, as `lookalike index` does it (analyze each
+ * file with N in flight, results in order, one upsert per W rows), over a grid of inference workers
+ * × threads, batch size, images in flight and rows per write. The grid writes the image rows only;
+ * the parts' own rows are written by the real CLI's run (section.ts). Also the cost of each stage
+ * on its own, so the share of time per stage is known.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { mapOrdered } from "../../src/cli/concurrency.ts";
+import { INDEX_ANALYSIS } from "../../src/cli/index-files.ts";
 import { DEFAULT_POOLING, poolingDescriptor } from "../../src/retrieval/descriptor.ts";
 import { InferenceWorker } from "../../src/retrieval/embedder/inference-worker.ts";
 import { DEFAULT_EMBEDDER_WORKERS, DEFAULT_MAX_BATCH, Embedder } from "../../src/retrieval/embedder.ts";
@@ -15,6 +18,7 @@ import { type Fingerprint, Fingerprinter, perceptualHashes } from "../../src/ret
 import { type DecodedImage, decodeImage, writeModelInput } from "../../src/retrieval/image.ts";
 import { DEFAULT_MODEL_ID, ensureModelFile, getModel } from "../../src/retrieval/models.ts";
 import { pool } from "../../src/retrieval/pooling.ts";
+import { cellProjectionWeights, cellsOf, PARTS_INPUT_SIZE, regionsOf } from "../../src/retrieval/regions/parts.ts";
 import { ImageStore } from "../../src/retrieval/store/image-store.ts";
 import type { ImageRecord } from "../../src/retrieval/store/schema.ts";
 import { flowers, MODELS_DIR, museumDb, photoPool, spread } from "./datasets.ts";
@@ -75,6 +79,8 @@ async function withEmbedder<T>(config: IngestConfig, work: (embedder: Embedder) 
     threads: config.workers * config.threads,
     workers: config.workers,
     maxBatch: config.maxBatch,
+    // As LocalAnalyzer opens it: the parts' cell projection runs in the model.
+    projection: cellProjectionWeights(getModel(DEFAULT_MODEL_ID).features.channels),
   });
   if (before === undefined) delete process.env.LOOKALIKE_ORT_SPIN;
   else process.env.LOOKALIKE_ORT_SPIN = before;
@@ -123,7 +129,7 @@ export async function runIngest(config: IngestConfig, files: readonly string[]):
   return withEmbedder(config, (embedder) =>
     withTable(async (upsert) => {
       const fingerprinter = new Fingerprinter(embedder, poolingDescriptor(DEFAULT_POOLING, embedder.model.features.channels));
-      const analyze = async (file: string) => fingerprinter.fingerprint(await decodeImage(file));
+      const analyze = async (file: string) => fingerprinter.fingerprint(await decodeImage(file), { parts: INDEX_ANALYSIS.parts });
       await Promise.all(files.slice(0, 8).map(analyze)); // warm-up: JIT, ORT's first runs
       const { seconds, cpuSeconds } = await timed(async () => {
         const pending: ImageRecord[] = [];
@@ -223,6 +229,20 @@ export async function stageCosts(config: IngestConfig, files: readonly string[])
   );
   record(`pooling (${DEFAULT_POOLING} over 1280×7×7)`, await timed(async () => void maps.forEach((map) => pool(DEFAULT_POOLING, map))));
 
+  await withEmbedder(config, async (embedder) => {
+    const { stride } = embedder.model.features;
+    const parts = async (image: DecodedImage) => {
+      const map = await embedder.featureMap(image, undefined, "contain", false, PARTS_INPUT_SIZE);
+      regionsOf(map, image.width, image.height, stride);
+      cellsOf(map, image.width, image.height, stride);
+    };
+    await Promise.all(decoded.slice(0, 8).map(parts)); // warm-up
+    record(
+      `parts (${PARTS_INPUT_SIZE}² input, model with the cell projection, regions, cells)`,
+      await timed(() => each(decoded, (image) => parts(image))),
+    );
+  });
+
   record("perceptual hashes (pHash + dHash grids)", await timed(() => each(decoded, async (image) => void perceptualHashes(image))));
 
   const vectors = decoded.map((_, i) => {
@@ -254,7 +274,7 @@ export async function singleImageLatency(config: IngestConfig, files: readonly s
     const latencies: number[] = [];
     for (const [i, file] of files.entries()) {
       const started = performance.now();
-      await fingerprinter.fingerprint(await decodeImage(file));
+      await fingerprinter.fingerprint(await decodeImage(file), { parts: INDEX_ANALYSIS.parts });
       if (i >= 3) latencies.push(performance.now() - started);
     }
     return median(latencies);
