@@ -12,7 +12,7 @@ import type { AnalyzedImage, LookalikeEngine } from "../src/retrieval/engine.ts"
 import type { Fingerprint } from "../src/retrieval/fingerprint.ts";
 import { queryCells, verifiedCells } from "../src/retrieval/regions/evidence.ts";
 import { CELL_DIMENSION, type CellSet, cellsWithin, decodeParts, encodeParts, PARTS_VERSION } from "../src/retrieval/regions/parts.ts";
-import { consistentMatches, mutualMatches, verify } from "../src/retrieval/regions/verify.ts";
+import { consistentMatches, mutualMatches, scoreCells, verify } from "../src/retrieval/regions/verify.ts";
 import { openTestEngine } from "./support/engine.ts";
 import { datasetsDir } from "./support/paths.ts";
 import { tempDir } from "./support/temp.ts";
@@ -183,6 +183,29 @@ describe("the engine with parts", () => {
     // The same crop without parts: only whole vectors, and no verification.
     const plain = await engine.checkRepost(await engine.analyze(corner, { flipped: true, centre: true }), { collection: "photos" });
     assert.equal(plain.match?.inliers, undefined);
+  });
+
+  it("scores cells in the inference worker exactly as here, and verifies each image from one matrix for all", async () => {
+    const file = stored[5]!;
+    const corner = await sharp(file).resize(400).extract({ left: 0, top: 0, width: 240, height: 160 }).jpeg({ quality: 80 }).toBuffer();
+    const cells = queryCells(await engine.analyze(corner, { regions: true, parts: true }));
+    const candidates = [stored[4]!, file, stored[6]!].map((f) => images.get(idOf(f))!.parts!.cells);
+    const here = scoreCells(cells, candidates.flat());
+    const inWorker = await engine.analyzer.scoreCells!(cells, candidates.flat());
+    assert.deepEqual([inWorker.rows, inWorker.columns], [here.rows, here.columns]);
+    assert.ok(here.rows > 100 && here.columns > 300, `${here.rows} × ${here.columns}`);
+    assert.ok(
+      inWorker.values.every((v, i) => v === here.values[i]),
+      "the same integers",
+    );
+    let column = 0;
+    const inliers = candidates.map((sets) => {
+      const shared = verify(cells, sets, inWorker, column).inliers;
+      for (const set of sets) column += set.width * set.height;
+      assert.equal(shared, verify(cells, sets).inliers, "the same as verified alone");
+      return shared;
+    });
+    assert.ok(inliers[1]! >= 8 && inliers[1]! > 2 * Math.max(inliers[0]!, inliers[2]!), `the crop's original lines up: ${inliers}`);
   });
 
   it("deletes an image's parts with it, and drops them with the collection", async () => {

@@ -49,6 +49,8 @@ interface Job {
 export class Embedder {
   private readonly queue: Job[] = [];
   private readonly idle: InferenceWorker[];
+  /** The worker the next `scores` goes to when none is idle (round robin). */
+  private nextScorer = 0;
 
   private constructor(
     readonly model: ModelDescription,
@@ -103,6 +105,16 @@ export class Embedder {
       else this.queue.splice(firstBackground, 0, job);
       this.dispatch();
     });
+  }
+
+  /**
+   * Every row of `a` times every row of `b` (both `dimension` values wide; transferred), computed
+   * by an inference worker: rows(a) × rows(b) values, row-major. Not queued behind waiting model
+   * runs: it waits only for the batch the worker is running, and takes a few milliseconds.
+   */
+  scores(a: Float32Array, b: Float32Array, dimension: number): Promise<Float32Array> {
+    const worker = this.idle.at(-1) ?? this.workers[this.nextScorer++ % this.workers.length]!;
+    return worker.scores(a, b, dimension);
   }
 
   async close(): Promise<void> {

@@ -250,7 +250,12 @@ export class LookalikeEngine {
     const projection = await this.whitenings.projection(options.collection);
     const regionalProjection = await this.whitenings.projection(options.collection, REGIONAL_WHITENING_DIMENSIONS);
     const parts = await this.partsOf(query, options.collection, accepted);
-    const weighed = weigh(query, accepted, { projection, regionalProjection, partsOf: (id) => parts.get(id) });
+    const weighed = await weigh(query, accepted, {
+      projection,
+      regionalProjection,
+      partsOf: (id) => parts.get(id),
+      scoreCells: this.analyzer.scoreCells,
+    });
     return { space: projection ? "whitened" : "raw", weighed };
   }
 

@@ -5,16 +5,9 @@
  */
 import type { Fingerprint, RegionView } from "./fingerprint.ts";
 import { hamming } from "./hashes.ts";
-import {
-  closestParts,
-  projectParts,
-  queryCells,
-  queryParts,
-  type RegionalEvidence,
-  storedParts,
-  verifiedCells,
-} from "./regions/evidence.ts";
+import { closestParts, projectParts, queryCells, queryParts, type RegionalEvidence, storedParts } from "./regions/evidence.ts";
 import type { ImageParts } from "./regions/parts.ts";
+import { type CellScorer, scoreCells as scoreCellsHere, verify } from "./regions/verify.ts";
 import type { Match } from "./store/schema.ts";
 import { cosine } from "./vectors.ts";
 
@@ -184,15 +177,17 @@ export const VERIFIED_CANDIDATES = 3;
 /**
  * Regional evidence for the VERIFIED_CANDIDATES candidates whose parts are closest to the query's
  * by plain cosine: the closest pair of parts in the decision space (`project`: the collection's
- * whitening, truncated, since every part must be projected) and a spatial verification. Empty when
- * the query has no parts.
+ * whitening, truncated, since every part must be projected) and a spatial verification, whose
+ * cell scores for all of them come from `scoreCells` in one go (default: computed here). Empty
+ * when the query has no parts.
  */
-export function regionalEvidence(
+export async function regionalEvidence(
   query: Fingerprint,
   candidates: readonly Match[],
   partsOf: (id: string) => ImageParts | undefined,
   project?: Projection,
-): Map<string, RegionalEvidence> {
+  scoreCells: CellScorer = async (cells, stored) => scoreCellsHere(cells, stored),
+): Promise<Map<string, RegionalEvidence>> {
   const result = new Map<string, RegionalEvidence>();
   if (!query.parts) return result;
   const parts = queryParts(query, queryViews(query));
@@ -207,11 +202,17 @@ export function regionalEvidence(
     .slice(0, VERIFIED_CANDIDATES);
   const mine = project && projectParts(parts, project);
   const cells = queryCells(query);
-  for (const { candidate, stored, theirs, pair } of closest) {
+  const storedCells = closest.map(({ stored }) => stored?.cells ?? []);
+  const scores = cells.length > 0 ? await scoreCells(cells, storedCells.flat()) : undefined;
+  let column = 0;
+  closest.forEach(({ candidate, theirs, pair }, k) => {
     // Without a projection the closest pair is the one just ranked by.
     const decided = mine ? closestParts(mine, projectParts(theirs, project)) : pair;
-    result.set(candidate.id, { ...decided, inliers: verifiedCells(cells, stored) });
-  }
+    const sets = storedCells[k]!;
+    const inliers = scores && sets.length > 0 ? verify(cells, sets, scores, column).inliers : 0;
+    for (const set of sets) column += set.width * set.height;
+    result.set(candidate.id, { ...decided, inliers });
+  });
   return result;
 }
 
@@ -245,6 +246,8 @@ export interface JudgeContext {
   readonly regionalProjection?: Projection;
   /** Stored parts of a candidate, when it has them. */
   readonly partsOf?: (id: string) => ImageParts | undefined;
+  /** Where the spatial verification's cell scores are computed (default: in this thread). */
+  readonly scoreCells?: CellScorer;
 }
 
 /** A candidate with everything known about it: what `decide` turns into a verdict. */
@@ -254,12 +257,12 @@ export interface WeighedCandidate {
 }
 
 /** The evidence for every candidate (the regional part for the closest few, see regionalEvidence). */
-export function weigh(
+export async function weigh(
   query: Fingerprint,
   candidates: readonly Match[],
-  { projection, regionalProjection, partsOf = () => undefined }: JudgeContext = {},
-): WeighedCandidate[] {
-  const regional = regionalEvidence(query, candidates, partsOf, projection && regionalProjection);
+  { projection, regionalProjection, partsOf = () => undefined, scoreCells }: JudgeContext = {},
+): Promise<WeighedCandidate[]> {
+  const regional = await regionalEvidence(query, candidates, partsOf, projection && regionalProjection, scoreCells);
   const projectedViews = projection && queryViews(query).map((view) => ({ ...view, vector: projection(view.vector) }));
   return shortlist(query, candidates, regional).map((candidate) => {
     const decision = projectedViews && candidate.vector ? { views: projectedViews, candidate: projection(candidate.vector) } : undefined;
@@ -291,11 +294,11 @@ export function decide(weighed: readonly WeighedCandidate[], thresholds: RepostT
 }
 
 /** The verdict for the query against candidates already retrieved: `weigh`, then `decide`. */
-export function judge(
+export async function judge(
   query: Fingerprint,
   candidates: readonly Match[],
   thresholds: RepostThresholds,
   context: JudgeContext = {},
-): RepostVerdict {
-  return decide(weigh(query, candidates, context), thresholds, context.projection ? "whitened" : "raw");
+): Promise<RepostVerdict> {
+  return decide(await weigh(query, candidates, context), thresholds, context.projection ? "whitened" : "raw");
 }

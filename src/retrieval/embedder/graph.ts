@@ -68,3 +68,41 @@ export function featureGraph(bytes: Uint8Array, model: ModelDescription, project
   }
   return onnx.ModelProto.encode(proto).finish();
 }
+
+/**
+ * A graph of one Gemm: `scores` = `a` × `b`ᵀ for `a` [rows, dimension] and `b` [columns,
+ * dimension], rows and columns free. The inference worker runs it for spatial verification.
+ */
+export function scoresGraph(dimension: number): Uint8Array {
+  const { onnx } = createRequire(import.meta.url)("onnx-proto") as typeof import("onnx-proto");
+  const matrix = (name: string, rows: string, columns: string | number) =>
+    onnx.ValueInfoProto.create({
+      name,
+      type: {
+        tensorType: {
+          elemType: onnx.TensorProto.DataType.FLOAT,
+          shape: {
+            dim: [{ dimParam: rows }, typeof columns === "number" ? { dimValue: columns } : { dimParam: columns }],
+          },
+        },
+      },
+    });
+  const model = onnx.ModelProto.create({
+    irVersion: 7,
+    opsetImport: [{ domain: "", version: 13 }],
+    graph: {
+      name: "cell_scores",
+      input: [matrix("a", "rows", dimension), matrix("b", "columns", dimension)],
+      output: [matrix("scores", "rows", "columns")],
+      node: [
+        onnx.NodeProto.create({
+          opType: "Gemm",
+          input: ["a", "b"],
+          output: ["scores"],
+          attribute: [{ name: "transB", type: onnx.AttributeProto.AttributeType.INT, i: 1 }],
+        }),
+      ],
+    },
+  });
+  return onnx.ModelProto.encode(model).finish();
+}

@@ -1,8 +1,8 @@
-/** Main-thread handle on the inference worker: one request at a time in flight, results by id. */
+/** Main-thread handle on the inference worker: model runs and cell scores, answered by id. */
 import { Worker } from "node:worker_threads";
 import { LookalikeError } from "../errors.ts";
 import type { ModelDescription } from "../models.ts";
-import type { CloseRequest, FeatureProjection, RunOutput, RunRequest, WorkerInit, WorkerReply } from "./protocol.ts";
+import type { CloseRequest, FeatureProjection, RunOutput, RunRequest, ScoresRequest, WorkerInit, WorkerReply } from "./protocol.ts";
 
 const BOOTSTRAP = new URL("./bootstrap.mjs", import.meta.url);
 const ENTRY = new URL("./worker.ts", import.meta.url).href;
@@ -10,8 +10,10 @@ const ENTRY = new URL("./worker.ts", import.meta.url).href;
 /** How long a closing worker may take to finish its run in flight (a batch takes well under a second). */
 const CLOSE_GRACE_MS = 10_000;
 
+type Answer = Extract<WorkerReply, { type: "result" | "scores" }>;
+
 interface Pending {
-  resolve(output: RunOutput): void;
+  resolve(answer: Answer): void;
   reject(error: Error): void;
 }
 
@@ -72,13 +74,28 @@ export class InferenceWorker {
    * Runs the model on a [count,3,size,size] tensor (transferred: `input` is unusable afterwards);
    * `size` defaults to the model's input size.
    */
-  run(input: Float32Array, count: number, size = this.defaultSize): Promise<RunOutput> {
+  async run(input: Float32Array, count: number, size = this.defaultSize): Promise<RunOutput> {
+    const answer = await this.request((id): RunRequest => ({ type: "run", id, input, count, size }), [input.buffer as ArrayBuffer]);
+    if (answer.type !== "result") throw new LookalikeError("internal", `The inference worker answered a run with "${answer.type}".`);
+    return { features: answer.features, projected: answer.projected };
+  }
+
+  /** Every row of `a` times every row of `b` (both `dimension` wide, transferred): rows(a) × rows(b) values, row-major. */
+  async scores(a: Float32Array, b: Float32Array, dimension: number): Promise<Float32Array> {
+    const answer = await this.request(
+      (id): ScoresRequest => ({ type: "scores", id, a, b, dimension }),
+      [a.buffer as ArrayBuffer, b.buffer as ArrayBuffer],
+    );
+    if (answer.type !== "scores") throw new LookalikeError("internal", `The inference worker answered scores with "${answer.type}".`);
+    return answer.values;
+  }
+
+  private request(make: (id: number) => RunRequest | ScoresRequest, transfer: ArrayBuffer[]): Promise<Answer> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
-    const request: RunRequest = { type: "run", id, input, count, size };
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage(request, [input.buffer as ArrayBuffer]);
+      this.worker.postMessage(make(id), transfer);
     });
   }
 
@@ -96,11 +113,11 @@ export class InferenceWorker {
   }
 
   private onMessage(message: WorkerReply): void {
-    if (message.type !== "result" && message.type !== "error") return;
+    if (message.type !== "result" && message.type !== "scores" && message.type !== "error") return;
     const pending = this.pending.get(message.id);
     if (!pending) return;
     this.pending.delete(message.id);
-    if (message.type === "result") pending.resolve({ features: message.features, projected: message.projected });
+    if (message.type !== "error") pending.resolve(message);
     else pending.reject(new LookalikeError("internal", `Inference failed: ${message.message}`));
   }
 

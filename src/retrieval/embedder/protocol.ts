@@ -36,15 +36,28 @@ export interface RunRequest {
   readonly size: number;
 }
 
+/**
+ * Dot products of every row of `a` with every row of `b` (both `dimension` wide, transferred):
+ * the cells' scores of a spatial verification (regions/verify.ts, CellScores).
+ */
+export interface ScoresRequest {
+  readonly type: "scores";
+  readonly id: number;
+  readonly a: Float32Array;
+  readonly b: Float32Array;
+  readonly dimension: number;
+}
+
 /** Finish the run in flight, release the session, exit. */
 export interface CloseRequest {
   readonly type: "close";
 }
 
-export type WorkerRequest = RunRequest | CloseRequest;
+export type WorkerRequest = RunRequest | ScoresRequest | CloseRequest;
 
 export type WorkerReply =
   | { readonly type: "ready" }
   | { readonly type: "init-error"; readonly message: string }
   | ({ readonly type: "result"; readonly id: number } & RunOutput)
+  | { readonly type: "scores"; readonly id: number; readonly values: Float32Array }
   | { readonly type: "error"; readonly id: number; readonly message: string };

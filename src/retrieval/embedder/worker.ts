@@ -8,8 +8,8 @@
 import { readFile } from "node:fs/promises";
 import { parentPort, workerData } from "node:worker_threads";
 import ort from "onnxruntime-node";
-import { featureGraph, PROJECTED_TENSOR } from "./graph.ts";
-import type { RunRequest, WorkerInit, WorkerReply, WorkerRequest } from "./protocol.ts";
+import { featureGraph, PROJECTED_TENSOR, scoresGraph } from "./graph.ts";
+import type { RunRequest, ScoresRequest, WorkerInit, WorkerReply, WorkerRequest } from "./protocol.ts";
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
@@ -62,14 +62,35 @@ async function main(): Promise<void> {
       reply({ type: "error", id: request.id, message: error instanceof Error ? error.message : String(error) });
     }
   };
+  // The scores session is small and made on the first request: most processes never verify.
+  let scoresSession: Promise<ort.InferenceSession> | undefined;
+  const score = async (request: ScoresRequest) => {
+    try {
+      scoresSession ??= ort.InferenceSession.create(scoresGraph(request.dimension), {
+        intraOpNumThreads: init.threads,
+        interOpNumThreads: 1,
+        enableCpuMemArena: false,
+      });
+      const { dimension } = request;
+      const a = new ort.Tensor("float32", request.a, [request.a.length / dimension, dimension]);
+      const b = new ort.Tensor("float32", request.b, [request.b.length / dimension, dimension]);
+      const outputs = await (await scoresSession).run({ a, b });
+      const values = new Float32Array(outputs.scores!.data as Float32Array);
+      reply({ type: "scores", id: request.id, values }, [values.buffer as ArrayBuffer]);
+    } catch (error) {
+      reply({ type: "error", id: request.id, message: error instanceof Error ? error.message : String(error) });
+    }
+  };
   port.on("message", (request: WorkerRequest) => {
-    if (request.type === "run") {
-      inFlight = Promise.all([inFlight, run(request)]).then(() => undefined);
+    if (request.type === "run" || request.type === "scores") {
+      inFlight = Promise.all([inFlight, request.type === "run" ? run(request) : score(request)]).then(() => undefined);
       return;
     }
     // Closing: a session torn down mid-run (worker.terminate()) aborts the whole process with an
     // uncaught Napi::Error, so the run in flight finishes first and the session is released.
-    void inFlight.then(() => session.release()).finally(() => port.close());
+    void inFlight
+      .then(() => Promise.all([session.release(), scoresSession?.then((scores) => scores.release())]))
+      .finally(() => port.close());
   });
   reply({ type: "ready" });
 }

@@ -12,19 +12,87 @@ export interface Verification {
   readonly inliers: number;
 }
 
-/** Pairs (query cell, stored cell) that are each other's nearest neighbour by cosine. */
-export function mutualMatches(a: CellSet, b: CellSet): [number, number][] {
-  const n = a.width * a.height;
-  const m = b.width * b.height;
+/**
+ * The dot product of every query cell with every stored cell (their codes; cells are unit vectors
+ * times 127, so this orders pairs by cosine): `rows` query cells (the sets' cells one set after the
+ * other) × `columns` stored cells, row-major. Integers below 2²⁴, so exact in float32 whoever
+ * computes them: `scoreCells` here, or the inference worker (Embedder.scoreCells), which does the
+ * same products vectorised in native code, off this thread.
+ */
+export interface CellScores {
+  readonly rows: number;
+  readonly columns: number;
+  readonly values: Float32Array;
+}
+
+/** Computes the scores of `query` cells against `stored` cells somewhere else (e.g. the inference worker). */
+export type CellScorer = (query: readonly CellSet[], stored: readonly CellSet[]) => Promise<CellScores>;
+
+const cellCount = (set: CellSet) => set.width * set.height;
+
+/** Every cell of the sets, one after the other, as float rows of CELL_DIMENSION values. */
+function stacked(sets: readonly CellSet[]): Float32Array {
+  const out = new Float32Array(sets.reduce((sum, set) => sum + set.codes.length, 0));
+  let at = 0;
+  for (const set of sets) {
+    out.set(set.codes, at);
+    at += set.codes.length;
+  }
+  return out;
+}
+
+/** A CellScorer on a matrix product computed elsewhere (Embedder.scores: the inference worker). */
+export function remoteCellScorer(product: (a: Float32Array, b: Float32Array, dimension: number) => Promise<Float32Array>): CellScorer {
+  return async (query, stored) => {
+    const rows = query.reduce((sum, set) => sum + cellCount(set), 0);
+    const columns = stored.reduce((sum, set) => sum + cellCount(set), 0);
+    if (rows === 0 || columns === 0) return { rows, columns, values: new Float32Array(0) };
+    return { rows, columns, values: await product(stacked(query), stacked(stored), CELL_DIMENSION) };
+  };
+}
+
+/** Every query cell against every stored cell, in this thread. */
+export function scoreCells(query: readonly CellSet[], stored: readonly CellSet[]): CellScores {
+  const rows = query.reduce((sum, set) => sum + cellCount(set), 0);
+  const columns = stored.reduce((sum, set) => sum + cellCount(set), 0);
+  const values = new Float32Array(rows * columns);
+  let row = 0;
+  for (const a of query) {
+    for (let i = 0; i < cellCount(a); i++, row++) {
+      let column = 0;
+      for (const b of stored) {
+        for (let j = 0; j < cellCount(b); j++, column++) {
+          values[row * columns + column] = codeDot(a.codes, i * CELL_DIMENSION, b.codes, j * CELL_DIMENSION);
+        }
+      }
+    }
+  }
+  return { rows, columns, values };
+}
+
+/**
+ * Pairs (query cell, stored cell) that are each other's nearest neighbour by cosine, between query
+ * set `a` and stored set `b`; `scores` holds them from `rowStart` and `columnStart` (default: just
+ * these two sets, scored here).
+ */
+export function mutualMatches(
+  a: CellSet,
+  b: CellSet,
+  scores: CellScores = scoreCells([a], [b]),
+  rowStart = 0,
+  columnStart = 0,
+): [number, number][] {
+  const n = cellCount(a);
+  const m = cellCount(b);
+  const { columns, values } = scores;
   const bestForA = new Int32Array(n).fill(-1);
   const scoreForA = new Float64Array(n).fill(-Infinity);
   const bestForB = new Int32Array(m).fill(-1);
   const scoreForB = new Float64Array(m).fill(-Infinity);
   for (let i = 0; i < n; i++) {
-    const ai = i * CELL_DIMENSION;
+    const at = (rowStart + i) * columns + columnStart;
     for (let j = 0; j < m; j++) {
-      const bj = j * CELL_DIMENSION;
-      const s = codeDot(a.codes, ai, b.codes, bj);
+      const s = values[at + j]!;
       if (s > scoreForA[i]!) {
         scoreForA[i] = s;
         bestForA[i] = j;
@@ -116,15 +184,30 @@ export function consistentMatches(a: CellSet, b: CellSet, matches: readonly [num
   return best;
 }
 
-/** The best verification over every pairing of the query's cell sets with the stored image's. */
-export function verify(query: readonly CellSet[], stored: readonly CellSet[]): Verification {
+/**
+ * The best verification over every pairing of the query's cell sets with the stored image's.
+ * `scores` are the query cells against the stored cells (scoreCells), which may sit among other
+ * stored images' columns from `columnStart`.
+ */
+export function verify(
+  query: readonly CellSet[],
+  stored: readonly CellSet[],
+  scores: CellScores = scoreCells(query, stored),
+  columnStart = 0,
+): Verification {
   let inliers = 0;
+  let rowStart = 0;
   for (const a of query) {
+    let column = columnStart;
     for (const b of stored) {
-      const matches = mutualMatches(a, b);
-      if (matches.length <= inliers) continue; // cannot beat the best so far
-      inliers = Math.max(inliers, consistentMatches(a, b, matches));
+      // Mutual matches are at most the smaller set's cells: a pairing that cannot beat the best is skipped.
+      if (Math.min(cellCount(a), cellCount(b)) > inliers) {
+        const matches = mutualMatches(a, b, scores, rowStart, column);
+        if (matches.length > inliers) inliers = Math.max(inliers, consistentMatches(a, b, matches));
+      }
+      column += cellCount(b);
     }
+    rowStart += cellCount(a);
   }
   return { inliers };
 }
