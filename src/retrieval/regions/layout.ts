@@ -75,18 +75,22 @@ export function plainLines(image: DecodedImage, box: Box, axis: "rows" | "column
       histograms[2]![pixels[at + 2]!]!++;
     }
     for (let c = 0; c < 3; c++) median[c] = medianOf(histograms[c]!, length);
-    let close = 0;
-    for (let at = start; at < end; at += pixelStep) {
+    const sameColour = !colour || median.every((value, c) => Math.abs(value - colour[c]!) <= PLAIN_TOLERANCE);
+    // Plain when at least PLAIN_SHARE of the pixels are close to the median: a line stops being
+    // looked at once too many are not (most lines of a photograph), and one of another colour is
+    // not looked at. Every query runs this over its rows and columns several times.
+    const allowedMisses = length - PLAIN_SHARE * length;
+    let misses = 0;
+    for (let at = start; sameColour && at < end && misses <= allowedMisses; at += pixelStep) {
       if (
-        Math.abs(pixels[at]! - median[0]!) <= PLAIN_TOLERANCE &&
-        Math.abs(pixels[at + 1]! - median[1]!) <= PLAIN_TOLERANCE &&
-        Math.abs(pixels[at + 2]! - median[2]!) <= PLAIN_TOLERANCE
+        Math.abs(pixels[at]! - median[0]!) > PLAIN_TOLERANCE ||
+        Math.abs(pixels[at + 1]! - median[1]!) > PLAIN_TOLERANCE ||
+        Math.abs(pixels[at + 2]! - median[2]!) > PLAIN_TOLERANCE
       ) {
-        close++;
+        misses++;
       }
     }
-    const sameColour = !colour || median.every((value, c) => Math.abs(value - colour[c]!) <= PLAIN_TOLERANCE);
-    result.push(close >= PLAIN_SHARE * length && sameColour);
+    result.push(sameColour && misses <= allowedMisses);
   }
   return result;
 }
