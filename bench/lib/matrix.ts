@@ -5,8 +5,8 @@
  * The session is created on the main thread, which onnxruntime-node 1.30 only crashes for very
  * long command lines (STACK-NOTES); the benchmark's are short.
  */
-import { createRequire } from "node:module";
 import ort from "onnxruntime-node";
+import { transposedProductGraph } from "../../src/retrieval/embedder/graph.ts";
 
 export interface Matrix {
   readonly rows: number;
@@ -31,36 +31,6 @@ export function selectRows(m: Matrix, indices: readonly number[]): Matrix {
   return { rows: indices.length, cols: m.cols, data };
 }
 
-/** A Gemm graph computing A·Bᵀ for any shapes: both operands stay row-major vectors. */
-function gemmModel(): Uint8Array {
-  const { onnx } = createRequire(import.meta.url)("onnx-proto") as typeof import("onnx-proto");
-  const tensor = (name: string, dims: string[]) =>
-    onnx.ValueInfoProto.create({
-      name,
-      type: {
-        tensorType: {
-          elemType: onnx.TensorProto.DataType.FLOAT,
-          shape: { dim: dims.map((dimParam) => ({ dimParam })) },
-        },
-      },
-    });
-  const graph = onnx.GraphProto.create({
-    name: "abt",
-    node: [
-      onnx.NodeProto.create({
-        opType: "Gemm",
-        input: ["A", "B"],
-        output: ["C"],
-        attribute: [{ name: "transB", type: onnx.AttributeProto.AttributeType.INT, i: 1 }],
-      }),
-    ],
-    input: [tensor("A", ["m", "k"]), tensor("B", ["n", "k"])],
-    output: [tensor("C", ["m", "n"])],
-  });
-  const model = onnx.ModelProto.create({ irVersion: 7, opsetImport: [{ domain: "", version: 13 }], graph });
-  return onnx.ModelProto.encode(model).finish();
-}
-
 let session: Promise<ort.InferenceSession> | undefined;
 
 /** Rows of A per call: bounds the output block (rows × b.rows floats). */
@@ -71,14 +41,14 @@ export async function multiplyTransposed(a: Matrix, b: Matrix): Promise<Matrix> 
   if (a.cols !== b.cols) throw new Error(`cannot multiply ${a.rows}×${a.cols} by (${b.rows}×${b.cols})ᵀ`);
   const out = new Float32Array(a.rows * b.rows);
   if (a.rows === 0 || b.rows === 0) return { rows: a.rows, cols: b.rows, data: out };
-  session ??= ort.InferenceSession.create(gemmModel(), { intraOpNumThreads: 0, enableCpuMemArena: false });
+  session ??= ort.InferenceSession.create(transposedProductGraph(), { intraOpNumThreads: 0, enableCpuMemArena: false });
   const s = await session;
   const right = new ort.Tensor("float32", b.data, [b.rows, b.cols]);
   for (let start = 0; start < a.rows; start += BLOCK_ROWS) {
     const rows = Math.min(BLOCK_ROWS, a.rows - start);
     const left = new ort.Tensor("float32", a.data.subarray(start * a.cols, (start + rows) * a.cols), [rows, a.cols]);
-    const result = await s.run({ A: left, B: right });
-    out.set(result.C!.data as Float32Array, start * b.rows);
+    const result = await s.run({ a: left, b: right });
+    out.set(result.product!.data as Float32Array, start * b.rows);
   }
   return { rows: a.rows, cols: b.rows, data: out };
 }

@@ -7,7 +7,7 @@ import type { Fingerprint, RegionView } from "./fingerprint.ts";
 import { hamming } from "./hashes.ts";
 import { closestParts, projectParts, queryCells, queryParts, type RegionalEvidence, storedParts } from "./regions/evidence.ts";
 import type { ImageParts } from "./regions/parts.ts";
-import { type CellScorer, scoreCells as scoreCellsHere, verify } from "./regions/verify.ts";
+import { type CellScorer, scoreCells as scoreCellsHere, totalCells, verify } from "./regions/verify.ts";
 import type { Match } from "./store/schema.ts";
 import { cosine } from "./vectors.ts";
 
@@ -210,7 +210,7 @@ export async function regionalEvidence(
     const decided = mine ? closestParts(mine, projectParts(theirs, project)) : pair;
     const sets = storedCells[k]!;
     const inliers = scores && sets.length > 0 ? verify(cells, sets, scores, column).inliers : 0;
-    for (const set of sets) column += set.width * set.height;
+    column += totalCells(sets);
     result.set(candidate.id, { ...decided, inliers });
   });
   return result;

@@ -70,35 +70,29 @@ export function featureGraph(bytes: Uint8Array, model: ModelDescription, project
 }
 
 /**
- * A graph of one Gemm: `scores` = `a` × `b`ᵀ for `a` [rows, dimension] and `b` [columns,
- * dimension], rows and columns free. The inference worker runs it for spatial verification.
+ * A graph of one Gemm: `product` = `a` × `b`ᵀ for `a` [rows, k] and `b` [columns, k], every size
+ * free: entry (i, j) is the dot product of row i of `a` and row j of `b`. The inference worker
+ * runs it for spatial verification's cell scores; the benchmark for its similarity matrices.
  */
-export function scoresGraph(dimension: number): Uint8Array {
+export function transposedProductGraph(): Uint8Array {
   const { onnx } = createRequire(import.meta.url)("onnx-proto") as typeof import("onnx-proto");
-  const matrix = (name: string, rows: string, columns: string | number) =>
+  const matrix = (name: string, dims: string[]) =>
     onnx.ValueInfoProto.create({
       name,
-      type: {
-        tensorType: {
-          elemType: onnx.TensorProto.DataType.FLOAT,
-          shape: {
-            dim: [{ dimParam: rows }, typeof columns === "number" ? { dimValue: columns } : { dimParam: columns }],
-          },
-        },
-      },
+      type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims.map((dimParam) => ({ dimParam })) } } },
     });
   const model = onnx.ModelProto.create({
     irVersion: 7,
     opsetImport: [{ domain: "", version: 13 }],
     graph: {
-      name: "cell_scores",
-      input: [matrix("a", "rows", dimension), matrix("b", "columns", dimension)],
-      output: [matrix("scores", "rows", "columns")],
+      name: "transposed_product",
+      input: [matrix("a", ["rows", "k"]), matrix("b", ["columns", "k"])],
+      output: [matrix("product", ["rows", "columns"])],
       node: [
         onnx.NodeProto.create({
           opType: "Gemm",
           input: ["a", "b"],
-          output: ["scores"],
+          output: ["product"],
           attribute: [{ name: "transB", type: onnx.AttributeProto.AttributeType.INT, i: 1 }],
         }),
       ],

@@ -8,7 +8,7 @@
 import { readFile } from "node:fs/promises";
 import { parentPort, workerData } from "node:worker_threads";
 import ort from "onnxruntime-node";
-import { featureGraph, PROJECTED_TENSOR, scoresGraph } from "./graph.ts";
+import { featureGraph, PROJECTED_TENSOR, transposedProductGraph } from "./graph.ts";
 import type { RunRequest, ScoresRequest, WorkerInit, WorkerReply, WorkerRequest } from "./protocol.ts";
 
 const port = parentPort!;
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   let scoresSession: Promise<ort.InferenceSession> | undefined;
   const score = async (request: ScoresRequest) => {
     try {
-      scoresSession ??= ort.InferenceSession.create(scoresGraph(request.dimension), {
+      scoresSession ??= ort.InferenceSession.create(transposedProductGraph(), {
         intraOpNumThreads: init.threads,
         interOpNumThreads: 1,
         enableCpuMemArena: false,
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
       const a = new ort.Tensor("float32", request.a, [request.a.length / dimension, dimension]);
       const b = new ort.Tensor("float32", request.b, [request.b.length / dimension, dimension]);
       const outputs = await (await scoresSession).run({ a, b });
-      const values = new Float32Array(outputs.scores!.data as Float32Array);
+      const values = new Float32Array(outputs.product!.data as Float32Array);
       reply({ type: "scores", id: request.id, values }, [values.buffer as ArrayBuffer]);
     } catch (error) {
       reply({ type: "error", id: request.id, message: error instanceof Error ? error.message : String(error) });

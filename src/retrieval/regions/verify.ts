@@ -30,6 +30,9 @@ export type CellScorer = (query: readonly CellSet[], stored: readonly CellSet[])
 
 const cellCount = (set: CellSet) => set.width * set.height;
 
+/** The cells of all the sets together: their rows (query) or columns (stored) in CellScores. */
+export const totalCells = (sets: readonly CellSet[]): number => sets.reduce((sum, set) => sum + cellCount(set), 0);
+
 /** Every cell of the sets, one after the other, as float rows of CELL_DIMENSION values. */
 function stacked(sets: readonly CellSet[]): Float32Array {
   const out = new Float32Array(sets.reduce((sum, set) => sum + set.codes.length, 0));
@@ -44,8 +47,8 @@ function stacked(sets: readonly CellSet[]): Float32Array {
 /** A CellScorer on a matrix product computed elsewhere (Embedder.scores: the inference worker). */
 export function remoteCellScorer(product: (a: Float32Array, b: Float32Array, dimension: number) => Promise<Float32Array>): CellScorer {
   return async (query, stored) => {
-    const rows = query.reduce((sum, set) => sum + cellCount(set), 0);
-    const columns = stored.reduce((sum, set) => sum + cellCount(set), 0);
+    const rows = totalCells(query);
+    const columns = totalCells(stored);
     if (rows === 0 || columns === 0) return { rows, columns, values: new Float32Array(0) };
     return { rows, columns, values: await product(stacked(query), stacked(stored), CELL_DIMENSION) };
   };
@@ -53,8 +56,8 @@ export function remoteCellScorer(product: (a: Float32Array, b: Float32Array, dim
 
 /** Every query cell against every stored cell, in this thread. */
 export function scoreCells(query: readonly CellSet[], stored: readonly CellSet[]): CellScores {
-  const rows = query.reduce((sum, set) => sum + cellCount(set), 0);
-  const columns = stored.reduce((sum, set) => sum + cellCount(set), 0);
+  const rows = totalCells(query);
+  const columns = totalCells(stored);
   const values = new Float32Array(rows * columns);
   let row = 0;
   for (const a of query) {
