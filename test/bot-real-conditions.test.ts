@@ -19,7 +19,7 @@ import { waitUntil } from "./support/polling.ts";
  * Images posted in the flood. Enough for a backlog of minutes: with its repost checks (regions and
  * cells) the bot analyses a few images a second on two cores, and the queries come in the first seconds.
  */
-const FLOOD = 100;
+const FLOOD = 60;
 /** Images posted in the burst the bot is killed in, and while it is down. */
 const BURST = 30;
 const WHILE_DOWN = 8;
