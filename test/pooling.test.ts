@@ -16,7 +16,7 @@ import {
   rmacRegions,
   spoc,
 } from "../src/retrieval/pooling.ts";
-import { dot, l2normalize } from "../src/retrieval/vectors.ts";
+import { dot, dotsWith, l2normalize } from "../src/retrieval/vectors.ts";
 import { seededRandom } from "./support/vectors.ts";
 
 /** A CHW map from per-channel planes (each row-major H×W). */
@@ -328,6 +328,24 @@ describe("batches and vector helpers", () => {
     assert.equal(dot(Float32Array.from([1, 2, 3]), Float32Array.from([4, 5, 6])), 32);
     assert.throws(
       () => dot(new Float32Array(2), new Float32Array(3)),
+      (e: unknown) => isLookalikeError(e),
+    );
+  });
+
+  it("dotsWith gives exactly dot's value for each row, whatever the number of rows", () => {
+    const random = seededRandom(7);
+    const vector = () => Float32Array.from({ length: 1283 }, () => random() - 0.5);
+    const other = vector();
+    for (const count of [0, 1, 3, 4, 5, 8, 11]) {
+      const rows = Array.from({ length: count }, vector);
+      assert.deepEqual(
+        [...dotsWith(rows, other)],
+        rows.map((row) => dot(row, other)),
+        `${count} rows`,
+      );
+    }
+    assert.throws(
+      () => dotsWith([new Float32Array(3), new Float32Array(2)], new Float32Array(3)),
       (e: unknown) => isLookalikeError(e),
     );
   });

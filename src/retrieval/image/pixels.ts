@@ -15,8 +15,17 @@ function fromPixels(image: DecodedImage): Sharp {
 
 /** Per-channel lookup tables byte → (byte/255 − mean)/std, so the hot loop is one load per value. */
 function normalisationTables(spec: ModelInputSpec): Float32Array[] {
-  return [0, 1, 2].map((c) => Float32Array.from({ length: 256 }, (_, v) => (v / 255 - spec.mean[c]!) / spec.std[c]!));
+  const key = `${spec.mean.join()}/${spec.std.join()}`;
+  let tables = tablesByNormalisation.get(key);
+  if (!tables) {
+    tables = [0, 1, 2].map((c) => Float32Array.from({ length: 256 }, (_, v) => (v / 255 - spec.mean[c]!) / spec.std[c]!));
+    tablesByNormalisation.set(key, tables);
+  }
+  return tables;
 }
+
+/** Made once per mean and std (a model has one; an image gets half a dozen inputs). */
+const tablesByNormalisation = new Map<string, Float32Array[]>();
 
 /** Writes the CHW float32 tensor (pixel/255, then (x-mean)/std) for one image into `out` at `offset` (floats); returns out. */
 export async function writeModelInput(image: DecodedImage, spec: ModelInputSpec, out: Float32Array, offset = 0): Promise<Float32Array> {

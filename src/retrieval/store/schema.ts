@@ -146,7 +146,13 @@ export function thumbnailOf(row: Row): Buffer | null {
   return value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : null;
 }
 
-/** A row's vector column as a Float32Array. */
+/**
+ * A row's vector column as a Float32Array of its own. LanceDB hands it over as an Arrow vector:
+ * copying its `toArray()` is ~30× faster than iterating it (4 vs 130 µs per 1280-d row, one-off
+ * probe), and a search converts a row per match of each of the query's dozen vectors. The copy
+ * keeps the whole result batch from staying alive with the match.
+ */
 export function vectorOf(row: Row): Float32Array {
-  return Float32Array.from(row.vector as ArrayLike<number>);
+  const value = row.vector as ArrayLike<number> | { toArray(): ArrayLike<number> };
+  return "toArray" in value ? new Float32Array(value.toArray()) : Float32Array.from(value);
 }
