@@ -50,7 +50,9 @@ const BACKGROUND_CONCURRENCY = 8;
  * Background images decoding, embedding and being checked at once. The model already uses every
  * core; two keep it busy while one decodes, and leave the CPU to searches during a flood
  * (`npm run bench -- --only flood`: /similar p95 under a 300-image flood fell from ~1 s at 8 to
- * ~0.35 s at 2, for the same indexing rate).
+ * ~0.35 s at 2, for the same indexing rate). Checked again with the regions (three floods in a row
+ * on 2 cores): 2 / 3 / 4 slots drained at 2.32 / 2.44 / 2.40 images/s, /similar p95 1.2 / 1.6 /
+ * 2.0 s; the bot already used 1.8 cores at 2.
  */
 const BACKGROUND_COMPUTE_CONCURRENCY = 2;
 /** `/similar` and the context menu: their own slots, never behind indexing. */
