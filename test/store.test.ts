@@ -4,6 +4,7 @@ import { isLookalikeError } from "../src/retrieval/errors.ts";
 import { idsWhere } from "../src/retrieval/filters.ts";
 import { ImageStore } from "../src/retrieval/store/image-store.ts";
 import type { ImageRecord, VectorSpace } from "../src/retrieval/store/schema.ts";
+import { cosine, dot } from "../src/retrieval/vectors.ts";
 import { databaseBackends } from "./support/object-store.ts";
 import { nearby, randomUnitVector, seededRandom } from "./support/vectors.ts";
 
@@ -75,6 +76,33 @@ for (const backend of databaseBackends()) {
       const excluded = await a.search(query, { k: 5, excludeIds: ["a7"] });
       assert.ok(!excluded.some((m) => m.id === "a7"));
       assert.equal(excluded.length, 5);
+      store.close();
+    });
+
+    it("ranks by cosine without an index whatever the vectors' lengths (rows kept at unit length)", async () => {
+      const store = await ImageStore.open(await backend.fresh(), space);
+      const table = await store.collection("lengths");
+      const scaled = (v: Float32Array) => v.map((x) => x * (0.2 + 5 * random()));
+      const vectors = Array.from({ length: 60 }, () => scaled(randomUnitVector(32, random)));
+      await table.upsert(vectors.map((v, i) => record(`l${i}`, v)));
+      const queries = Array.from({ length: 8 }, () => scaled(randomUnitVector(32, random)));
+      const answers = await table.searchMany(queries, { k: 5, withVectors: true });
+      for (const [q, query] of queries.entries()) {
+        const byCosine = vectors
+          .map((v, i) => ({ id: `l${i}`, score: cosine(query, v) }))
+          .sort((x, y) => y.score - x.score)
+          .slice(0, 5);
+        const got = answers[q]!;
+        assert.deepEqual(
+          got.map((m) => m.id),
+          byCosine.map((m) => m.id),
+          `query ${q}`,
+        );
+        for (const [i, match] of got.entries()) {
+          assert.ok(Math.abs(match.score - byCosine[i]!.score) < 1e-5, `query ${q}: exact cosine`);
+          assert.ok(Math.abs(dot(match.vector!, match.vector!) - 1) < 1e-5, "stored at unit length");
+        }
+      }
       store.close();
     });
 

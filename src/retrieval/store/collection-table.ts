@@ -25,6 +25,7 @@ import {
   type StoredImage,
   thumbnailOf,
   toRow,
+  unit,
   vectorOf,
 } from "./schema.ts";
 
@@ -37,10 +38,12 @@ export interface SearchOptions {
 }
 
 /**
- * Query vectors per LanceDB query. LanceDB searches a query's vectors concurrently, each loading
- * the index partitions it probes: on the 1M-row scale database, 30 searches of 16 vectors in one
- * query peaked at 668 MiB, in groups of 4 at 553 MiB, and were no faster on 2 cores
- * (bench/scale/table-memory.ts; README, "Memory with a large server").
+ * Query vectors per LanceDB query on an indexed table. LanceDB searches a query's vectors
+ * concurrently, each loading the index partitions it probes: on the 1M-row scale database, 30
+ * searches of 16 vectors in one query peaked at 668 MiB, in groups of 4 at 553 MiB, and were no
+ * faster on 2 cores (bench/scale/table-memory.ts; README, "Memory with a large server"). Without an
+ * index there are no partitions to load, and each LanceDB query costs ~5–10 ms however small the
+ * table (one-off probe, 30 rows): all of them go in one query.
  */
 const VECTORS_PER_QUERY = 4;
 
@@ -49,6 +52,7 @@ interface SharedSearch {
   readonly exclude: ReadonlySet<string>;
   readonly limit: number;
   readonly where: string | undefined;
+  /** The index's search settings; absent when the table has no vector index. */
   readonly tuning: ReturnType<typeof annSearchTuning> | undefined;
 }
 
@@ -128,22 +132,29 @@ export class CollectionTable {
       where: buildWhere(options.filter),
       tuning: index && annSearchTuning(this.policy, index.name, limit),
     };
+    const group = index ? VECTORS_PER_QUERY : vectors.length;
     const answers: Match[][] = [];
-    for (let start = 0; start < vectors.length; start += VECTORS_PER_QUERY) {
-      answers.push(...(await this.searchTogether(vectors.slice(start, start + VECTORS_PER_QUERY), shared, options)));
+    for (let start = 0; start < vectors.length; start += group) {
+      answers.push(...(await this.searchTogether(vectors.slice(start, start + group), shared, options)));
     }
     return answers;
   }
 
-  /** One LanceDB query for all of `vectors` (at least one, at most VECTORS_PER_QUERY). */
+  /** One LanceDB query for all of `vectors` (at least one; at most VECTORS_PER_QUERY on an indexed table). */
   private async searchTogether(vectors: readonly Float32Array[], shared: SharedSearch, options: SearchOptions): Promise<Match[][]> {
     const { exclude, limit, where, tuning } = shared;
+    // Without an index every row is compared (a flat scan): rows are unit vectors (toRow), so L2
+    // distance ranks unit queries as cosine does, and LanceDB computes it ~2× faster (16 vectors
+    // over 3,000 rows: 260 vs 500 ms, one-off probe). An index was trained for cosine and serves
+    // only queries in its metric (with another, LanceDB scans flat: still right, only slower).
+    const metric = tuning ? "cosine" : "l2";
+    const queries = metric === "l2" ? vectors.map(unit) : vectors;
     let query = this.table
-      .vectorSearch(vectors[0]!)
-      .distanceType("cosine")
+      .vectorSearch(queries[0]!)
+      .distanceType(metric)
       .select([...RESULT_COLUMNS, "vector", "_distance"])
       .limit(limit);
-    for (const vector of vectors.slice(1)) query = query.addQueryVector(vector);
+    for (const vector of queries.slice(1)) query = query.addQueryVector(vector);
     if (where) query = query.where(where);
     if (tuning) query = query.refineFactor(tuning.refineFactor).ef(tuning.ef).nprobes(tuning.nprobes);
     const rows = (await query.toArray()) as Row[];
