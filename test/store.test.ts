@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { makeArrowTable } from "@lancedb/lancedb";
 import { isLookalikeError } from "../src/retrieval/errors.ts";
 import { idsWhere } from "../src/retrieval/filters.ts";
+import { nearestIds } from "../src/retrieval/store/exact-scan.ts";
 import { ImageStore } from "../src/retrieval/store/image-store.ts";
+import { DEFAULT_INDEX_POLICY } from "../src/retrieval/store/index-policy.ts";
 import type { ImageRecord, VectorSpace } from "../src/retrieval/store/schema.ts";
 import { cosine, dot } from "../src/retrieval/vectors.ts";
 import { databaseBackends } from "./support/object-store.ts";
@@ -79,32 +82,46 @@ for (const backend of databaseBackends()) {
       store.close();
     });
 
-    it("ranks by cosine without an index whatever the vectors' lengths (rows kept at unit length)", async () => {
-      const store = await ImageStore.open(await backend.fresh(), space);
-      const table = await store.collection("lengths");
-      const scaled = (v: Float32Array) => v.map((x) => x * (0.2 + 5 * random()));
-      const vectors = Array.from({ length: 60 }, () => scaled(randomUnitVector(32, random)));
-      await table.upsert(vectors.map((v, i) => record(`l${i}`, v)));
-      const queries = Array.from({ length: 8 }, () => scaled(randomUnitVector(32, random)));
-      const answers = await table.searchMany(queries, { k: 5, withVectors: true });
-      for (const [q, query] of queries.entries()) {
-        const byCosine = vectors
-          .map((v, i) => ({ id: `l${i}`, score: cosine(query, v) }))
-          .sort((x, y) => y.score - x.score)
-          .slice(0, 5);
-        const got = answers[q]!;
-        assert.deepEqual(
-          got.map((m) => m.id),
-          byCosine.map((m) => m.id),
-          `query ${q}`,
-        );
-        for (const [i, match] of got.entries()) {
-          assert.ok(Math.abs(match.score - byCosine[i]!.score) < 1e-5, `query ${q}: exact cosine`);
-          assert.ok(Math.abs(dot(match.vector!, match.vector!) - 1) < 1e-5, "stored at unit length");
+    for (const [searcher, scanHereMaxRows] of [
+      ["in this process", undefined],
+      ["by LanceDB", 0],
+    ] as const) {
+      it(`without an index, ranks ${searcher} by cosine whatever the vectors' lengths, filters and exclusions applied`, async () => {
+        const store = await ImageStore.open(await backend.fresh(), space, { ...DEFAULT_INDEX_POLICY, scanHereMaxRows });
+        const table = await store.collection("lengths");
+        const scaled = (v: Float32Array) => v.map((x) => x * (0.2 + 5 * random()));
+        const vectors = Array.from({ length: 60 }, () => scaled(randomUnitVector(32, random)));
+        const channel = (i: number) => String(100 + (i % 3));
+        await table.upsert(vectors.map((v, i) => record(`l${i}`, v, { channelId: channel(i) })));
+        const queries = Array.from({ length: 8 }, () => scaled(randomUnitVector(32, random)));
+        const excluded = ["l1", "l2", "l4", "l8", "l16", "l32"];
+        const options = { k: 5, withVectors: true, excludeIds: excluded, filter: { channelIds: ["100", "102"] } };
+        const answers = await table.searchMany(queries, options);
+        for (const [q, query] of queries.entries()) {
+          const byCosine = vectors
+            .map((v, i) => ({ id: `l${i}`, channel: channel(i), score: cosine(query, v) }))
+            .filter((row) => row.channel !== "101" && !excluded.includes(row.id))
+            .sort((x, y) => y.score - x.score)
+            .slice(0, 5);
+          const got = answers[q]!;
+          assert.deepEqual(
+            got.map((m) => m.id),
+            byCosine.map((m) => m.id),
+            `query ${q}`,
+          );
+          for (const [i, match] of got.entries()) {
+            assert.ok(Math.abs(match.score - byCosine[i]!.score) < 1e-5, `query ${q}: exact cosine`);
+            assert.ok(Math.abs(dot(match.vector!, match.vector!) - 1) < 1e-5, "stored at unit length");
+          }
         }
-      }
-      store.close();
-    });
+        assert.deepEqual(
+          await table.search(queries[0]!, { k: 3, filter: { channelIds: [] } }),
+          [],
+          "an empty channel list matches nothing",
+        );
+        store.close();
+      });
+    }
 
     it("filters by channel, author and time with validated IDs only", async () => {
       const store = await ImageStore.open(await backend.fresh(), space);
@@ -200,3 +217,37 @@ for (const backend of databaseBackends()) {
     });
   });
 }
+
+describe("the exact scan of a small table (exact-scan.ts)", () => {
+  const batchOf = (rows: { id: string; vector: number[] }[]) => makeArrowTable(rows).batches;
+  const rows = [
+    { id: "a", vector: [1, 0, 0] },
+    { id: "b", vector: [0, 1, 0] },
+    { id: "c", vector: [0.6, 0.8, 0] },
+    { id: "d", vector: [0.6, 0.8, 0] },
+  ];
+  const batches = [...batchOf(rows.slice(0, 2)), ...batchOf(rows.slice(2))];
+  const q = (...values: number[]) => Float32Array.from(values);
+
+  it("keeps each query's best rows by dot product, best first, across batches; a tie keeps the earlier row", () => {
+    assert.deepEqual(nearestIds([q(1, 0, 0), q(0, 1, 0), q(0, 0, 1)], batches, 2), [
+      ["a", "c"],
+      ["b", "c"],
+      ["a", "b"],
+    ]);
+    assert.deepEqual(nearestIds([q(0.6, 0.8, 0)], batches, 3), [["c", "d", "b"]]);
+  });
+
+  it("returns every row when there are fewer than the limit, and none for a limit of 0 or no rows", () => {
+    assert.deepEqual(nearestIds([q(1, 0, 0)], batches, 10), [["a", "c", "d", "b"]]);
+    assert.deepEqual(nearestIds([q(1, 0, 0)], batches, 0), [[]]);
+    assert.deepEqual(nearestIds([q(1, 0, 0)], [], 3), [[]]);
+  });
+
+  it("refuses vectors of another dimension", () => {
+    assert.throws(
+      () => nearestIds([q(1, 0)], batches, 2),
+      (e: unknown) => isLookalikeError(e) && /2-d/.test(String((e as Error).message)),
+    );
+  });
+});

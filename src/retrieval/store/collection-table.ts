@@ -6,8 +6,10 @@ import * as lancedb from "@lancedb/lancedb";
 import { LookalikeError } from "../errors.ts";
 import { buildWhere, idsWhere, type RowFilter } from "../filters.ts";
 import { cosine } from "../vectors.ts";
+import { nearestIds } from "./exact-scan.ts";
 import {
   annSearchTuning,
+  DEFAULT_SCAN_HERE_MAX_ROWS,
   DEFAULT_VECTOR_INDEX,
   FILTER_COLUMNS,
   type IndexPolicy,
@@ -54,6 +56,19 @@ interface SharedSearch {
   readonly where: string | undefined;
   /** The index's search settings; absent when the table has no vector index. */
   readonly tuning: ReturnType<typeof annSearchTuning> | undefined;
+}
+
+/** A query's answers as matches: the excluded ids dropped, each scored by its exact cosine with `vector`, best first, `k` of them. */
+function ranked(rows: readonly Row[], vector: Float32Array, exclude: ReadonlySet<string>, options: SearchOptions): Match[] {
+  return rows
+    .filter((row) => !exclude.has(String(row.id)))
+    .map((row) => {
+      const stored = vectorOf(row);
+      const match: Match = { ...fromRow(row), score: cosine(vector, stored) };
+      return options.withVectors ? { ...match, vector: stored } : match;
+    })
+    .sort((a, b) => b.score - a.score)
+    .slice(0, options.k);
 }
 
 export class CollectionTable {
@@ -132,6 +147,8 @@ export class CollectionTable {
       where: buildWhere(options.filter),
       tuning: index && annSearchTuning(this.policy, index.name, limit),
     };
+    const scanHereMaxRows = this.policy.scanHereMaxRows ?? DEFAULT_SCAN_HERE_MAX_ROWS;
+    if (!index && (await this.table.countRows()) <= scanHereMaxRows) return this.searchHere(vectors, shared, options);
     const group = index ? VECTORS_PER_QUERY : vectors.length;
     const answers: Match[][] = [];
     for (let start = 0; start < vectors.length; start += group) {
@@ -161,16 +178,32 @@ export class CollectionTable {
     // With one vector LanceDB adds no query_index column: every row answers query 0.
     const perQuery = vectors.map(() => [] as Row[]);
     for (const row of rows) perQuery[Number(row.query_index ?? 0)]?.push(row);
-    return perQuery.map((answers, i) =>
-      answers
-        .filter((row) => !exclude.has(String(row.id)))
-        .map((row) => {
-          const stored = vectorOf(row);
-          const match: Match = { ...fromRow(row), score: cosine(vectors[i]!, stored) };
-          return options.withVectors ? { ...match, vector: stored } : match;
-        })
-        .sort((a, b) => b.score - a.score)
-        .slice(0, options.k),
+    return perQuery.map((answers, i) => ranked(answers, vectors[i]!, exclude, options));
+  }
+
+  /** `searchTogether` for a small table without an index: every row compared here (exact-scan.ts). */
+  private async searchHere(vectors: readonly Float32Array[], shared: SharedSearch, options: SearchOptions): Promise<Match[][]> {
+    const { exclude, limit, where } = shared;
+    let scan = this.table.query().select(["id", "vector"]);
+    if (where) scan = scan.where(where);
+    const nearest = nearestIds(vectors.map(unit), (await scan.toArrow()).batches, limit);
+    const wanted = [...new Set(nearest.flat())].filter((id) => !exclude.has(id));
+    const rows =
+      wanted.length === 0
+        ? []
+        : ((await this.table
+            .query()
+            .where(idsWhere(wanted))
+            .select([...RESULT_COLUMNS, "vector"])
+            .toArray()) as Row[]);
+    const byId = new Map(rows.map((row) => [String(row.id), row]));
+    return nearest.map((ids, i) =>
+      ranked(
+        ids.map((id) => byId.get(id)).filter((row): row is Row => row !== undefined),
+        vectors[i]!,
+        exclude,
+        options,
+      ),
     );
   }
 
