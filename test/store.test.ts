@@ -244,6 +244,15 @@ describe("the exact scan of a small table (exact-scan.ts)", () => {
     assert.deepEqual(nearestIds([q(1, 0, 0)], [], 3), [[]]);
   });
 
+  it("ranks by cosine when a row is not at unit length", () => {
+    const lengths = batchOf([
+      { id: "long", vector: [3, 4, 0] },
+      { id: "short", vector: [0, 0.5, 0] },
+      { id: "zero", vector: [0, 0, 0] },
+    ]);
+    assert.deepEqual(nearestIds([q(0, 1, 0)], lengths, 3), [["short", "long", "zero"]]);
+  });
+
   it("refuses vectors of another dimension", () => {
     assert.throws(
       () => nearestIds([q(1, 0)], batches, 2),

@@ -6,12 +6,13 @@
  */
 import type { RecordBatch } from "apache-arrow";
 import { LookalikeError } from "../errors.ts";
-import { dotsWith } from "../vectors.ts";
+import { dot, dotsWith } from "../vectors.ts";
 
 /**
- * For each of `queries` (unit vectors), the ids of the `limit` rows with the largest dot product
- * with it, largest first; rows come as Arrow batches with an `id` column and a fixed-size-list
- * `vector` column of unit vectors, so the dot product is their cosine.
+ * For each of `queries` (unit vectors), the ids of the `limit` rows with the largest cosine with
+ * it, largest first; rows come as Arrow batches with an `id` column and a fixed-size-list `vector`
+ * column (written at unit length, but each is divided by its own length all the same: one more dot
+ * product per row, and a table written otherwise still ranks right).
  */
 export function nearestIds(queries: readonly Float32Array[], batches: Iterable<RecordBatch>, limit: number): string[][] {
   const best = queries.map(() => new Nearest(limit));
@@ -27,9 +28,11 @@ export function nearestIds(queries: readonly Float32Array[], batches: Iterable<R
       throw new LookalikeError("internal", `A scan needs ${dimension}-d float32 vectors, one per row.`);
     }
     for (let row = 0; row < batch.numRows; row++) {
-      dotsWith(queries, values.subarray(row * dimension, (row + 1) * dimension), dots);
+      const vector = values.subarray(row * dimension, (row + 1) * dimension);
+      const length = Math.sqrt(dot(vector, vector));
+      dotsWith(queries, vector, dots);
       const id = String(ids.get(row));
-      for (let q = 0; q < queries.length; q++) best[q]!.offer(dots[q]!, id);
+      for (let q = 0; q < queries.length; q++) best[q]!.offer(length === 0 ? 0 : dots[q]! / length, id);
     }
   }
   return best.map((nearest) => nearest.ids());
