@@ -62,6 +62,14 @@ export function dotsWith(rows: readonly Float32Array[], other: Float32Array, out
   return out;
 }
 
+/** The vector at unit length: itself when it already is (within float32 rounding), else a normalised copy. */
+export function unit(vector: Float32Array): Float32Array {
+  return Math.abs(dot(vector, vector) - 1) <= UNIT_TOLERANCE ? vector : l2normalize(Float32Array.from(vector));
+}
+
+/** How far from 1 a squared length may be and still count as unit (float32 rounding of a normalised vector). */
+const UNIT_TOLERANCE = 1e-5;
+
 /** Cosine similarity of any two vectors (not only unit ones); 0 when either is the zero vector. */
 export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let dot = 0;

@@ -71,17 +71,20 @@ export function plainLines(image: DecodedImage, box: Box, axis: "rows" | "column
     const end = start + length * pixelStep;
     // Green alone first: a plain line is plain in each channel, so one that is not plain in green
     // (most lines of a photograph) is settled after one histogram instead of three.
-    if (!plainInChannel(pixels, start, end, pixelStep, 1, length, allowedMisses, histograms[1]!, colour?.[1])) {
+    const green = plainMedian(pixels, start, end, pixelStep, 1, length, allowedMisses, histograms[1]!, colour?.[1]);
+    if (green === undefined) {
       result.push(false);
       continue;
     }
-    for (const histogram of histograms) histogram.fill(0);
+    histograms[0]!.fill(0);
+    histograms[2]!.fill(0);
     for (let at = start; at < end; at += pixelStep) {
       histograms[0]![pixels[at]!]!++;
-      histograms[1]![pixels[at + 1]!]!++;
       histograms[2]![pixels[at + 2]!]!++;
     }
-    for (let c = 0; c < 3; c++) median[c] = medianOf(histograms[c]!, length);
+    median[0] = medianOf(histograms[0]!, length);
+    median[1] = green;
+    median[2] = medianOf(histograms[2]!, length);
     const sameColour = !colour || median.every((value, c) => Math.abs(value - colour[c]!) <= PLAIN_TOLERANCE);
     // Plain when at least PLAIN_SHARE of the pixels are close to the median: a line stops being
     // looked at once too many are not (most lines of a photograph), and one of another colour is
@@ -102,11 +105,11 @@ export function plainLines(image: DecodedImage, box: Box, axis: "rows" | "column
 }
 
 /**
- * Whether the line's channel `c` (bytes start, start + step, … < end) is plain: at least
- * PLAIN_SHARE of its `length` values within PLAIN_TOLERANCE of their median, and that median
- * within it of `target` when given. `histogram` is scratch space.
+ * The median of the line's channel `c` (bytes start, start + step, … < end) when that channel is
+ * plain: at least PLAIN_SHARE of its `length` values within PLAIN_TOLERANCE of the median, and the
+ * median within it of `target` when given; else undefined. `histogram` is scratch space.
  */
-function plainInChannel(
+function plainMedian(
   pixels: Uint8Array,
   start: number,
   end: number,
@@ -116,16 +119,16 @@ function plainInChannel(
   allowedMisses: number,
   histogram: Uint32Array,
   target?: number,
-): boolean {
+): number | undefined {
   histogram.fill(0);
   for (let at = start + c; at < end; at += step) histogram[pixels[at]!]!++;
   const median = medianOf(histogram, length);
-  if (target !== undefined && Math.abs(median - target) > PLAIN_TOLERANCE) return false;
+  if (target !== undefined && Math.abs(median - target) > PLAIN_TOLERANCE) return undefined;
   let misses = 0;
   for (let at = start + c; at < end && misses <= allowedMisses; at += step) {
     if (Math.abs(pixels[at]! - median) > PLAIN_TOLERANCE) misses++;
   }
-  return misses <= allowedMisses;
+  return misses <= allowedMisses ? median : undefined;
 }
 
 /** The median colour of the image's outermost rows and columns: a frame's colour, if it has one. */

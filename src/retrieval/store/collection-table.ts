@@ -5,7 +5,7 @@
 import * as lancedb from "@lancedb/lancedb";
 import { LookalikeError } from "../errors.ts";
 import { buildWhere, idsWhere, type RowFilter } from "../filters.ts";
-import { cosine } from "../vectors.ts";
+import { cosine, unit } from "../vectors.ts";
 import { nearestIds } from "./exact-scan.ts";
 import {
   annSearchTuning,
@@ -27,7 +27,6 @@ import {
   type StoredImage,
   thumbnailOf,
   toRow,
-  unit,
   vectorOf,
 } from "./schema.ts";
 

@@ -17,11 +17,11 @@ import { dot, dotsWith } from "../vectors.ts";
 export function nearestIds(queries: readonly Float32Array[], batches: Iterable<RecordBatch>, limit: number): string[][] {
   const best = queries.map(() => new Nearest(limit));
   const dots = new Float64Array(queries.length);
+  const dimension = queries[0]?.length ?? 0;
   for (const batch of batches) {
     const ids = batch.getChild("id");
     const vectors = batch.getChild("vector");
     if (!ids || !vectors) throw new LookalikeError("internal", "A scan needs the id and vector columns.");
-    const dimension = queries[0]?.length ?? 0;
     // One contiguous array per batch: no per-row conversion (a row's vector is a view into it).
     const values = vectors.getChildAt(0)?.toArray() as Float32Array | undefined;
     if (!(values instanceof Float32Array) || values.length !== batch.numRows * dimension) {
