@@ -11,7 +11,7 @@ import * as lancedb from "@lancedb/lancedb";
 import type { APIMessage } from "discord-api-types/v10";
 import sharp from "sharp";
 import { recompress, samplePhotos } from "./support/bot-fixtures.ts";
-import { BotProcesses, botEnvironment, type Harness, startHarness } from "./support/bot-harness.ts";
+import { BotProcesses, botEnvironment, explainedByOutput, type Harness, startHarness } from "./support/bot-harness.ts";
 import { FakeDiscord, type GuildHandle, type RecordedRequest } from "./support/fake-discord/index.ts";
 import { waitUntil } from "./support/polling.ts";
 
@@ -165,15 +165,25 @@ describe("a bot killed mid-burst and restarted", () => {
     await fake?.close();
   });
 
-  /** Every stored id, read through a fresh connection (another process writes the table). */
+  /**
+   * Every stored id, read through a fresh connection (another process writes the table). A table
+   * the bot is still creating is listed before it can be opened: that reads as no rows yet.
+   */
   async function storedIds(dbDir: string, guildId: string): Promise<string[]> {
     const db = await lancedb.connect(dbDir);
-    if (!(await db.tableNames()).includes(`images_${guildId}`)) return [];
-    const table = await db.openTable(`images_${guildId}`);
-    const rows = (await table.query().select(["id"]).toArray()) as { id: string }[];
-    table.close();
-    db.close();
-    return rows.map((row) => row.id);
+    try {
+      if (!(await db.tableNames()).includes(`images_${guildId}`)) return [];
+      const table = await db.openTable(`images_${guildId}`).catch((error: Error) => {
+        if (/not found/i.test(error.message)) return undefined;
+        throw error;
+      });
+      if (!table) return [];
+      const rows = (await table.query().select(["id"]).toArray()) as { id: string }[];
+      table.close();
+      return rows.map((row) => row.id);
+    } finally {
+      db.close();
+    }
   }
 
   it("finds every image of the burst and every image posted while it was down, once each", async () => {
@@ -209,19 +219,21 @@ describe("a bot killed mid-burst and restarted", () => {
 
     const second = await bots.start(env);
     const expected = posted.map((message) => message.attachments[0]!.id).sort();
-    const ids = await waitUntil(
-      "every image stored",
-      async () => {
-        const found = await storedIds(dbDir, server.id);
-        return found.length >= expected.length ? found : undefined;
-      },
-      // Generous: the restarted bot analyses a few images a second, less while other test files run.
-      300_000,
-      250,
-    );
-    assert.deepEqual([...ids].sort(), expected, "every image, once each");
-    await sleep(1_000);
-    assert.equal((await storedIds(dbDir, server.id)).length, expected.length, "nothing stored twice afterwards");
+    await explainedByOutput([first, second], async () => {
+      const ids = await waitUntil(
+        "every image stored",
+        async () => {
+          const found = await storedIds(dbDir, server.id);
+          return found.length >= expected.length ? found : undefined;
+        },
+        // Generous: the restarted bot analyses a few images a second, less while other test files run.
+        300_000,
+        250,
+      );
+      assert.deepEqual([...ids].sort(), expected, "every image, once each");
+      await sleep(1_000);
+      assert.equal((await storedIds(dbDir, server.id)).length, expected.length, "nothing stored twice afterwards");
+    });
     second.kill("SIGTERM");
     await new Promise((resolve) => second.once("exit", resolve));
   });

@@ -15,12 +15,10 @@ import { after, before, describe, it } from "node:test";
 import type { APIEmbed, APIMessage, APIUser } from "discord-api-types/v10";
 import { connectDatabase } from "../src/retrieval/store/database.ts";
 import { crop, recompress, samplePhotos } from "./support/bot-fixtures.ts";
-import { type BotEnvironment, BotProcesses, botEnvironment, type spawnBotProcess } from "./support/bot-harness.ts";
+import { type BotEnvironment, type BotProcess, BotProcesses, botEnvironment, explainedByOutput } from "./support/bot-harness.ts";
 import { FakeDiscord, type GuildHandle, IDENTIFY_WINDOW_MS, shardOfGuild } from "./support/fake-discord/index.ts";
 import { type FakeS3, useFakeS3 } from "./support/object-store.ts";
 import { waitUntil } from "./support/polling.ts";
-
-type BotProcess = ReturnType<typeof spawnBotProcess>;
 
 /** The JSON log lines of a process (its shards' too: they write to the manager's stdout). */
 function logLines(bot: BotProcess): Record<string, unknown>[] {
@@ -140,10 +138,7 @@ describe("the bot with shards, on object storage", () => {
   /** Runs `check` on a running bot, then stops it; a failure carries the end of the bot's output, which says why. */
   async function whileRunning(bot: BotProcess, check: () => Promise<void>): Promise<void> {
     try {
-      await check();
-    } catch (error) {
-      if (error instanceof Error) error.message += `\n--- the bot's last lines ---\n${bot.output().split("\n").slice(-40).join("\n")}`;
-      throw error;
+      await explainedByOutput([bot], check);
     } finally {
       await bots.stop(bot);
     }

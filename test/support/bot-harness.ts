@@ -78,8 +78,11 @@ export async function startHarness(
 
 const MAIN = fileURLToPath(new URL("../../src/bot/main.ts", import.meta.url));
 
+/** A bot process whose stderr and stdout are collected. */
+export type BotProcess = ChildProcess & { output: () => string };
+
 /** `node --import tsx src/bot/main.ts` with the given environment; stderr/stdout are collected. */
-export function spawnBotProcess(env: BotEnvironment): ChildProcess & { output: () => string } {
+export function spawnBotProcess(env: BotEnvironment): BotProcess {
   const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
     // As `npm start` runs it (package.json), so the benchmarks measure the bot users run.
     env: { GLIBC_TUNABLES: ALLOCATOR_TUNABLES, ...process.env, ...env, LOG_LEVEL: env.LOG_LEVEL === "silent" ? "info" : env.LOG_LEVEL },
@@ -91,15 +94,27 @@ export function spawnBotProcess(env: BotEnvironment): ChildProcess & { output: (
   return Object.assign(child, { output: () => output });
 }
 
+/** Runs `check`; a failure carries the end of each bot's output, which says why. */
+export async function explainedByOutput<T>(bots: BotProcess[], check: () => Promise<T>): Promise<T> {
+  try {
+    return await check();
+  } catch (error) {
+    if (error instanceof Error)
+      for (const [i, bot] of bots.entries())
+        error.message += `\n--- bot ${i + 1}'s last lines ---\n${bot.output().split("\n").slice(-40).join("\n")}`;
+    throw error;
+  }
+}
+
 /** Bot processes started by one test suite; `killAll` in its `after` hook leaves none behind. */
 export class BotProcesses {
-  private readonly children: ReturnType<typeof spawnBotProcess>[] = [];
+  private readonly children: BotProcess[] = [];
 
   /**
    * Starts `npm start`'s entry point with info logs and waits until it says it is online — `online`
    * times when it starts that many bots (the shards of a shard manager).
    */
-  async start(env: BotEnvironment, { online = 1 }: { online?: number } = {}): Promise<ReturnType<typeof spawnBotProcess>> {
+  async start(env: BotEnvironment, { online = 1 }: { online?: number } = {}): Promise<BotProcess> {
     const child = spawnBotProcess({ ...env, LOG_LEVEL: "info" });
     this.children.push(child);
     await waitUntil(
@@ -114,7 +129,7 @@ export class BotProcesses {
   }
 
   /** SIGTERM, then resolves once the process has exited (a shard manager: with its shards). */
-  async stop(child: ReturnType<typeof spawnBotProcess>): Promise<void> {
+  async stop(child: BotProcess): Promise<void> {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once("exit", resolve));
     child.kill("SIGTERM");
