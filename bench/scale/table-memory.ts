@@ -8,8 +8,9 @@
  *
  * Each search sends `vectors` query vectors at once (default 1; a /similar query sends its views and
  * regions, about 12, a repost check about 16) under the bot's visibility filter (every channel).
- * e.g. on the 1M-row database the scale section caches in $TMPDIR/lookalike-bench-scale. Read-only:
- * it never writes to the database. Queries are stored vectors with a little noise (seeded).
+ * e.g. on the 1M-row database the scale section caches in $TMPDIR/lookalike-bench-scale, whose
+ * collection is the server's id, 1190000000000000001. Read-only: it never writes to the database,
+ * and refuses a collection the database does not have. Queries are stored vectors with a little noise (seeded).
  */
 import { readFileSync } from "node:fs";
 import { vectorSpace } from "../../src/retrieval/analyzer.ts";
@@ -33,6 +34,12 @@ function memory(): string {
 console.log(`start: ${memory()}`);
 // The shipped model's space: the collection must have been built with it (as the bot requires).
 const store = await ImageStore.open(folder, vectorSpace({}), DEFAULT_INDEX_POLICY);
+// Opening a collection creates it when missing: a mistyped name would write to the database.
+const collections = await store.collections();
+if (!collections.includes(collection)) {
+  console.error(`no collection ${collection} in ${folder} (it has: ${collections.join(", ") || "none"}); a server's collection is its id`);
+  process.exit(2);
+}
 const table = await store.collection(collection);
 console.log(`opened ${collection}: ${memory()}`);
 const seeds = await table.sampleVectors(searches * vectorsPerSearch);

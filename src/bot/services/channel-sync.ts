@@ -77,6 +77,10 @@ export class ChannelSync {
   private readonly inSync = new Set<string>();
   private readonly waiting = new Map<string, Pass>();
   private readonly running = new Map<string, Pass>();
+  /** Servers whose channels could not be checked: failures in a row. */
+  private readonly failedGuilds = new Map<string, number>();
+  /** Servers with a check of their channels scheduled after a failure. */
+  private readonly guildRetries = new Set<string>();
   private readonly controller = new AbortController();
 
   constructor(private readonly deps: ChannelSyncDeps) {
@@ -115,8 +119,29 @@ export class ChannelSync {
         if (this.deps.checkpoints.behind(guild.id, channel.id, channel.lastMessageId)) this.requestPass(guild.id, channel.id);
         else if (!this.running.has(id) && !this.waiting.has(id)) this.inSync.add(id);
       }
+      this.failedGuilds.delete(guild.id);
     } catch (error) {
-      this.deps.logger.error({ err: error, guildId: guild.id }, "could not check the server's channels for missed messages");
+      if (this.controller.signal.aborted) return;
+      // Without a retry, images posted while the bot was down would wait for the next reconnect.
+      const failures = this.failedGuilds.get(guild.id) ?? 0;
+      this.failedGuilds.set(guild.id, failures + 1);
+      const retryInMs = this.retryDelay(failures);
+      this.deps.logger.error(
+        { err: error, guildId: guild.id, retryInMs },
+        "could not check the server's channels for missed messages; trying again later",
+      );
+      this.deps.metrics.error("catch_up_failed");
+      // One retry per server at a time, however many events asked for a check meanwhile.
+      if (this.guildRetries.has(guild.id)) return;
+      this.guildRetries.add(guild.id);
+      void sleep(retryInMs, undefined, { signal: this.controller.signal }).then(
+        () => {
+          this.guildRetries.delete(guild.id);
+          const current = this.deps.client.guilds.cache.get(guild.id);
+          if (current && this.failedGuilds.has(guild.id)) void this.syncGuild(current);
+        },
+        () => undefined,
+      );
     }
   }
 
@@ -159,6 +184,7 @@ export class ChannelSync {
   }
 
   forgetGuild(guildId: string): void {
+    this.failedGuilds.delete(guildId);
     for (const set of [this.inSync, this.waiting]) for (const id of set.keys()) if (id.startsWith(`${guildId}/`)) set.delete(id);
     this.deps.checkpoints.forget(guildId);
   }
@@ -230,7 +256,7 @@ export class ChannelSync {
         if (error.reason === "gone") this.forgetChannel(guildId, channelId);
         return;
       }
-      const delay = this.options.retryDelaysMs[Math.min(pass.failures, this.options.retryDelaysMs.length - 1)]!;
+      const delay = this.retryDelay(pass.failures);
       logger.warn({ err: error, retryInMs: delay }, "catching up a channel failed; trying again later");
       this.deps.metrics.error("catch_up_failed");
       pass.failures++;
@@ -242,6 +268,11 @@ export class ChannelSync {
         () => undefined,
       );
     }
+  }
+
+  /** The wait before another try after `failures` failures in a row. */
+  private retryDelay(failures: number): number {
+    return this.options.retryDelaysMs[Math.min(failures, this.options.retryDelaysMs.length - 1)]!;
   }
 
   private async channel(guildId: string, channelId: string): Promise<HistoryChannel | null> {
