@@ -194,6 +194,51 @@ for (const backend of databaseBackends()) {
       store.close();
     });
 
+    it("with an index, keeps only rows posted before a date, whether few or many are newer, as a brute-force scan does", async () => {
+      // Every partition probed and every candidate re-scored: the index returns the exact top k.
+      const store = await ImageStore.open(await backend.fresh(), space, {
+        minRowsForIndex: 300,
+        reindexAfterRows: 1_000,
+        refineFactor: 50,
+        ef: 64,
+        probeFraction: 1,
+      });
+      const table = await store.collection("dated");
+      const start = Date.UTC(2026, 0, 1);
+      const day = 86_400_000;
+      // Rows a day apart, some undated (left out by a date filter); message i holds row i.
+      const rows = Array.from({ length: 400 }, (_, i) => ({
+        id: `d${i}`,
+        vector: randomUnitVector(32, random),
+        createdAt: i % 37 === 5 ? undefined : new Date(start + i * day),
+      }));
+      await table.upsert(rows.map((row, i) => record(row.id, row.vector, { createdAt: row.createdAt, messageId: String(1000 + i) })));
+      assert.equal(await table.maintain(), "indexed");
+      // 10 rows newer than the first cut (dropped by id after the search), 250 newer than the second (a pre-filter).
+      for (const newer of [10, 250]) {
+        const cut = new Date(start + (400 - newer) * day);
+        // Near a row that is newer, one that is undated (375) and one that is kept, then anywhere.
+        const near = [395, 375, 300].map((i) => nearby(rows[i]!.vector, 0.05, random));
+        const queries = [...near, ...Array.from({ length: 3 }, () => randomUnitVector(32, random))];
+        const filter = { createdBefore: cut, excludeMessageIds: ["1001", "1002"] };
+        const answers = await table.searchMany(queries, { k: 5, filter, excludeIds: ["d3"] });
+        for (const [q, query] of queries.entries()) {
+          const expected = rows
+            .filter((row, i) => row.createdAt && row.createdAt < cut && ![1, 2, 3].includes(i))
+            .map((row) => ({ id: row.id, score: cosine(query, row.vector) }))
+            .sort((a, b) => b.score - a.score)
+            .slice(0, 5)
+            .map((row) => row.id);
+          assert.deepEqual(
+            answers[q]!.map((m) => m.id),
+            expected,
+            `${newer} newer rows, query ${q}`,
+          );
+        }
+      }
+      store.close();
+    });
+
     it("builds an ANN index past the size threshold and still ranks the true neighbour first", async () => {
       const store = await ImageStore.open(await backend.fresh(), space, {
         minRowsForIndex: 600,

@@ -73,6 +73,11 @@ export function buildWhere(filter: RowFilter = {}): string | undefined {
   return meaningful.length > 0 ? meaningful.join(" AND ") : undefined;
 }
 
+/** The rows a filter's `createdBefore` leaves out: created at or after it, or with no date. */
+export function notCreatedBeforeWhere(before: Date): string {
+  return `(created_at >= ${timestamp(before, "createdBefore")} OR created_at IS NULL)`;
+}
+
 /** `id IN (…)` for exact lookups by id; `ids` must not be empty. */
 export function idsWhere(ids: readonly string[]): string {
   return `id IN (${ids.map(sqlString).join(", ")})`;
