@@ -111,6 +111,25 @@ describe("the bot under real conditions", () => {
     for (const id of deleted) assert.ok(!text.includes(id), "no deleted message is found");
   });
 
+  it("stores an image the CDN failed to serve once the CDN is back, and only once", async () => {
+    const [bytes] = await distinctImages(1);
+    const attachment = h.fake.attachment({ filename: "outage.jpg", bytes: bytes!, served: { status: 503 } });
+    const paths = [attachment.url, attachment.proxy_url].map((url) => decodeURIComponent(new URL(url).pathname));
+    const cursor = h.fake.requestCursor();
+    const message = await h.fake.postMessage(guild.channel("art").id, { attachments: [attachment] });
+    const refused = (path: string) => (r: RecordedRequest) => r.index >= cursor && r.kind === "cdn" && r.path === path && r.status === 503;
+    // The bot tried the link and then the media proxy's, and both answered 503.
+    await h.fake.waitForRequest(refused(paths[1]!), { timeoutMs: 30_000 });
+    const table = await h.bot.context.engine.collection(guild.id);
+    assert.equal((await table.get([attachment.id])).size, 0, "nothing stored while the CDN fails");
+    const healed = h.fake.requestCursor();
+    for (const path of paths) h.fake.cdn.put(path, { bytes });
+    await waitUntil("the image stored once the CDN is back", async () => (await table.get([attachment.id])).size === 1, 60_000, 250);
+    assert.equal(await table.count({ messageIds: [message.id] }), 1, "stored once");
+    const served = h.fake.findRequests((r) => r.index >= healed && r.kind === "cdn" && paths.includes(r.path) && r.status === 200);
+    assert.ok(served.length >= 1, "downloaded again once the CDN was back");
+  });
+
   it(`answers /similar ahead of the ${FLOOD} images being indexed`, async (t) => {
     const before = await rows();
     const images = await distinctImages(FLOOD);

@@ -159,6 +159,40 @@ describe("AttachmentFetcher", () => {
     }
   });
 
+  it("tells a host in trouble (5xx, 429, no answer, refused) from a file that is gone, which is not worth another try", async () => {
+    const server = createServer((req, res) => {
+      if (req.url === "/busy") res.writeHead(503).end();
+      else if (req.url === "/limited") res.writeHead(429).end();
+      else if (req.url === "/slow") setTimeout(() => res.end(Buffer.alloc(10)), 2_000);
+      else if (req.url === "/forbidden") res.writeHead(403).end();
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const host = `127.0.0.1:${(server.address() as { port: number }).port}`;
+    // A port nothing listens on: the connection is refused.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const closedHost = `127.0.0.1:${(closed.address() as { port: number }).port}`;
+    await new Promise((resolve) => closed.close(resolve));
+    const fetcher = new AttachmentFetcher({ maxBytes: 100_000, extraHosts: [host, closedHost], timeoutMs: 300 });
+    const failsWith = (path: string, code: string, where = host) =>
+      assert.rejects(fetcher.fetch(`http://${where}${path}`), (error) => isLookalikeError(error) && error.code === code, `${where}${path}`);
+    try {
+      await failsWith("/busy", "download_failed");
+      await failsWith("/limited", "download_failed");
+      await failsWith("/slow", "download_failed");
+      await failsWith("/a.png", "download_failed", closedHost);
+      await failsWith("/forbidden", "corrupt");
+      await failsWith("/gone", "corrupt");
+      const cancelled = new AbortController();
+      cancelled.abort();
+      await assert.rejects(fetcher.fetch(`http://${host}/slow`, cancelled.signal), (error) => isLookalikeError(error, "aborted"));
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
   it("takes linked images only from the external-media proxy, under /external/, over https", () => {
     const fetcher = new AttachmentFetcher({ maxBytes: 1000 });
     const linked = "https/example.com/a.jpg";

@@ -64,6 +64,11 @@ function allowedUrl(url: string, rules: readonly HostRule[]): URL | null {
 
 const MAX_REDIRECTS = 3;
 
+/** Answers that say the host is in trouble, not that the file is gone: worth another try later. */
+function hostTrouble(status: number): boolean {
+  return status >= 500 || status === 429 || status === 408;
+}
+
 export class AttachmentFetcher {
   private readonly rules: readonly HostRule[];
 
@@ -94,6 +99,12 @@ export class AttachmentFetcher {
         }
         if (!response.ok) {
           await response.body?.cancel();
+          if (hostTrouble(response.status)) {
+            throw new LookalikeError("download_failed", `Could not download the image (HTTP ${response.status}); try again later.`, {
+              url: current,
+              status: response.status,
+            });
+          }
           throw new LookalikeError("corrupt", `Could not download the image (HTTP ${response.status}); the link may have expired.`, {
             url: current,
             status: response.status,
@@ -103,10 +114,11 @@ export class AttachmentFetcher {
       }
       throw new LookalikeError("corrupt", "Could not download the image (too many redirects).", { url });
     } catch (error) {
-      if (timeout.aborted) throw new LookalikeError("timeout", "Downloading the image took too long.", { url }, { cause: error });
       if (signal?.aborted) throw new LookalikeError("aborted", "The download was cancelled.", { url }, { cause: error });
+      if (timeout.aborted) throw new LookalikeError("download_failed", "Downloading the image took too long.", { url }, { cause: error });
       if (error instanceof LookalikeError || error instanceof UserFacingError) throw error;
-      throw new LookalikeError("corrupt", "Could not download the image.", { url }, { cause: error });
+      // The connection failed (refused, reset, no route): the host's trouble, not the image's.
+      throw new LookalikeError("download_failed", "Could not reach the image's host.", { url }, { cause: error });
     }
   }
 

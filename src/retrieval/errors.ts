@@ -10,6 +10,8 @@ export type ErrorCode =
   | "corrupt"
   | "too_many_pixels"
   | "timeout"
+  /** The image's host failed (5xx, 429, no answer in time) or could not be reached: worth another try later. */
+  | "download_failed"
   // models
   | "model_unknown"
   | "model_download_failed"

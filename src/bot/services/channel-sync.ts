@@ -15,6 +15,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Client, Guild, Message } from "discord.js";
 import pLimit from "p-limit";
 import type { Logger } from "pino";
+import { errorCode } from "../errors.ts";
 import type { GuildStateStore } from "../guild-state.ts";
 import type { BotMetrics } from "../metrics.ts";
 import { alertAction } from "../repost-policy.ts";
@@ -162,7 +163,11 @@ export class ChannelSync {
     try {
       outcome = await this.deps.indexer.indexMessage(message, { checkReposts: true, whenBusy: "defer", source: "live" });
     } catch (error) {
-      this.deps.logger.error({ err: error, messageId: message.id }, "could not index a live message; its channel will be caught up");
+      // An outage (the image's host, the embedding queue) is expected now and then; anything else is a bug.
+      const code = errorCode(error);
+      const log = { err: error, messageId: message.id, code };
+      if (code === "internal") this.deps.logger.error(log, "could not index a live message; its channel will be caught up");
+      else this.deps.logger.warn(log, "could not index a live message; its channel will be caught up");
       this.deps.metrics.error("index_failed");
       this.fallBehind(guildId, channelId, message.id);
       return;

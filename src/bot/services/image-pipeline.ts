@@ -100,7 +100,7 @@ export class ImagePipeline {
     try {
       return await this.fetcher.fetch(ref.url, signal);
     } catch (error) {
-      const retryable = error instanceof LookalikeError && (error.code === "corrupt" || error.code === "timeout");
+      const retryable = error instanceof LookalikeError && (error.code === "corrupt" || error.code === "download_failed");
       if (!retryable || !ref.proxyUrl || ref.proxyUrl === ref.url) throw error;
       return this.fetcher.fetch(ref.proxyUrl, signal);
     }

@@ -133,9 +133,10 @@ export class MessageIndexer {
           )
           .catch((error: unknown) => {
             if (error instanceof QueueFullError) return "deferred" as const;
-            // The embedding workers' queue (Redis) failed, not the image: the message is not indexed
-            // rather than its image skipped, so its checkpoint stays and a catch-up reads it again.
-            if (isLookalikeError(error, "queue_unavailable")) throw error;
+            // The embedding workers' queue (Redis) or the image's host failed, not the image: the
+            // message is not indexed rather than its image skipped, so its checkpoint stays and a
+            // catch-up reads it again (with fresh links) until it is stored.
+            if (isLookalikeError(error, "queue_unavailable") || isLookalikeError(error, "download_failed")) throw error;
             skip(errorCode(error));
             this.logger.debug({ err: error, imageId: ref.id, messageId: message.id }, "image skipped");
             return null;

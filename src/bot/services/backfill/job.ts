@@ -9,6 +9,7 @@ import { setMaxListeners } from "node:events";
 import { type Client, type Guild, type Message, SnowflakeUtil } from "discord.js";
 import pLimit from "p-limit";
 import type { Logger } from "pino";
+import { errorCode } from "../../errors.ts";
 import type { BackfillCheckpoint, GuildStateStore } from "../../guild-state.ts";
 import { imagesInMessage } from "../../message-images.ts";
 import type { GuildIndex } from "../guild-index.ts";
@@ -284,9 +285,13 @@ export class BackfillJob {
           this.deps.indexer
             .indexMessage(message, { checkReposts: false, whenBusy: "wait", source: "backfill", signal: this.signal })
             .catch((error: unknown) => {
-              // An unexpected failure (e.g. the database) costs that message's images, not the whole backfill.
-              this.logger.error({ err: error, messageId: message.id }, "backfill could not index a message");
-              return { indexed: 0, skipped: { internal: imagesInMessage(message).length }, reposts: [], deferred: false };
+              // A failure costs that message's images, not the whole backfill; the report counts them
+              // by reason, and `/index` run again picks them up. Only an unexpected one is a bug.
+              const reason = errorCode(error);
+              const log = { err: error, messageId: message.id, reason };
+              if (reason === "internal") this.logger.error(log, "backfill could not index a message");
+              else this.logger.warn(log, "backfill could not index a message");
+              return { indexed: 0, skipped: { [reason]: imagesInMessage(message).length }, reposts: [], deferred: false };
             }),
         ),
       ),
