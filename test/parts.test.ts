@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import * as lancedb from "@lancedb/lancedb";
 import sharp from "sharp";
 import type { AnalyzedImage, LookalikeEngine } from "../src/retrieval/engine.ts";
 import type { Fingerprint } from "../src/retrieval/fingerprint.ts";
@@ -133,13 +134,15 @@ describe("spatial verification over cells", () => {
 });
 
 describe("the engine with parts", () => {
+  let directory: string;
   let engine: LookalikeEngine;
   const stored = photos.slice(0, 20);
   const idOf = (file: string) => path.basename(file);
   const images = new Map<string, AnalyzedImage>();
 
   before(async () => {
-    engine = await openTestEngine(await tempDir());
+    directory = await tempDir();
+    engine = await openTestEngine(directory);
     for (const file of stored) images.set(idOf(file), await engine.analyze(file, { parts: true }));
     await engine.add(
       "photos",
@@ -206,6 +209,29 @@ describe("the engine with parts", () => {
       return shared;
     });
     assert.ok(inliers[1]! >= 8 && inliers[1]! > 2 * Math.max(inliers[0]!, inliers[2]!), `the crop's original lines up: ${inliers}`);
+  });
+
+  it("gives the parts table an id index on upkeep and merges its fragments on compaction, reading back the same", async () => {
+    const ids = stored.map(idOf);
+    const before = await engine.store.parts("photos").get(ids);
+    // One more write, so there is something to merge.
+    await engine.add("photos", [{ image: images.get(ids[0]!)!, meta: { id: ids[0]!, source: stored[0]!, channelId: "100" } }]);
+    const db = await lancedb.connect(directory);
+    const raw = await db.openTable("parts_photos");
+    assert.ok((await raw.stats()).fragmentStats.numFragments >= 2, "fragments from two writes");
+    await engine.maintain("photos");
+    await raw.checkoutLatest();
+    const indexes = await raw.listIndices();
+    assert.ok(
+      indexes.some((index) => index.columns.includes("id") && index.indexType === "BTree"),
+      JSON.stringify(indexes),
+    );
+    await engine.compact("photos");
+    await raw.checkoutLatest();
+    assert.equal((await raw.stats()).fragmentStats.numFragments, 1);
+    assert.deepEqual(await engine.store.parts("photos").get(ids), before);
+    raw.close();
+    db.close();
   });
 
   it("deletes an image's parts with it, and drops them with the collection", async () => {

@@ -3,9 +3,10 @@ import { after, before, describe, it } from "node:test";
 import { makeArrowTable } from "@lancedb/lancedb";
 import { isLookalikeError } from "../src/retrieval/errors.ts";
 import { idsWhere } from "../src/retrieval/filters.ts";
+import { connectDatabase } from "../src/retrieval/store/database.ts";
 import { nearestIds } from "../src/retrieval/store/exact-scan.ts";
 import { ImageStore } from "../src/retrieval/store/image-store.ts";
-import { DEFAULT_INDEX_POLICY } from "../src/retrieval/store/index-policy.ts";
+import { DEFAULT_INDEX_POLICY, SCALAR_INDEXES } from "../src/retrieval/store/index-policy.ts";
 import type { ImageRecord, VectorSpace } from "../src/retrieval/store/schema.ts";
 import { cosine, dot } from "../src/retrieval/vectors.ts";
 import { databaseBackends } from "./support/object-store.ts";
@@ -239,8 +240,9 @@ for (const backend of databaseBackends()) {
       store.close();
     });
 
-    it("builds an ANN index past the size threshold and still ranks the true neighbour first", async () => {
-      const store = await ImageStore.open(await backend.fresh(), space, {
+    it("builds an ANN index and the scalar indexes past the size threshold, and still ranks the true neighbour first", async () => {
+      const location = await backend.fresh();
+      const store = await ImageStore.open(location, space, {
         minRowsForIndex: 600,
         reindexAfterRows: 100,
         refineFactor: 4,
@@ -251,6 +253,13 @@ for (const backend of databaseBackends()) {
       assert.equal(await table.maintain(), "none");
       await table.upsert(vectors.map((v, i) => record(String(i), v)));
       assert.equal(await table.maintain(), "indexed");
+      const db = await connectDatabase(location);
+      const indexes = await (await db.openTable("images_big")).listIndices();
+      db.close();
+      for (const [column, kind] of Object.entries(SCALAR_INDEXES)) {
+        const index = indexes.find((found) => found.columns.includes(column));
+        assert.equal(index?.indexType.toLowerCase(), kind, `${column}: ${JSON.stringify(indexes)}`);
+      }
       for (const i of [3, 333, 699]) {
         const [best] = await table.search(nearby(vectors[i]!, 0.02, random), { k: 3 });
         assert.equal(best!.id, String(i));

@@ -172,7 +172,7 @@ async function indexStored(
     );
   }
   const maintenance = await engine.maintain(COLLECTION);
-  if (maintenance.index === "none") await (await engine.collection(COLLECTION)).compact();
+  if (maintenance.index === "none") await engine.compact(COLLECTION);
   return { skipped, whitening: `${maintenance.whitening}, index: ${maintenance.index}` };
 }
 

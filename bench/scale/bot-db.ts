@@ -16,7 +16,7 @@ import os from "node:os";
 import path from "node:path";
 import { LookalikeEngine } from "../../src/retrieval/engine.ts";
 import { ImageStore } from "../../src/retrieval/store/image-store.ts";
-import { DEFAULT_INDEX_POLICY, FILTER_INDEXES } from "../../src/retrieval/store/index-policy.ts";
+import { DEFAULT_INDEX_POLICY, SCALAR_INDEXES } from "../../src/retrieval/store/index-policy.ts";
 import { imageSchema } from "../../src/retrieval/store/schema.ts";
 import { DEFAULT_WHITENING_POLICY } from "../../src/retrieval/whitening/maintainer.ts";
 import { populate } from "../speed/populate.ts";
@@ -66,7 +66,7 @@ async function keyOf(rows: number, vectors: ScaleVectors): Promise<string> {
     centres: vectors.source,
     schema,
     index: DEFAULT_INDEX_POLICY,
-    filterIndexes: FILTER_INDEXES,
+    scalarIndexes: SCALAR_INDEXES,
     whitening: DEFAULT_WHITENING_POLICY,
     lancedb: await lancedbVersion(),
   };

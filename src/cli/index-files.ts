@@ -55,7 +55,7 @@ export async function runIndex(engine: LookalikeEngine, options: CliOptions, io:
   await flush();
   progress.finish();
   const maintenance = await engine.maintain(options.collection);
-  if (maintenance.index === "none") await table.compact();
+  if (maintenance.index === "none") await engine.compact(options.collection);
   if (maintenance.whitening === "fitted") io.err(`learned this collection's whitening for repost checks`);
 
   const seconds = (Date.now() - started) / 1000;

@@ -192,8 +192,15 @@ export class LookalikeEngine {
   ): Promise<{ index: "none" | "indexed" | "optimized"; whitening: WhiteningOutcome }> {
     const table = await this.store.collection(collection);
     const index = await table.maintain();
+    await this.store.parts(collection).maintain();
     const whitening = await this.whitenings.refresh(table, options.signal);
     return { index, whitening };
+  }
+
+  /** Merges the fragments writes left in the collection's tables (the images and their parts). */
+  async compact(collection: string): Promise<void> {
+    await (await this.store.collection(collection)).compact();
+    await this.store.parts(collection).compact();
   }
 
   /**

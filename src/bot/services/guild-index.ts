@@ -341,7 +341,7 @@ export class GuildIndex {
   private async compact(guildId: string): Promise<void> {
     const upkeep = await this.upkeepOf(guildId);
     try {
-      await (await this.engine.collection(guildId)).compact();
+      await this.engine.compact(guildId);
       upkeep.fragmentsSinceCompaction = 0;
       upkeep.oldestFragmentAt = null;
     } catch (error) {

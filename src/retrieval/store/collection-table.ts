@@ -11,9 +11,9 @@ import {
   annSearchTuning,
   DEFAULT_SCAN_HERE_MAX_ROWS,
   DEFAULT_VECTOR_INDEX,
-  FILTER_INDEXES,
   type IndexPolicy,
   indexUpkeep,
+  SCALAR_INDEXES,
   type VectorIndexSpec,
   vectorIndexConfig,
   vectorIndexName,
@@ -167,7 +167,7 @@ export class CollectionTable {
   /**
    * A filter's `createdBefore` (a repost check's "posted before this image") keeps nearly every row
    * of a large table: as a pre-filter it is a mask over all of them, which cost a search at 1M rows
-   * twice the time and ~30 MiB (FILTER_INDEXES). The few rows it leaves out are found through the
+   * twice the time and ~30 MiB (SCALAR_INDEXES). The few rows it leaves out are found through the
    * created_at index instead and dropped like excluded ids; with more of them than that is worth,
    * the filter stays as it is. The same rows either way.
    */
@@ -274,10 +274,10 @@ export class CollectionTable {
     if (!index) {
       if (upkeep !== "build") return "none";
       await this.buildVectorIndex(spec, rows);
-      await this.ensureFilterIndexes();
+      await this.ensureScalarIndexes();
       return "indexed";
     }
-    await this.ensureFilterIndexes();
+    await this.ensureScalarIndexes();
     if (upkeep === "retrain") {
       await this.buildVectorIndex(spec, rows, index.name);
       await this.compact();
@@ -304,10 +304,10 @@ export class CollectionTable {
     this.table.close();
   }
 
-  /** The filter columns' indexes, once each (cheap: under half a second each at 1M rows). */
-  private async ensureFilterIndexes(): Promise<void> {
+  /** The scalar indexes, once each (cheap: under half a second each at 1M rows). */
+  private async ensureScalarIndexes(): Promise<void> {
     const indexed = new Set((await this.table.listIndices()).flatMap((index) => index.columns));
-    for (const [column, kind] of Object.entries(FILTER_INDEXES)) {
+    for (const [column, kind] of Object.entries(SCALAR_INDEXES)) {
       const config = kind === "bitmap" ? lancedb.Index.bitmap() : lancedb.Index.btree();
       if (!indexed.has(column)) await this.table.createIndex(column, { config, replace: true });
     }

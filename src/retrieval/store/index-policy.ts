@@ -79,16 +79,27 @@ export const DEFAULT_INDEX_POLICY: IndexPolicy = {
 };
 
 /**
- * Scalar indexes on the columns searches filter by, so that a pre-filter is an index lookup
- * instead of a scan of every row. Bitmaps for the channel filters (`channelIds`,
- * `visibleChannelIds`: at 1M rows the visibility filter went from ~60 ms to ~20 ms a search; a
- * btree was slower for long `IN` lists). Btrees for a repost check's "not this message, posted
- * before it" (one value per row): on the 1M-row scale database, 16 query vectors under that filter
- * took ~1.7 s and peaked 30–35 MiB above the visibility filter alone without them, ~0.75 s and
- * 0–3 MiB above it with them and the newer rows dropped by id (`CollectionTable.searchMany`;
- * one-off probe, 5 searches × 2 runs each way).
+ * Scalar indexes, so that finding rows by a column's value is an index lookup instead of a scan of
+ * every row:
+ * - `id` (btree): every write is an upsert (`mergeInsert` on id), which without it reads every id
+ *   in the table to join on. On the 1M-row scale database one upsert took 150–200 ms and lifted
+ *   the process's peak memory by ~125 MiB; with it, 17–40 ms and ~28 MiB (one-off probe, 3 upserts
+ *   each way). Lookups by id (the parts of candidates, known images) use it too.
+ * - `channel_id`, `parent_id` (bitmaps): the channel filters (`channelIds`, `visibleChannelIds`):
+ *   at 1M rows the visibility filter went from ~60 ms to ~20 ms a search; a btree was slower for
+ *   long `IN` lists.
+ * - `message_id`, `created_at` (btrees): a repost check's "not this message, posted before it".
+ *   On the 1M-row database, 16 query vectors under that filter took ~1.7 s and peaked 30–35 MiB
+ *   above the visibility filter alone without them, ~0.9 s and 0–3 MiB above it with them and the
+ *   newer rows dropped by id (`CollectionTable.searchMany`; one-off probe, 5 searches × 2 runs).
  */
-export const FILTER_INDEXES = { channel_id: "bitmap", parent_id: "bitmap", message_id: "btree", created_at: "btree" } as const;
+export const SCALAR_INDEXES = {
+  id: "btree",
+  channel_id: "bitmap",
+  parent_id: "bitmap",
+  message_id: "btree",
+  created_at: "btree",
+} as const;
 
 /** What the table's vector index looks like, as `listIndices()` reports it. */
 export type VectorIndexState = Pick<lancedb.IndexConfig, "name" | "indexType" | "numUnindexedRows">;

@@ -4,7 +4,7 @@
  * idempotent upsert and deleted with the image. A separate table, so collections indexed before
  * parts existed keep their schema and simply have no parts for their older images.
  */
-import type * as lancedb from "@lancedb/lancedb";
+import * as lancedb from "@lancedb/lancedb";
 import { arrow } from "../arrow.ts";
 import { idsWhere } from "../filters.ts";
 import { decodeParts, encodeParts, type ImageParts } from "../regions/parts.ts";
@@ -79,6 +79,23 @@ export class PartsTable {
     const table = ids.length > 0 ? await this.open(false) : null;
     if (!table) return;
     for (const batch of chunks([...new Set(ids)], IDS_PER_STATEMENT)) await table.delete(idsWhere(batch));
+  }
+
+  /**
+   * A btree on id once the table has rows: every upsert joins on id, and without it reads every id
+   * in the table (SCALAR_INDEXES, index-policy.ts). Cheap at any size; a no-op once it exists.
+   */
+  async maintain(): Promise<void> {
+    const table = await this.open(false);
+    if (!table || (await table.countRows()) === 0) return;
+    if ((await table.listIndices()).some((index) => index.columns.includes("id"))) return;
+    await table.createIndex("id", { config: lancedb.Index.btree(), replace: true });
+  }
+
+  /** Merges the fragments writes leave behind, and folds new rows into the id index. */
+  async compact(): Promise<void> {
+    const table = await this.open(false);
+    if (table) await table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
   }
 
   async drop(): Promise<void> {
