@@ -265,8 +265,19 @@ for (const backend of databaseBackends()) {
         assert.equal(best!.id, String(i));
       }
       await table.upsert(Array.from({ length: 150 }, (_, i) => record(`new${i}`, randomUnitVector(32, random))));
+      // Upserts after the id index exists: rows it covers and rows written since are replaced, not doubled.
+      const replaced = [record("5", vectors[6]!, { source: "again/5" }), record("new7", vectors[8]!, { source: "again/new7" })];
+      await table.upsert(replaced);
+      assert.equal(await table.count(), 850);
+      const got = await table.get(["5", "new7"]);
+      assert.deepEqual(
+        ["5", "new7"].map((id) => got.get(id)?.source),
+        ["again/5", "again/new7"],
+      );
       assert.equal(await table.maintain(), "optimized");
       assert.equal(await table.count(), 850);
+      await table.upsert(replaced);
+      assert.equal(await table.count(), 850, "and after the index was topped up");
       store.close();
     });
   });
