@@ -25,5 +25,5 @@ test("the bot starts with the allocator tuning; the embedding worker without it 
 
 test("the scripts' prefix sets the tuning, and keeps an operator's own GLIBC_TUNABLES", () => {
   assert.equal(tunablesSeen(), ALLOCATOR_TUNABLES);
-  assert.equal(tunablesSeen("glibc.malloc.arena_max=2"), "glibc.malloc.arena_max=2");
+  assert.equal(tunablesSeen("glibc.malloc.arena_max=4"), "glibc.malloc.arena_max=4");
 });
