@@ -14,8 +14,8 @@
  * threads spread the bot's garbage over many. Two arenas, measured on this machine in pairs of runs
  * (the same commands each way, interleaved): the image flood (`npm run bench -- --only flood`, 300
  * images) peaked at 434 and 423 MiB against 478 and 472 MiB; the bot on the 1M-row scale database
- * (`measureBotMemory`, bench/scale/bot-rss.ts) at 589 against 605 and 613 MiB, and 9–20 MiB lower in
- * each of four earlier pairs. Bot CPU for the flood's 300 images: 146 and 189 s against 162 and
+ * (`measureBotMemory`, bench/scale/bot-rss.ts) 12–27 MiB lower in each of five comparisons (the last:
+ * 589 against 605 and 613 MiB). Bot CPU for the flood's 300 images: 146 and 189 s against 162 and
  * 149 s, at loads of 3.4–5.1 from other work: no cost above that noise.
  *
  * glibc reads `GLIBC_TUNABLES` when the process starts, so the npm script sets it (package.json;
