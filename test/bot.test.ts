@@ -241,6 +241,16 @@ describe("Lookalike bot end to end", () => {
       options: [{ name: "image", attachment: redirected }],
     });
     assert.match((await handle2.waitForReply(undefined, { timeoutMs: 20_000 })).message?.content ?? "", /not hosted on Discord/);
+    // Discord's CDN down: a try-again message, not an apology for a bug.
+    const unavailable = h.fake.attachment({ filename: "outage.jpg", bytes: photos[0]!, served: { status: 503 } });
+    const handle3 = await h.fake.invokeCommand({
+      name: "similar",
+      channelId: art.channel("general").id,
+      options: [{ name: "image", attachment: unavailable }],
+    });
+    const outage = (await handle3.waitForReply(undefined, { timeoutMs: 20_000 })).message?.content ?? "";
+    assert.match(outage, /could not download that image from Discord just now; please try again/);
+    assert.doesNotMatch(outage, /logged/);
     // Still working afterwards (the original, or its repost posted by an earlier test, comes first).
     const reply = await similar(art, "general", await recompress(photos[0]!));
     assert.ok([posted.sunset!.id, posted.repost1!.id].includes(firstLink(embedText(reply))![1]!));

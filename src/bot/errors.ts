@@ -18,6 +18,7 @@ const MESSAGES: Partial<Record<ErrorCode, string>> = {
   corrupt: "I could not read that image; the file looks damaged, or its link has expired.",
   too_many_pixels: "That image has too many pixels for me to decode safely.",
   timeout: "That image took too long to download or decode.",
+  download_failed: "I could not download that image from Discord just now; please try again in a minute.",
   aborted: "That was cancelled.",
 };
 
