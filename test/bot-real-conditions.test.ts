@@ -238,6 +238,12 @@ describe("a bot killed mid-burst and restarted", () => {
 
     const second = await bots.start(env);
     const expected = posted.map((message) => message.attachments[0]!.id).sort();
+    // What a failure needs to say: which images are missing, in posting order, and whether the first bot stored them.
+    const missing = async () => {
+      const stored = new Set(await storedIds(dbDir, server.id));
+      const gone = posted.flatMap((message, i) => (stored.has(message.attachments[0]!.id) ? [] : [`#${i} (${message.channel_id})`]));
+      return `${stored.size} of ${posted.length} stored, ${storedAtRestart} at the restart; missing: ${gone.join(", ")}`;
+    };
     await explainedByOutput([first, second], async () => {
       const ids = await waitUntil(
         "every image stored",
@@ -248,7 +254,10 @@ describe("a bot killed mid-burst and restarted", () => {
         // Generous: the restarted bot analyses a few images a second, less while other test files run.
         300_000,
         250,
-      );
+      ).catch(async (error: Error) => {
+        error.message += `\n${await missing()}`;
+        throw error;
+      });
       assert.deepEqual([...ids].sort(), expected, "every image, once each");
       await sleep(1_000);
       assert.equal((await storedIds(dbDir, server.id)).length, expected.length, "nothing stored twice afterwards");

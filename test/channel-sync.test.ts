@@ -1,17 +1,20 @@
 /**
- * ChannelSync's recovery when a server's checkpoints cannot be read: the check of its channels is
+ * ChannelSync's recovery: when a server's checkpoints cannot be read, the check of its channels is
  * tried again later, so images posted while the bot was down are still caught up without waiting
- * for a reconnect. The real `LiveCheckpoints` over a state store that fails first; Discord's side
- * (a server with one text channel whose history read never answers) is the least the sync reads.
+ * for a reconnect; and a message whose images' host keeps failing holds its channel's checkpoint
+ * only for a while. The real `LiveCheckpoints` over a state store stub; Discord's side (a server
+ * with one text channel) and the indexer are the least the sync reads.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ChannelType, type Client, type Guild } from "discord.js";
+import { ChannelType, type Client, type Guild, type Message } from "discord.js";
 import pino from "pino";
 import type { GuildState, GuildStateStore } from "../src/bot/guild-state.ts";
 import type { BotMetrics } from "../src/bot/metrics.ts";
 import { ChannelSync, type ChannelSyncDeps } from "../src/bot/services/channel-sync.ts";
 import { LiveCheckpoints } from "../src/bot/services/live-checkpoints.ts";
+import type { IndexMessageOptions, MessageIndexer } from "../src/bot/services/message-indexer.ts";
+import { LookalikeError } from "../src/retrieval/errors.ts";
 import { waitUntil } from "./support/polling.ts";
 
 const GUILD_ID = "1100000000000000001";
@@ -97,5 +100,80 @@ describe("ChannelSync when a server's checkpoints cannot be read", () => {
     await stopped.stop();
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(stoppedState.reads, 1, "no retry after stop");
+  });
+});
+
+describe("ChannelSync when an image's host keeps failing", () => {
+  it("holds the channel's checkpoint below the message, then skips those images and moves on", async () => {
+    const state = { live: { since: "100", channels: {} as Record<string, string> } } as unknown as GuildState;
+    const store = {
+      get: async () => state,
+      update: async (_: string, change: (current: GuildState) => void) => {
+        change(state);
+        return state;
+      },
+    } as unknown as GuildStateStore;
+    const message = (id: string) =>
+      ({
+        id,
+        guildId: GUILD_ID,
+        channelId: CHANNEL_ID,
+        createdTimestamp: Date.now() - 3_600_000,
+        inGuild: () => true,
+        author: { id: "5" },
+        channel: { type: ChannelType.GuildText },
+      }) as unknown as Message<true>;
+    const history = new Map(["101", "102", "103"].map((id) => [id, message(id)]));
+    const channel = {
+      id: CHANNEL_ID,
+      guildId: GUILD_ID,
+      type: ChannelType.GuildText,
+      lastMessageId: "103",
+      messages: { fetch: async ({ after }: { after: string }) => new Map([...history].filter(([id]) => BigInt(id) > BigInt(after))) },
+    };
+    const guild = { id: GUILD_ID, members: { me: null }, channels: { cache: new Map([[CHANNEL_ID, channel]]) } } as unknown as Guild;
+    const client = { guilds: { cache: new Map([[GUILD_ID, guild]]) }, user: null } as unknown as Client;
+    // Message 102's image is on a host that answers 503 for good.
+    const calls: { id: string; onHostFailure: IndexMessageOptions["onHostFailure"] }[] = [];
+    const indexer = {
+      async indexMessage(indexed: Message<true>, options: IndexMessageOptions) {
+        calls.push({ id: indexed.id, onHostFailure: options.onHostFailure });
+        if (indexed.id === "102" && options.onHostFailure !== "skip") throw new LookalikeError("download_failed", "HTTP 503");
+        return {
+          indexed: indexed.id === "102" ? 0 : 1,
+          skipped: indexed.id === "102" ? { download_failed: 1 } : {},
+          reposts: [],
+          deferred: false,
+        };
+      },
+    } as unknown as MessageIndexer;
+    const logger = pino({ level: "silent" });
+    const checkpoints = new LiveCheckpoints(store, logger, 10);
+    const sync = new ChannelSync({
+      client,
+      indexer,
+      checkpoints,
+      state: store,
+      metrics: { error: () => undefined } as unknown as BotMetrics,
+      logger,
+      options: { retryDelaysMs: [30], hostFailureBudgetMs: 300 },
+    } as unknown as ChannelSyncDeps);
+
+    try {
+      await sync.syncGuild(guild);
+      await waitUntil("a second try of message 102", () => calls.filter((call) => call.id === "102").length >= 2, 5_000);
+      assert.equal(checkpoints.position(GUILD_ID, CHANNEL_ID), "100", "held below 102 while its image is tried again");
+      await waitUntil("the channel caught up past 102", () => checkpoints.position(GUILD_ID, CHANNEL_ID) === "103", 5_000);
+      const tries = calls.filter((call) => call.id === "102");
+      assert.ok(tries.length >= 3, `tried again for a while first: ${JSON.stringify(tries)}`);
+      assert.deepEqual(
+        tries.map((call) => call.onHostFailure),
+        [...Array.from({ length: tries.length - 1 }, () => "hold"), "skip"],
+      );
+    } finally {
+      // A failure above must not leave the sync retrying for ever (the test file would never end).
+      await sync.stop();
+    }
+    assert.equal(state.live.channels[CHANNEL_ID], "103", "the checkpoint saved past it");
   });
 });

@@ -15,6 +15,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Client, Guild, Message } from "discord.js";
 import pLimit from "p-limit";
 import type { Logger } from "pino";
+import { isLookalikeError } from "../../retrieval/errors.ts";
 import { errorCode } from "../errors.ts";
 import type { GuildStateStore } from "../guild-state.ts";
 import type { BotMetrics } from "../metrics.ts";
@@ -40,6 +41,12 @@ export interface ChannelSyncOptions {
   readonly alertGraceMs: number;
   /** Waits before another pass after a failed one (an outage, a failed write). */
   readonly retryDelaysMs: readonly number[];
+  /**
+   * How long a message whose images cannot be downloaded (the host failing: `download_failed`)
+   * holds its channel's catch-up before those images are skipped. An outage of Discord's CDN passes
+   * well within it and loses nothing; a file that fails for good stops stalling the channel.
+   */
+  readonly hostFailureBudgetMs: number;
 }
 
 export const DEFAULT_CHANNEL_SYNC_OPTIONS: ChannelSyncOptions = {
@@ -48,6 +55,7 @@ export const DEFAULT_CHANNEL_SYNC_OPTIONS: ChannelSyncOptions = {
   recentMs: 10 * 60_000,
   alertGraceMs: 1_500,
   retryDelaysMs: [2_000, 10_000, 30_000, 120_000],
+  hostFailureBudgetMs: 30 * 60_000,
 };
 
 export interface ChannelSyncDeps {
@@ -82,6 +90,8 @@ export class ChannelSync {
   private readonly failedGuilds = new Map<string, number>();
   /** Servers with a check of their channels scheduled after a failure. */
   private readonly guildRetries = new Set<string>();
+  /** Messages whose images' host failed, by message id: when it first did. */
+  private readonly hostFailingSince = new Map<string, number>();
   private readonly controller = new AbortController();
 
   constructor(private readonly deps: ChannelSyncDeps) {
@@ -108,19 +118,28 @@ export class ChannelSync {
     try {
       await this.deps.checkpoints.load(guild.id);
       const me = guild.members.me;
+      const counts = { behind: 0, unreadable: 0, current: 0 };
       for (const channel of guild.channels.cache.values()) {
         if (!hasHistory(channel)) continue;
         const id = key(guild.id, channel.id);
         // Without Read Message History there is nothing to catch up from: such a channel is live only.
         if (me && !canRead(channel, me)) {
           this.inSync.add(id);
+          counts.unreadable++;
           continue;
         }
         this.inSync.delete(id);
-        if (this.deps.checkpoints.behind(guild.id, channel.id, channel.lastMessageId)) this.requestPass(guild.id, channel.id);
-        else if (!this.running.has(id) && !this.waiting.has(id)) this.inSync.add(id);
+        if (this.deps.checkpoints.behind(guild.id, channel.id, channel.lastMessageId)) {
+          this.requestPass(guild.id, channel.id);
+          counts.behind++;
+        } else {
+          if (!this.running.has(id) && !this.waiting.has(id)) this.inSync.add(id);
+          counts.current++;
+        }
       }
       this.failedGuilds.delete(guild.id);
+      // One line per server and (re)connect: what a restart found to catch up.
+      this.deps.logger.info({ guildId: guild.id, channels: counts }, "checked the server's channels for missed messages");
     } catch (error) {
       if (this.controller.signal.aborted) return;
       // Without a retry, images posted while the bot was down would wait for the next reconnect.
@@ -242,6 +261,8 @@ export class ChannelSync {
         this.forgetChannel(guildId, channelId);
         return;
       }
+      const from = this.deps.checkpoints.position(guildId, channelId);
+      let read = 0;
       for (;;) {
         pass.dirty = false;
         const page = await this.nextPage(channel, this.deps.checkpoints.position(guildId, channelId));
@@ -250,8 +271,10 @@ export class ChannelSync {
         // Images skipped because we are stopping are not stored: the checkpoint must not pass them.
         this.controller.signal.throwIfAborted();
         if (messages.length > 0) this.deps.checkpoints.advanceTo(guildId, channelId, messages.at(-1)!.id);
+        read += messages.length;
         if (messages.length < PAGE_SIZE && !pass.dirty) break;
       }
+      if (read > 0) logger.info({ messages: read, from, to: this.deps.checkpoints.position(guildId, channelId) }, "caught up a channel");
       this.inSync.add(id);
       pass.failures = 0;
     } catch (error) {
@@ -302,12 +325,28 @@ export class ChannelSync {
   private async catchUpMessage(message: Message): Promise<void> {
     if (!message.inGuild() || !MessageIndexer.indexable(message, this.deps.client.user?.id)) return;
     const recent = Date.now() - message.createdTimestamp < this.options.recentMs;
-    const outcome = await this.deps.indexer.indexMessage(message, {
-      checkReposts: recent,
-      whenBusy: "wait",
-      source: "catch_up",
-      signal: this.controller.signal,
-    });
+    const failingSince = this.hostFailingSince.get(message.id);
+    const giveUp = failingSince !== undefined && Date.now() - failingSince >= this.options.hostFailureBudgetMs;
+    let outcome: IndexOutcome;
+    try {
+      outcome = await this.deps.indexer.indexMessage(message, {
+        checkReposts: recent,
+        whenBusy: "wait",
+        source: "catch_up",
+        onHostFailure: giveUp ? "skip" : "hold",
+        signal: this.controller.signal,
+      });
+    } catch (error) {
+      if (failingSince === undefined && isLookalikeError(error, "download_failed")) this.hostFailingSince.set(message.id, Date.now());
+      throw error;
+    }
+    this.hostFailingSince.delete(message.id);
+    if (giveUp && outcome.skipped.download_failed) {
+      this.deps.logger.warn(
+        { messageId: message.id, channelId: message.channelId, skipped: outcome.skipped.download_failed },
+        "gave up downloading images that kept failing; the rest of the message is indexed",
+      );
+    }
     await this.announce(message, outcome);
   }
 

@@ -36,6 +36,13 @@ export interface IndexMessageOptions {
   readonly whenBusy: "defer" | "wait";
   /** For the metrics: how the message reached us. */
   readonly source: IndexSource;
+  /**
+   * An image whose host failed (`download_failed`): `hold` throws, so the message is not indexed
+   * and is read again later (live indexing and catch-ups, whose checkpoint stays below it); `skip`
+   * stores the message's other images and counts that one as skipped (backfills, and a catch-up
+   * that has tried long enough). Default `hold`.
+   */
+  readonly onHostFailure?: "hold" | "skip";
   readonly signal?: AbortSignal;
 }
 
@@ -49,6 +56,9 @@ function postOf(message: Message<true>): Post {
     postedAt: message.createdTimestamp,
   };
 }
+
+/** Skip reasons that are the image's own fault (what its poster sent), not the bot's or a host's. */
+const IMAGE_FAULTS: ReadonlySet<string> = new Set(["corrupt", "unsupported_format", "too_large", "too_many_pixels", "refused"]);
 
 const nothing = (deferred = false): IndexOutcome => ({ indexed: 0, skipped: {}, reposts: [], deferred });
 
@@ -135,10 +145,15 @@ export class MessageIndexer {
             if (error instanceof QueueFullError) return "deferred" as const;
             // The embedding workers' queue (Redis) or the image's host failed, not the image: the
             // message is not indexed rather than its image skipped, so its checkpoint stays and a
-            // catch-up reads it again (with fresh links) until it is stored.
-            if (isLookalikeError(error, "queue_unavailable") || isLookalikeError(error, "download_failed")) throw error;
-            skip(errorCode(error));
-            this.logger.debug({ err: error, imageId: ref.id, messageId: message.id }, "image skipped");
+            // catch-up reads it again (with fresh links).
+            if (isLookalikeError(error, "queue_unavailable")) throw error;
+            if (isLookalikeError(error, "download_failed") && options.onHostFailure !== "skip") throw error;
+            const reason = errorCode(error);
+            skip(reason);
+            // The image's own fault is routine; anything else loses an image and needs a look.
+            const log = { err: error, imageId: ref.id, messageId: message.id, reason };
+            if (IMAGE_FAULTS.has(reason)) this.logger.debug(log, "image skipped");
+            else this.logger.warn(log, "image skipped");
             return null;
           }),
       ),

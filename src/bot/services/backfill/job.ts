@@ -283,7 +283,13 @@ export class BackfillJob {
       wanted.map((message) =>
         limit(() =>
           this.deps.indexer
-            .indexMessage(message, { checkReposts: false, whenBusy: "wait", source: "backfill", signal: this.signal })
+            .indexMessage(message, {
+              checkReposts: false,
+              whenBusy: "wait",
+              source: "backfill",
+              onHostFailure: "skip",
+              signal: this.signal,
+            })
             .catch((error: unknown) => {
               // A failure costs that message's images, not the whole backfill; the report counts them
               // by reason, and `/index` run again picks them up. Only an unexpected one is a bug.
