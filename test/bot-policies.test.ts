@@ -1,9 +1,37 @@
 /** The bot's bookkeeping rules as table tests: live checkpoints, compaction, tombstones. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { SnowflakeUtil } from "discord.js";
+import pino from "pino";
+import type { GuildState, GuildStateStore } from "../src/bot/guild-state.ts";
 import { type CompactionPolicy, compactionDue } from "../src/bot/services/compaction-policy.ts";
-import { ChannelWatermark } from "../src/bot/services/live-checkpoints.ts";
+import { ChannelWatermark, LiveCheckpoints } from "../src/bot/services/live-checkpoints.ts";
 import { isDeleted, withTombstones } from "../src/bot/tombstones.ts";
+
+describe("LiveCheckpoints on a server seen for the first time", () => {
+  it("starts before the messages that arrived while the bot was connecting, so one not stored is caught up", async () => {
+    const state = { live: { since: null, channels: {} } } as unknown as GuildState;
+    const store = {
+      get: async () => state,
+      update: async (_: string, change: (current: GuildState) => void) => {
+        change(state);
+        return state;
+      },
+    } as unknown as GuildStateStore;
+    const checkpoints = new LiveCheckpoints(store, pino({ level: "silent" }));
+    // Posted a second before the bot first looked at the server, and deferred (its lane was full).
+    const early = SnowflakeUtil.generate({ timestamp: Date.now() - 1_000 }).toString();
+    await checkpoints.load("1");
+    assert.ok(checkpoints.behind("1", "2", early), "the channel has it to catch up");
+    checkpoints.begin("1", "2", early);
+    checkpoints.hold("1", "2", early);
+    assert.ok(BigInt(checkpoints.position("1", "2")) < BigInt(early), "the checkpoint stays below it");
+    // Not from the beginning of time either: older history is /index's job.
+    const old = SnowflakeUtil.generate({ timestamp: Date.now() - 3_600_000 }).toString();
+    assert.ok(!checkpoints.behind("1", "3", old));
+    await checkpoints.save();
+  });
+});
 
 describe("ChannelWatermark: the checkpoint only passes a message once it and every earlier one are stored", () => {
   type Step = ["begin" | "finish" | "hold" | "advanceTo", number];

@@ -12,6 +12,12 @@ import type { Logger } from "pino";
 import type { GuildStateStore } from "../guild-state.ts";
 
 const id = (snowflake: string) => BigInt(snowflake);
+
+/**
+ * How far before its first look at a server the bot takes responsibility for its messages: well
+ * beyond the seconds between a gateway connection delivering its first messages and `load`.
+ */
+const FIRST_WATCH_MARGIN_MS = 60_000;
 /** The largest (or smallest) of non-empty bigints; Math.max/min do not take bigints. */
 function extreme(values: Iterable<bigint>, larger: boolean): bigint {
   let best: bigint | undefined;
@@ -86,14 +92,17 @@ export class LiveCheckpoints {
 
   /**
    * Loads a server's checkpoints; the first time the bot watches a server, its starting point
-   * is now (older history is `/index`'s job).
+   * is a minute ago (older history is `/index`'s job). Not "now": messages posted while the bot
+   * was connecting arrive live before this runs, and one of them that was not stored then (the
+   * background lane was full, or the process was killed) would sit before the starting point,
+   * where no catch-up reads (a clean-clone CI run lost the first image of a burst so).
    */
   async load(guildId: string): Promise<void> {
     if (this.since.has(guildId)) return;
     let { live } = await this.state.get(guildId);
     if (!live.since) {
-      const now = SnowflakeUtil.generate().toString();
-      live = (await this.state.update(guildId, (state) => void (state.live.since ??= now))).live;
+      const start = SnowflakeUtil.generate({ timestamp: Date.now() - FIRST_WATCH_MARGIN_MS }).toString();
+      live = (await this.state.update(guildId, (state) => void (state.live.since ??= start))).live;
     }
     if (this.since.has(guildId)) return;
     const channels = new Map<string, ChannelWatermark>();
