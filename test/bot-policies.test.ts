@@ -9,26 +9,37 @@ import { ChannelWatermark, LiveCheckpoints } from "../src/bot/services/live-chec
 import { isDeleted, withTombstones } from "../src/bot/tombstones.ts";
 
 describe("LiveCheckpoints on a server seen for the first time", () => {
-  it("starts before the messages that arrived while the bot was connecting, so one not stored is caught up", async () => {
+  function freshStore(): GuildStateStore {
     const state = { live: { since: null, channels: {} } } as unknown as GuildState;
-    const store = {
+    return {
       get: async () => state,
       update: async (_: string, change: (current: GuildState) => void) => {
         change(state);
         return state;
       },
     } as unknown as GuildStateStore;
-    const checkpoints = new LiveCheckpoints(store, pino({ level: "silent" }));
-    // Posted a second before the bot first looked at the server, and deferred (its lane was full).
-    const early = SnowflakeUtil.generate({ timestamp: Date.now() - 1_000 }).toString();
+  }
+  const secondsAgo = (seconds: number) => SnowflakeUtil.generate({ timestamp: Date.now() - seconds * 1_000 }).toString();
+
+  it("starts when the process started watching, so a message that arrived while it was connecting is caught up", async () => {
+    // Watching for 5 s; a message posted 1 s ago arrived live and was deferred (its lane was full).
+    const checkpoints = new LiveCheckpoints(freshStore(), pino({ level: "silent" }), 1_000, Date.now() - 5_000);
+    const early = secondsAgo(1);
     await checkpoints.load("1");
     assert.ok(checkpoints.behind("1", "2", early), "the channel has it to catch up");
     checkpoints.begin("1", "2", early);
     checkpoints.hold("1", "2", early);
     assert.ok(BigInt(checkpoints.position("1", "2")) < BigInt(early), "the checkpoint stays below it");
-    // Not from the beginning of time either: older history is /index's job.
-    const old = SnowflakeUtil.generate({ timestamp: Date.now() - 3_600_000 }).toString();
-    assert.ok(!checkpoints.behind("1", "3", old));
+    // Posted before the process started: older history is /index's job.
+    assert.ok(!checkpoints.behind("1", "3", secondsAgo(10)));
+    await checkpoints.save();
+  });
+
+  it("starts a minute back on a server joined long after the process started", async () => {
+    const checkpoints = new LiveCheckpoints(freshStore(), pino({ level: "silent" }), 1_000, Date.now() - 3_600_000);
+    await checkpoints.load("1");
+    assert.ok(checkpoints.behind("1", "2", secondsAgo(30)));
+    assert.ok(!checkpoints.behind("1", "2", secondsAgo(120)));
     await checkpoints.save();
   });
 });

@@ -14,10 +14,13 @@ import type { GuildStateStore } from "../guild-state.ts";
 const id = (snowflake: string) => BigInt(snowflake);
 
 /**
- * How far before its first look at a server the bot takes responsibility for its messages: well
- * beyond the seconds between a gateway connection delivering its first messages and `load`.
+ * A server joined while the bot runs: how far before its first look at it the bot takes
+ * responsibility for its messages (the seconds between the gateway delivering a message and
+ * `load` are the need, a minute is the margin).
  */
 const FIRST_WATCH_MARGIN_MS = 60_000;
+/** Between Discord's clock (message ids) and this machine's. */
+const CLOCK_SKEW_MS = 1_000;
 /** The largest (or smallest) of non-empty bigints; Math.max/min do not take bigints. */
 function extreme(values: Iterable<bigint>, larger: boolean): bigint {
   let best: bigint | undefined;
@@ -88,20 +91,24 @@ export class LiveCheckpoints {
     private readonly logger: Logger,
     /** Checkpoints are saved at most this often: a crash re-reads a second of messages, and stores none twice. */
     private readonly saveDelayMs = 1_000,
+    /** When this process started watching (before it connected): no message it receives live is older. */
+    private readonly watchingSince = Date.now(),
   ) {}
 
   /**
-   * Loads a server's checkpoints; the first time the bot watches a server, its starting point
-   * is a minute ago (older history is `/index`'s job). Not "now": messages posted while the bot
-   * was connecting arrive live before this runs, and one of them that was not stored then (the
-   * background lane was full, or the process was killed) would sit before the starting point,
-   * where no catch-up reads (a clean-clone CI run lost the first image of a burst so).
+   * Loads a server's checkpoints. The first time the bot watches a server, its starting point is
+   * when this process started watching, or a minute ago for a server joined since (older history
+   * is `/index`'s job). Not "now": messages posted while the bot was connecting arrive live before
+   * this runs, and one of them that was not stored then (the background lane was full, or the
+   * process was killed) would sit before the starting point, where no catch-up reads (a
+   * clean-clone CI run lost the first image of a burst so).
    */
   async load(guildId: string): Promise<void> {
     if (this.since.has(guildId)) return;
     let { live } = await this.state.get(guildId);
     if (!live.since) {
-      const start = SnowflakeUtil.generate({ timestamp: Date.now() - FIRST_WATCH_MARGIN_MS }).toString();
+      const startMs = Math.max(this.watchingSince - CLOCK_SKEW_MS, Date.now() - FIRST_WATCH_MARGIN_MS);
+      const start = SnowflakeUtil.generate({ timestamp: startMs }).toString();
       live = (await this.state.update(guildId, (state) => void (state.live.since ??= start))).live;
     }
     if (this.since.has(guildId)) return;
