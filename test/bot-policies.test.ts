@@ -3,27 +3,17 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { SnowflakeUtil } from "discord.js";
 import pino from "pino";
-import type { GuildState, GuildStateStore } from "../src/bot/guild-state.ts";
 import { type CompactionPolicy, compactionDue } from "../src/bot/services/compaction-policy.ts";
 import { ChannelWatermark, LiveCheckpoints } from "../src/bot/services/live-checkpoints.ts";
 import { isDeleted, withTombstones } from "../src/bot/tombstones.ts";
+import { memoryStateStore } from "./support/memory-state.ts";
 
 describe("LiveCheckpoints on a server seen for the first time", () => {
-  function freshStore(): GuildStateStore {
-    const state = { live: { since: null, channels: {} } } as unknown as GuildState;
-    return {
-      get: async () => state,
-      update: async (_: string, change: (current: GuildState) => void) => {
-        change(state);
-        return state;
-      },
-    } as unknown as GuildStateStore;
-  }
   const secondsAgo = (seconds: number) => SnowflakeUtil.generate({ timestamp: Date.now() - seconds * 1_000 }).toString();
 
   it("starts when the process started watching, so a message that arrived while it was connecting is caught up", async () => {
     // Watching for 5 s; a message posted 1 s ago arrived live and was deferred (its lane was full).
-    const checkpoints = new LiveCheckpoints(freshStore(), pino({ level: "silent" }), 1_000, Date.now() - 5_000);
+    const checkpoints = new LiveCheckpoints(memoryStateStore().store, pino({ level: "silent" }), 1_000, Date.now() - 5_000);
     const early = secondsAgo(1);
     await checkpoints.load("1");
     assert.ok(checkpoints.behind("1", "2", early), "the channel has it to catch up");
@@ -36,7 +26,7 @@ describe("LiveCheckpoints on a server seen for the first time", () => {
   });
 
   it("starts a minute back on a server joined long after the process started", async () => {
-    const checkpoints = new LiveCheckpoints(freshStore(), pino({ level: "silent" }), 1_000, Date.now() - 3_600_000);
+    const checkpoints = new LiveCheckpoints(memoryStateStore().store, pino({ level: "silent" }), 1_000, Date.now() - 3_600_000);
     await checkpoints.load("1");
     assert.ok(checkpoints.behind("1", "2", secondsAgo(30)));
     assert.ok(!checkpoints.behind("1", "2", secondsAgo(120)));

@@ -15,6 +15,7 @@ import { ChannelSync, type ChannelSyncDeps } from "../src/bot/services/channel-s
 import { LiveCheckpoints } from "../src/bot/services/live-checkpoints.ts";
 import type { IndexMessageOptions, MessageIndexer } from "../src/bot/services/message-indexer.ts";
 import { LookalikeError } from "../src/retrieval/errors.ts";
+import { memoryStateStore } from "./support/memory-state.ts";
 import { waitUntil } from "./support/polling.ts";
 
 const GUILD_ID = "1100000000000000001";
@@ -105,14 +106,7 @@ describe("ChannelSync when a server's checkpoints cannot be read", () => {
 
 describe("ChannelSync when an image's host keeps failing", () => {
   it("holds the channel's checkpoint below the message, then skips those images and moves on", async () => {
-    const state = { live: { since: "100", channels: {} as Record<string, string> } } as unknown as GuildState;
-    const store = {
-      get: async () => state,
-      update: async (_: string, change: (current: GuildState) => void) => {
-        change(state);
-        return state;
-      },
-    } as unknown as GuildStateStore;
+    const { state, store } = memoryStateStore({ since: "100", channels: {} });
     const message = (id: string) =>
       ({
         id,

@@ -29,6 +29,20 @@ export function errorCode(error: unknown): string {
   return "internal";
 }
 
+/** Error codes that are an image's own fault (what its poster sent), not the bot's or a host's. */
+const IMAGE_FAULTS: ReadonlySet<string> = new Set(["corrupt", "unsupported_format", "too_large", "too_many_pixels", "refused"]);
+
+/**
+ * Logs a failure that costs work but no user reply, at the level its cause deserves: an image's
+ * own fault is routine (debug), an outage (a host, the queue) needs a look (warn), and anything
+ * unexpected is a bug (error).
+ */
+export function logFailure(logger: Logger, error: unknown, details: Record<string, unknown>, message: string): void {
+  const code = errorCode(error);
+  const level = code === "internal" ? "error" : IMAGE_FAULTS.has(code) ? "debug" : "warn";
+  logger[level]({ err: error, ...details, code }, message);
+}
+
 /**
  * What to tell the user; `expected` is false when the error is a bug. It does not say the error
  * was logged: only `reportToUser`, which logs it, adds that.

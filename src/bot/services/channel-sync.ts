@@ -16,7 +16,7 @@ import type { Client, Guild, Message } from "discord.js";
 import pLimit from "p-limit";
 import type { Logger } from "pino";
 import { isLookalikeError } from "../../retrieval/errors.ts";
-import { errorCode } from "../errors.ts";
+import { logFailure } from "../errors.ts";
 import type { GuildStateStore } from "../guild-state.ts";
 import type { BotMetrics } from "../metrics.ts";
 import { alertAction } from "../repost-policy.ts";
@@ -182,11 +182,7 @@ export class ChannelSync {
     try {
       outcome = await this.deps.indexer.indexMessage(message, { checkReposts: true, whenBusy: "defer", source: "live" });
     } catch (error) {
-      // An outage (the image's host, the embedding queue) is expected now and then; anything else is a bug.
-      const code = errorCode(error);
-      const log = { err: error, messageId: message.id, code };
-      if (code === "internal") this.deps.logger.error(log, "could not index a live message; its channel will be caught up");
-      else this.deps.logger.warn(log, "could not index a live message; its channel will be caught up");
+      logFailure(this.deps.logger, error, { messageId: message.id }, "could not index a live message; its channel will be caught up");
       this.deps.metrics.error("index_failed");
       this.fallBehind(guildId, channelId, message.id);
       return;

@@ -10,7 +10,7 @@ import { ChannelType, type Message, type PartialMessage } from "discord.js";
 import type { Logger } from "pino";
 import type { AnalyzedImage } from "../../retrieval/engine.ts";
 import { isLookalikeError } from "../../retrieval/errors.ts";
-import { errorCode } from "../errors.ts";
+import { errorCode, logFailure } from "../errors.ts";
 import type { GuildState, GuildStateStore } from "../guild-state.ts";
 import { type ImageRef, imagesInMessage } from "../message-images.ts";
 import type { BotMetrics, IndexSource } from "../metrics.ts";
@@ -56,9 +56,6 @@ function postOf(message: Message<true>): Post {
     postedAt: message.createdTimestamp,
   };
 }
-
-/** Skip reasons that are the image's own fault (what its poster sent), not the bot's or a host's. */
-const IMAGE_FAULTS: ReadonlySet<string> = new Set(["corrupt", "unsupported_format", "too_large", "too_many_pixels", "refused"]);
 
 const nothing = (deferred = false): IndexOutcome => ({ indexed: 0, skipped: {}, reposts: [], deferred });
 
@@ -148,12 +145,8 @@ export class MessageIndexer {
             // catch-up reads it again (with fresh links).
             if (isLookalikeError(error, "queue_unavailable")) throw error;
             if (isLookalikeError(error, "download_failed") && options.onHostFailure !== "skip") throw error;
-            const reason = errorCode(error);
-            skip(reason);
-            // The image's own fault is routine; anything else loses an image and needs a look.
-            const log = { err: error, imageId: ref.id, messageId: message.id, reason };
-            if (IMAGE_FAULTS.has(reason)) this.logger.debug(log, "image skipped");
-            else this.logger.warn(log, "image skipped");
+            skip(errorCode(error));
+            logFailure(this.logger, error, { imageId: ref.id, messageId: message.id }, "image skipped");
             return null;
           }),
       ),

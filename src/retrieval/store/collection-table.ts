@@ -2,7 +2,7 @@
  * One collection's LanceDB table: writing, reading and deleting its rows, exact-cosine search, and
  * the upkeep `index-policy.ts` decides on (ANN index, filter indexes, fragment compaction).
  */
-import * as lancedb from "@lancedb/lancedb";
+import type * as lancedb from "@lancedb/lancedb";
 import { LookalikeError } from "../errors.ts";
 import { buildWhere, idsWhere, notCreatedBeforeWhere, type RowFilter } from "../filters.ts";
 import { cosine, unit } from "../vectors.ts";
@@ -29,6 +29,7 @@ import {
   toRow,
   vectorOf,
 } from "./schema.ts";
+import { compactTable, ensureScalarIndexes } from "./table-upkeep.ts";
 
 export interface SearchOptions {
   readonly k: number;
@@ -274,10 +275,10 @@ export class CollectionTable {
     if (!index) {
       if (upkeep !== "build") return "none";
       await this.buildVectorIndex(spec, rows);
-      await this.ensureScalarIndexes();
+      await ensureScalarIndexes(this.table, SCALAR_INDEXES);
       return "indexed";
     }
-    await this.ensureScalarIndexes();
+    await ensureScalarIndexes(this.table, SCALAR_INDEXES);
     if (upkeep === "retrain") {
       await this.buildVectorIndex(spec, rows, index.name);
       await this.compact();
@@ -297,20 +298,11 @@ export class CollectionTable {
 
   /** Compacts the fragments each write leaves behind (and folds unindexed rows into the indexes). */
   async compact(): Promise<void> {
-    await this.table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
+    await compactTable(this.table);
   }
 
   close(): void {
     this.table.close();
-  }
-
-  /** The scalar indexes, once each (cheap: under half a second each at 1M rows). */
-  private async ensureScalarIndexes(): Promise<void> {
-    const indexed = new Set((await this.table.listIndices()).flatMap((index) => index.columns));
-    for (const [column, kind] of Object.entries(SCALAR_INDEXES)) {
-      const config = kind === "bitmap" ? lancedb.Index.bitmap() : lancedb.Index.btree();
-      if (!indexed.has(column)) await this.table.createIndex(column, { config, replace: true });
-    }
   }
 
   private async vectorIndex(): Promise<lancedb.IndexConfig | undefined> {

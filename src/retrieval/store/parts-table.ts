@@ -4,10 +4,12 @@
  * idempotent upsert and deleted with the image. A separate table, so collections indexed before
  * parts existed keep their schema and simply have no parts for their older images.
  */
-import * as lancedb from "@lancedb/lancedb";
+import type * as lancedb from "@lancedb/lancedb";
 import { arrow } from "../arrow.ts";
 import { idsWhere } from "../filters.ts";
 import { decodeParts, encodeParts, type ImageParts } from "../regions/parts.ts";
+import { SCALAR_INDEXES } from "./index-policy.ts";
+import { compactTable, ensureScalarIndexes } from "./table-upkeep.ts";
 
 const TABLE_PREFIX = "parts_";
 
@@ -87,15 +89,13 @@ export class PartsTable {
    */
   async maintain(): Promise<void> {
     const table = await this.open(false);
-    if (!table || (await table.countRows()) === 0) return;
-    if ((await table.listIndices()).some((index) => index.columns.includes("id"))) return;
-    await table.createIndex("id", { config: lancedb.Index.btree(), replace: true });
+    if (table && (await table.countRows()) > 0) await ensureScalarIndexes(table, { id: SCALAR_INDEXES.id });
   }
 
   /** Merges the fragments writes leave behind, and folds new rows into the id index. */
   async compact(): Promise<void> {
     const table = await this.open(false);
-    if (table) await table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
+    if (table) await compactTable(table);
   }
 
   async drop(): Promise<void> {

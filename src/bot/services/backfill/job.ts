@@ -9,7 +9,7 @@ import { setMaxListeners } from "node:events";
 import { type Client, type Guild, type Message, SnowflakeUtil } from "discord.js";
 import pLimit from "p-limit";
 import type { Logger } from "pino";
-import { errorCode } from "../../errors.ts";
+import { errorCode, logFailure } from "../../errors.ts";
 import type { BackfillCheckpoint, GuildStateStore } from "../../guild-state.ts";
 import { imagesInMessage } from "../../message-images.ts";
 import type { GuildIndex } from "../guild-index.ts";
@@ -293,11 +293,8 @@ export class BackfillJob {
             .catch((error: unknown) => {
               // A failure costs that message's images, not the whole backfill; the report counts them
               // by reason, and `/index` run again picks them up. Only an unexpected one is a bug.
-              const reason = errorCode(error);
-              const log = { err: error, messageId: message.id, reason };
-              if (reason === "internal") this.logger.error(log, "backfill could not index a message");
-              else this.logger.warn(log, "backfill could not index a message");
-              return { indexed: 0, skipped: { [reason]: imagesInMessage(message).length }, reposts: [], deferred: false };
+              logFailure(this.logger, error, { messageId: message.id }, "backfill could not index a message");
+              return { indexed: 0, skipped: { [errorCode(error)]: imagesInMessage(message).length }, reposts: [], deferred: false };
             }),
         ),
       ),
