@@ -8,7 +8,9 @@ import { isLookalikeError } from "../src/retrieval/errors.ts";
 import {
   connectDatabase,
   type DatabaseLocation,
+  DEFAULT_INDEX_CACHE_MB,
   databaseUri,
+  indexCacheSetting,
   objectStoreProblems,
   parseDatabaseLocation,
 } from "../src/retrieval/store/database.ts";
@@ -148,6 +150,51 @@ describe("LOOKALIKE_DB_URI in the bot's settings", () => {
 
   it("leaves the AWS_* variables alone while the database is a folder", () => {
     assert.equal(loadConfig({ LOOKALIKE_DATA_DIR: "/tmp/x", AWS_ENDPOINT: "http://127.0.0.1:9000" }).db, "/tmp/x/lancedb");
+  });
+});
+
+describe("LOOKALIKE_INDEX_CACHE_MB: LanceDB's index cache for the process", () => {
+  const cases: [string | undefined, number | RegExp][] = [
+    [undefined, DEFAULT_INDEX_CACHE_MB],
+    [" ", DEFAULT_INDEX_CACHE_MB],
+    ["512", 512],
+    [" 16 ", 16],
+    ["15", /a whole number of MiB from 16/],
+    ["0", /from 16/],
+    ["1.5", /got "1.5"/],
+    ["-3", /got "-3"/],
+    ["lots", /got "lots"/],
+    ["2000000", /to 1048576/],
+  ];
+  for (const [value, expected] of cases) {
+    it(`${JSON.stringify(value)} → ${expected}`, () => {
+      const { mb, problems } = indexCacheSetting(value === undefined ? {} : { LOOKALIKE_INDEX_CACHE_MB: value });
+      if (typeof expected === "number") {
+        assert.deepEqual(problems, []);
+        assert.equal(mb, expected);
+      } else {
+        assert.equal(problems.length, 1);
+        assert.equal(problems[0]!.variable, "LOOKALIKE_INDEX_CACHE_MB");
+        assert.match(problems[0]!.message, expected);
+      }
+    });
+  }
+
+  it("is reported with the bot's other settings, and refused by connectDatabase before LanceDB is opened", async () => {
+    assert.throws(
+      () => loadConfig({ LOOKALIKE_INDEX_CACHE_MB: "tiny", LOG_LEVEL: "loud" }),
+      (error) => error instanceof ConfigError && /LOG_LEVEL: [^\n]*\n {2}LOOKALIKE_INDEX_CACHE_MB: a whole number/.test(error.message),
+    );
+    const dir = await tempDir();
+    const saved = process.env.LOOKALIKE_INDEX_CACHE_MB;
+    process.env.LOOKALIKE_INDEX_CACHE_MB = "tiny";
+    try {
+      await assert.rejects(connectDatabase(path.join(dir, "db")), (error) => isLookalikeError(error, "db_config_invalid"));
+    } finally {
+      if (saved === undefined) delete process.env.LOOKALIKE_INDEX_CACHE_MB;
+      else process.env.LOOKALIKE_INDEX_CACHE_MB = saved;
+    }
+    assert.equal(existsSync(path.join(dir, "db")), false, "nothing was created");
   });
 });
 

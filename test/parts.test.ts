@@ -11,7 +11,7 @@ import * as lancedb from "@lancedb/lancedb";
 import sharp from "sharp";
 import type { AnalyzedImage, LookalikeEngine } from "../src/retrieval/engine.ts";
 import type { Fingerprint } from "../src/retrieval/fingerprint.ts";
-import { queryCells, verifiedCells } from "../src/retrieval/regions/evidence.ts";
+import { cropGridOf, queryCells, verifiedCells } from "../src/retrieval/regions/evidence.ts";
 import { CELL_DIMENSION, type CellSet, cellsWithin, decodeParts, encodeParts, PARTS_VERSION } from "../src/retrieval/regions/parts.ts";
 import { consistentMatches, mutualMatches, scoreCells, verify } from "../src/retrieval/regions/verify.ts";
 import { openTestEngine } from "./support/engine.ts";
@@ -118,6 +118,21 @@ describe("spatial verification over cells", () => {
     assert.equal(verifiedCells(queryCells(fingerprint), { regions: [], cells: [picture] }), 49);
     const framed = { ...fingerprint, regionViews: [{ kind: "content", box: [0, 0, 3 / 7, 1], vector: new Float32Array(1) }] };
     assert.equal(verifiedCells(queryCells(framed as unknown as Fingerprint), { regions: [], cells: [picture] }), 3 * 7);
+  });
+
+  it("tells how well each of the query's grids lines up, and which one is the crop-sized grid", () => {
+    // A whole-image grid of another picture, and a crop-sized grid showing a 6×5 piece of this one.
+    const unrelated = cellSet(14, 14, (x, y) => 40_000 + y * 14 + x);
+    const crop = cellSet(6, 5, (x, y) => 1 + (y + 2) * 14 + (x + 7));
+    const { inliers, bySet } = verify([unrelated, crop], [picture]);
+    assert.equal(bySet.length, 2);
+    assert.ok(bySet[0]! <= 10, `${bySet[0]}`);
+    assert.equal(bySet[1], 30);
+    assert.equal(inliers, 30, "the best over every pairing");
+    const fingerprint = { parts: { regions: [], cells: [unrelated] }, verificationCells: crop } as unknown as Fingerprint;
+    assert.equal(cropGridOf(fingerprint), 1, "right after the query's own parts");
+    assert.equal(queryCells(fingerprint)[cropGridOf(fingerprint)!], crop);
+    assert.equal(cropGridOf({ ...fingerprint, verificationCells: undefined }), undefined);
   });
 
   it("does not line up the right cells in a scrambled layout", () => {

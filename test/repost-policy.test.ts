@@ -239,6 +239,7 @@ describe("repostQuery: sensitivity picks the matching thresholds", () => {
     "regionNearMinCosine",
     "verifiedMinInliers",
     "verifiedMinCosine",
+    "cropMinInliers",
   ] as const;
   for (const [stricter, looser] of [
     ["strict", "balanced"],

@@ -1,6 +1,6 @@
 /**
  * Fits the repost rules that the regional evidence changes (reposts.ts: the regional rules
- * `regionNearMinCosine`, `verifiedMinCosine`, `verifiedMinInliers`, and the two cosine floors of
+ * `regionNearMinCosine`, `verifiedMinCosine`, `verifiedMinInliers`, `cropMinInliers`, and the two cosine floors of
  * the whole-image rules, `nearMinCosine` and `hashNearMinCosine`, since a query's parts are views
  * too and give look-alikes more chances) on the fit split of the held-out corpus, per decision
  * space, and reports them on the test split. Each query's candidates were weighed once by the real
@@ -29,7 +29,10 @@ export interface WeighedQuery {
 }
 
 export type RegionalRules = Partial<
-  Pick<RepostThresholds, "nearMinCosine" | "hashNearMinCosine" | "regionNearMinCosine" | "verifiedMinCosine" | "verifiedMinInliers">
+  Pick<
+    RepostThresholds,
+    "nearMinCosine" | "hashNearMinCosine" | "regionNearMinCosine" | "verifiedMinCosine" | "verifiedMinInliers" | "cropMinInliers"
+  >
 >;
 
 /** The promised false-repost rate, and the share of it the fit may use. */
@@ -76,6 +79,9 @@ export function outcome(queries: readonly WeighedQuery[], rules: RegionalRules, 
   return { found, asked, falseReposts, negatives, byKind };
 }
 
+/** Floors tried for the crop-sized grid's rule (reposts.ts `cropMinInliers`); `undefined` leaves it off. */
+const CROP_MIN_INLIERS = [undefined, 12, 14, 16, 18, 20] as const;
+
 /**
  * The settings tried, per decision space (whitened cosines and plain cosines live on different
  * scales). The whole-image floors start where the repost section calibrated them for queries
@@ -88,6 +94,7 @@ const GRID: Record<DecisionSpace, { readonly [K in keyof Required<RegionalRules>
     regionNearMinCosine: [undefined, 0.5, 0.6, 0.7, 0.8],
     verifiedMinCosine: [0.1, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5],
     verifiedMinInliers: [undefined, 6, 8, 10, 15, 20, 25, 30, 35, 40, 50, 60],
+    cropMinInliers: CROP_MIN_INLIERS,
   },
   raw: {
     nearMinCosine: [0.903, 0.91, 0.92, 0.93],
@@ -95,6 +102,7 @@ const GRID: Record<DecisionSpace, { readonly [K in keyof Required<RegionalRules>
     regionNearMinCosine: [undefined, 0.9, 0.93, 0.95, 0.97],
     verifiedMinCosine: [0.7, 0.75, 0.8, 0.85, 0.88, 0.9],
     verifiedMinInliers: [undefined, 6, 8, 10, 15, 20, 25, 30, 35, 40, 50, 60],
+    cropMinInliers: CROP_MIN_INLIERS,
   },
 };
 
@@ -105,8 +113,11 @@ function* settings(space: DecisionSpace): Generator<RegionalRules> {
     for (const hashNearMinCosine of grid.hashNearMinCosine)
       for (const regionNearMinCosine of grid.regionNearMinCosine)
         for (const verifiedMinInliers of grid.verifiedMinInliers)
-          for (const verifiedMinCosine of verifiedMinInliers === undefined ? [undefined] : grid.verifiedMinCosine)
-            yield { nearMinCosine, hashNearMinCosine, regionNearMinCosine, verifiedMinCosine, verifiedMinInliers };
+          for (const cropMinInliers of grid.cropMinInliers)
+            for (const verifiedMinCosine of verifiedMinInliers === undefined && cropMinInliers === undefined
+              ? [undefined]
+              : grid.verifiedMinCosine)
+              yield { nearMinCosine, hashNearMinCosine, regionNearMinCosine, verifiedMinCosine, verifiedMinInliers, cropMinInliers };
 }
 
 /**
@@ -125,6 +136,7 @@ function contenders(queries: readonly WeighedQuery[], space: DecisionSpace): Wei
     regionNearMinCosine: lowest(grid.regionNearMinCosine),
     verifiedMinCosine: lowest(grid.verifiedMinCosine),
     verifiedMinInliers: lowest(grid.verifiedMinInliers),
+    cropMinInliers: lowest(grid.cropMinInliers),
   };
   return queries.map((query) => ({ ...query, weighed: query.weighed.filter(({ evidence }) => isRepost(classify(evidence, loosest))) }));
 }
@@ -164,6 +176,9 @@ export function describeRules(rules: RegionalRules): string {
     rules.verifiedMinInliers === undefined
       ? "no verified-copy rule"
       : `verified copy: ≥ ${rules.verifiedMinInliers} cells lined up and cosine of the closest parts ≥ ${rules.verifiedMinCosine}`,
+    rules.cropMinInliers === undefined
+      ? "no crop rule"
+      : `verified crop: ≥ ${rules.cropMinInliers} cells of the query's crop-sized grid lined up, same cosine floor`,
   ];
   return parts.join("; ");
 }

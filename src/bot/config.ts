@@ -7,7 +7,13 @@ import { z } from "zod";
 import { isLookalikeError } from "../retrieval/errors.ts";
 import { MODELS } from "../retrieval/models.ts";
 import { type QueueSettings, queueSettings } from "../retrieval/queue/settings.ts";
-import { databaseUri, objectStoreProblems, parseDatabaseLocation, type SettingProblem } from "../retrieval/store/database.ts";
+import {
+  databaseUri,
+  indexCacheSetting,
+  objectStoreProblems,
+  parseDatabaseLocation,
+  type SettingProblem,
+} from "../retrieval/store/database.ts";
 import { DISCORD_EXTERNAL_PROXY_HOSTS } from "./attachment-fetcher.ts";
 import type { ShardIdentity } from "./sharding/ownership.ts";
 import { type ShardingPlan, shardingSetting } from "./sharding/settings.ts";
@@ -130,11 +136,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BotConfig {
   const database = databaseSetting(env);
   const queue = queueSettings(env);
   const sharding = shardingSetting(env);
+  // Read by connectDatabase itself (the CLI and the worker connect too); checked here with the rest.
+  const indexCache = indexCacheSetting(env);
   const lines = [
     ...(parsed.success ? [] : parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`)),
     ...database.problems.map(({ variable, message }) => `  ${variable}: ${message}`),
     ...queue.problems.map(({ variable, message }) => `  ${variable}: ${message}`),
     ...sharding.problems.map(({ variable, message }) => `  ${variable}: ${message}`),
+    ...indexCache.problems.map(({ variable, message }) => `  ${variable}: ${message}`),
   ];
   if (!parsed.success || lines.length > 0) {
     throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}\nSee README.md, "Settings".`);

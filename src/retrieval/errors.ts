@@ -23,6 +23,7 @@ export type ErrorCode =
   | "invalid_filter"
   | "db_location_invalid"
   | "object_store_config_invalid"
+  | "db_config_invalid"
   // embedding queue (Redis)
   | "queue_config_invalid"
   | "queue_unavailable"

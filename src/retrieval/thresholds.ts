@@ -45,6 +45,7 @@ export const DEFAULT_REPOST_THRESHOLDS: RepostCalibration = {
     // No rule for a part alone: with cells verified, it adds no repost the budget allows.
     verifiedMinInliers: 25,
     verifiedMinCosine: 0.7,
+    cropMinInliers: 16,
   },
   whitened: {
     exactMaxPhash: 8,
@@ -57,6 +58,7 @@ export const DEFAULT_REPOST_THRESHOLDS: RepostCalibration = {
     // The lowest floor tried: lined-up cells decide, whatever the closest parts' whitened cosine.
     verifiedMinInliers: 25,
     verifiedMinCosine: 0.1,
+    cropMinInliers: 16,
   },
 };
 
@@ -69,13 +71,19 @@ export type Sensitivity = "strict" | "balanced" | "loose";
 export const SENSITIVITY_LEVELS: Record<Sensitivity, RepostCalibration> = {
   /** ≤ 0.2 % false reposts promised (fit / test: whitened 0/563 / 1/524, plain 0/563 / 1/524). */
   strict: {
-    raw: { ...DEFAULT_REPOST_THRESHOLDS.raw, verifiedMinInliers: 30 },
-    whitened: { ...DEFAULT_REPOST_THRESHOLDS.whitened, verifiedMinInliers: 30 },
+    raw: { ...DEFAULT_REPOST_THRESHOLDS.raw, verifiedMinInliers: 30, cropMinInliers: 20 },
+    whitened: { ...DEFAULT_REPOST_THRESHOLDS.whitened, verifiedMinInliers: 30, cropMinInliers: 20 },
   },
   balanced: DEFAULT_REPOST_THRESHOLDS,
   /** ≤ 2 % false reposts promised (fit / test: whitened 5/563 / 4/524, plain 5/563 / 6/524). */
   loose: {
-    raw: { ...DEFAULT_REPOST_THRESHOLDS.raw, nearMinCosine: 0.91, verifiedMinInliers: 15 },
-    whitened: { ...DEFAULT_REPOST_THRESHOLDS.whitened, nearMinCosine: 0.392, hashNearMinCosine: 0.26, verifiedMinInliers: 15 },
+    raw: { ...DEFAULT_REPOST_THRESHOLDS.raw, nearMinCosine: 0.91, verifiedMinInliers: 15, cropMinInliers: 12 },
+    whitened: {
+      ...DEFAULT_REPOST_THRESHOLDS.whitened,
+      nearMinCosine: 0.392,
+      hashNearMinCosine: 0.26,
+      verifiedMinInliers: 15,
+      cropMinInliers: 12,
+    },
   },
 };

@@ -17,6 +17,11 @@ export interface RegionalEvidence {
   readonly region?: MatchedRegion;
   /** Cells consistent with one scale + translation (0 when not verified). */
   readonly inliers: number;
+  /**
+   * The same for the query's crop-sized grid alone (cropGridOf): cells of a crop line up with the
+   * stored image's fine cells at a scale near 1. Absent when the query has no such grid.
+   */
+  readonly cropInliers?: number;
 }
 
 const WHOLE: Fractions = [0, 0, 1, 1];
@@ -48,13 +53,13 @@ export function projectParts(parts: readonly Part[], project: (vector: Float32Ar
 }
 
 /** The closest (query part, stored part) pair by cosine. */
-export function closestParts(query: readonly Part[], storedList: readonly Part[]): Omit<RegionalEvidence, "inliers"> {
+export function closestParts(query: readonly Part[], storedList: readonly Part[]): Omit<RegionalEvidence, "inliers" | "cropInliers"> {
   // Each norm once, not once per pair, and the query's parts four at a time against each stored
   // one: this runs for every candidate of every query (a query's ~20 parts against ~14 per candidate).
   const vectors = query.map((part) => part.vector);
   const queryNorms = vectors.map(norm);
   const dots = new Float64Array(query.length);
-  let best: Omit<RegionalEvidence, "inliers"> = { score: -Infinity };
+  let best: Omit<RegionalEvidence, "inliers" | "cropInliers"> = { score: -Infinity };
   for (const stored of storedList) {
     const storedNorm = norm(stored.vector);
     dotsWith(vectors, stored.vector, dots);
@@ -86,6 +91,14 @@ export function queryCells(query: Fingerprint): CellSet[] {
   const own = sets.map((set) => (content ? cellsWithin(set, content.box) : set));
   const views = (query.regionViews ?? []).flatMap((view) => view.cells ?? []);
   return [...own, ...views];
+}
+
+/**
+ * Where the query's crop-sized grid (its verification cells, QUERY_CELLS_INPUT_SIZE) sits among
+ * queryCells(query), when it has one: right after its own parts' cells.
+ */
+export function cropGridOf(query: Fingerprint): number | undefined {
+  return query.verificationCells ? (query.parts?.cells.length ?? 0) : undefined;
 }
 
 /** Inliers of a spatial verification between the query's cells and a stored image's parts. */

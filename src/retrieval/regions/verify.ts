@@ -8,8 +8,10 @@
 import { CELL_DIMENSION, type CellSet } from "./parts.ts";
 
 export interface Verification {
-  /** Matches consistent with the best scale + translation. */
+  /** Matches consistent with the best scale + translation, over every pairing of cell sets. */
   readonly inliers: number;
+  /** The same per query cell set (in the order given): how well each of the query's grids lines up. */
+  readonly bySet: readonly number[];
 }
 
 /**
@@ -188,9 +190,9 @@ export function consistentMatches(a: CellSet, b: CellSet, matches: readonly [num
 }
 
 /**
- * The best verification over every pairing of the query's cell sets with the stored image's.
- * `scores` are the query cells against the stored cells (scoreCells), which may sit among other
- * stored images' columns from `columnStart`.
+ * The best verification over every pairing of the query's cell sets with the stored image's, and
+ * the best per query set. `scores` are the query cells against the stored cells (scoreCells), which
+ * may sit among other stored images' columns from `columnStart`.
  */
 export function verify(
   query: readonly CellSet[],
@@ -198,19 +200,21 @@ export function verify(
   scores: CellScores = scoreCells(query, stored),
   columnStart = 0,
 ): Verification {
-  let inliers = 0;
+  const bySet: number[] = [];
   let rowStart = 0;
   for (const a of query) {
+    let best = 0;
     let column = columnStart;
     for (const b of stored) {
-      // Mutual matches are at most the smaller set's cells: a pairing that cannot beat the best is skipped.
-      if (Math.min(cellCount(a), cellCount(b)) > inliers) {
+      // Mutual matches are at most the smaller set's cells: a pairing that cannot beat this set's best is skipped.
+      if (Math.min(cellCount(a), cellCount(b)) > best) {
         const matches = mutualMatches(a, b, scores, rowStart, column);
-        if (matches.length > inliers) inliers = Math.max(inliers, consistentMatches(a, b, matches));
+        if (matches.length > best) best = Math.max(best, consistentMatches(a, b, matches));
       }
       column += cellCount(b);
     }
+    bySet.push(best);
     rowStart += cellCount(a);
   }
-  return { inliers };
+  return { inliers: Math.max(0, ...bySet), bySet };
 }

@@ -124,6 +124,44 @@ export function objectStoreProblems(location: DatabaseLocation, env: NodeJS.Proc
   return problems;
 }
 
+/**
+ * LanceDB's index cache, in MiB, for the whole process (`LOOKALIKE_INDEX_CACHE_MB`). LanceDB's own
+ * default is 6 GB: it keeps every index partition a search has read, so the bot's memory grows with
+ * its largest server's index. 256 MiB holds the 1M-row scale table's working set: the bot's peak
+ * there was 537–557 MiB in six runs against 585–596 MiB with the default, searches ~1.2× slower.
+ * Much smaller caches backfire: partitions are evicted and read again (32–128 MiB: peaks of
+ * 565–654 MiB, searches 2–3× slower). README, "Memory with a large server", has the commands.
+ */
+export const DEFAULT_INDEX_CACHE_MB = 256;
+const INDEX_CACHE_MB_RANGE = [16, 1_048_576] as const;
+
+/** `LOOKALIKE_INDEX_CACHE_MB` as a number, or a problem naming the variable. */
+export function indexCacheSetting(env: NodeJS.ProcessEnv = process.env): { mb: number; problems: SettingProblem[] } {
+  const value = env.LOOKALIKE_INDEX_CACHE_MB?.trim();
+  if (!value) return { mb: DEFAULT_INDEX_CACHE_MB, problems: [] };
+  const mb = Number(value);
+  const [min, max] = INDEX_CACHE_MB_RANGE;
+  if (/^\d+$/.test(value) && mb >= min && mb <= max) return { mb, problems: [] };
+  return {
+    mb: DEFAULT_INDEX_CACHE_MB,
+    problems: [
+      {
+        variable: "LOOKALIKE_INDEX_CACHE_MB",
+        message: `a whole number of MiB from ${min} to ${max}, got "${env.LOOKALIKE_INDEX_CACHE_MB}"`,
+      },
+    ],
+  };
+}
+
+/** One LanceDB session per process: its caches are shared by every connection, so the limit is the process's. */
+let session: { readonly mb: number; readonly session: lancedb.Session } | undefined;
+
+function processSession(mb: number): lancedb.Session {
+  // The metadata cache keeps LanceDB's default (1 GB cap): limiting it changed nothing measured.
+  session ??= { mb, session: new lancedb.Session(BigInt(mb) * 1024n * 1024n) };
+  return session.session;
+}
+
 export interface ConnectOptions {
   /** Seconds between checks for other processes' commits (0: on every read); unset: never (LanceDB's default). */
   readonly readConsistencyInterval?: number;
@@ -137,9 +175,12 @@ export interface ConnectOptions {
  */
 export async function connectDatabase(location: string | DatabaseLocation, options: ConnectOptions = {}): Promise<lancedb.Connection> {
   const where = typeof location === "string" ? parseDatabaseLocation(location) : location;
+  const cache = indexCacheSetting();
+  const lines = (problems: SettingProblem[]) => problems.map(({ variable, message }) => `${variable}: ${message}`).join("\n");
+  if (cache.problems.length > 0) throw new LookalikeError("db_config_invalid", lines(cache.problems));
   const problems = objectStoreProblems(where);
   if (problems.length > 0) {
-    throw new LookalikeError("object_store_config_invalid", problems.map(({ variable, message }) => `${variable}: ${message}`).join("\n"), {
+    throw new LookalikeError("object_store_config_invalid", lines(problems), {
       location: databaseUri(where),
     });
   }
@@ -149,5 +190,11 @@ export async function connectDatabase(location: string | DatabaseLocation, optio
   // library reads it from the process environment, so it is set before the first connection; an
   // operator's own value is kept.
   process.env.LANCE_INCLUDE_VECTOR_CENTROIDS ??= "false";
-  return lancedb.connect(databaseUri(where), options.readConsistencyInterval === undefined ? {} : options);
+  const connection = { session: processSession(cache.mb) };
+  return lancedb.connect(
+    databaseUri(where),
+    options.readConsistencyInterval === undefined
+      ? connection
+      : { ...connection, readConsistencyInterval: options.readConsistencyInterval },
+  );
 }

@@ -1,0 +1,49 @@
+/**
+ * The repost rules (reposts.ts `classify`) as a table: each row is one candidate's evidence and the
+ * verdict the thresholds give it. Pure function, no engine.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { type CandidateEvidence, classify, type RepostThresholds, type Verdict } from "../src/retrieval/reposts.ts";
+
+const thresholds: RepostThresholds = {
+  exactMaxPhash: 4,
+  exactMaxDhash: 6,
+  exactMinCosine: 0.3,
+  nearMinCosine: 0.42,
+  hashNearMaxPhash: 16,
+  hashNearMinCosine: 0.38,
+  similarMinCosine: 0.2,
+  verifiedMinInliers: 25,
+  verifiedMinCosine: 0.1,
+  cropMinInliers: 16,
+};
+
+/** Far from every rule unless a row says otherwise. */
+const far: CandidateEvidence = { score: 0.05, cosine: 0.5, hamming: 40, dhashHamming: 40, flipped: false };
+const regional = (inliers: number, cropInliers?: number, score = 0.3) => ({ regional: { score, inliers, cropInliers } });
+
+const rows: [string, Partial<CandidateEvidence>, Verdict, Partial<RepostThresholds>?][] = [
+  ["same pixels re-encoded", { score: 0.9, hamming: 2, dhashHamming: 3 }, "exact"],
+  ["same hashes but mirrored: not the same pixels", { score: 0.9, hamming: 2, dhashHamming: 3, flipped: true }, "near-duplicate"],
+  ["close by cosine", { score: 0.45 }, "near-duplicate"],
+  ["close pHash and a fair cosine", { score: 0.39, hamming: 12 }, "near-duplicate"],
+  ["a fair cosine alone", { score: 0.39 }, "similar"],
+  ["cells lined up, whole grids", { score: 0.1, ...regional(25) }, "near-duplicate"],
+  ["cells lined up, one short", { score: 0.1, ...regional(24) }, "new"],
+  ["a crop: its crop-sized grid lines up", { score: 0.1, ...regional(18, 16) }, "near-duplicate"],
+  ["a crop's grid one cell short", { score: 0.1, ...regional(18, 15) }, "new"],
+  ["a crop under the parts' cosine floor", { score: 0.1, ...regional(18, 30, 0.05) }, "new"],
+  ["a crop without a crop rule", { score: 0.1, ...regional(18, 30) }, "new", { cropMinInliers: undefined }],
+  ["a query without a crop-sized grid", { score: 0.1, ...regional(18) }, "new"],
+  ["a crop rule alone, no verified-copy rule", { score: 0.1, ...regional(18, 20) }, "near-duplicate", { verifiedMinInliers: undefined }],
+  ["nothing close", {}, "new"],
+];
+
+describe("repost rules", () => {
+  for (const [name, evidence, verdict, changed] of rows) {
+    it(`${name}: ${verdict}`, () => {
+      assert.equal(classify({ ...far, ...evidence }, { ...thresholds, ...changed }), verdict);
+    });
+  }
+});
