@@ -44,10 +44,11 @@ export class BotProcess {
     process.once("exit", this.killOnExit);
   }
 
-  static async start(fake: FakeDiscord, dataDir: string): Promise<BotProcess> {
+  /** `settings`: environment variables on top of the shipped defaults (a baseline's setting). */
+  static async start(fake: FakeDiscord, dataDir: string, settings: Readonly<Record<string, string>> = {}): Promise<BotProcess> {
     // Warnings and errors only: info lines for every indexed message would be bot work the
     // benchmark did not ask for (they are still collected, for diagnosing a failed run).
-    const env = { ...(await botEnvironment(fake, dataDir)), LOG_LEVEL: "warn" };
+    const env = { ...(await botEnvironment(fake, dataDir)), LOG_LEVEL: "warn", ...settings };
     return new BotProcess(spawnBotProcess(env));
   }
 

@@ -30,11 +30,15 @@ export interface BotMemoryPlan {
   readonly searches: number;
   /** More `/similar` afterwards: the index partitions LanceDB caches grow with the queries seen. */
   readonly moreSearches: number;
+  /** Settings on top of the shipped defaults: a baseline run (empty: the bot as shipped). */
+  readonly settings?: Readonly<Record<string, string>>;
   readonly log: (line: string) => void;
 }
 
 export interface BotMemoryRun {
   readonly rows: number;
+  /** The settings changed from the shipped defaults (none: the bot as shipped). */
+  readonly settings: Readonly<Record<string, string>>;
   readonly database: Pick<BotDatabase, "reused" | "build"> & Pick<ClonedDatabase, "dataMiB" | "indexMiB">;
   /** Bot start → first `/similar` answered (model load, connect, first search of the table). */
   readonly startupSeconds: number;
@@ -81,7 +85,7 @@ export async function measureBotMemory(database: BotDatabase, plan: BotMemoryPla
   let bot: BotProcess | undefined;
   try {
     const started = performance.now();
-    bot = await BotProcess.start(fake, dataDir);
+    bot = await BotProcess.start(fake, dataDir, plan.settings);
     const running = bot;
     sampler = setInterval(() => {
       void running.memory().then((m) => m && samples.push({ t: round((performance.now() - started) / 1000, 1), rssMiB: m.rssMiB }));
@@ -142,6 +146,7 @@ export async function measureBotMemory(database: BotDatabase, plan: BotMemoryPla
     bot = undefined;
     return {
       rows: database.rows,
+      settings: plan.settings ?? {},
       database: { reused: database.reused, build: database.build, dataMiB: cloned.dataMiB, indexMiB: cloned.indexMiB },
       startupSeconds,
       memory: { ready, afterSearches, afterRepostCheck, afterMoreSearches, samples },

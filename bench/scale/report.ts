@@ -13,7 +13,14 @@ import type { StoreComparison, StoreRun } from "./stores.ts";
 export const RSS_TARGET_MB = 600;
 export const QUEUE_OVERHEAD_BUDGET_MS = 2;
 
-export type BotMemoryResult = BotMemoryRun | { readonly rows: number; readonly error: string };
+export type BotMemoryResult =
+  | BotMemoryRun
+  | { readonly rows: number; readonly settings: Readonly<Record<string, string>>; readonly error: string };
+
+/** "1M", or "1M, LOOKALIKE_INDEX_CACHE_MB=6144" for a baseline run. */
+const runLabel = (r: BotMemoryResult) =>
+  [size(r.rows), ...Object.entries(r.settings ?? {}).map(([name, value]) => `\`${name}=${value}\``)].join(", ");
+const isShipped = (r: BotMemoryResult) => Object.keys(r.settings ?? {}).length === 0;
 
 export interface ScaleReport {
   readonly quick: boolean;
@@ -128,7 +135,7 @@ function renderQueue(q: QueueMeasurement, command: string): string[] {
 function renderBot(results: readonly BotMemoryResult[], command: string, quick: boolean): string[] {
   const target = `≤ ${RSS_TARGET_MB} MB`;
   const rows = results.map((r) => {
-    if ("error" in r) return [size(r.rows), `failed: ${r.error.split("\n")[0]}`, "", "", "", "", "", "", ""];
+    if ("error" in r) return [runLabel(r), `failed: ${r.error.split("\n")[0]}`, "", "", "", "", "", "", ""];
     const peak = r.memory.afterMoreSearches?.peakMiB ?? r.memory.afterRepostCheck?.peakMiB;
     const last = r.memory.afterMoreSearches ?? r.memory.afterRepostCheck;
     const verdict =
@@ -136,7 +143,7 @@ function renderBot(results: readonly BotMemoryResult[], command: string, quick: 
         ? "–"
         : `${mb(peak) <= RSS_TARGET_MB ? "yes" : "**no**"} (peak ${Math.round(mb(peak))} MB, end ${Math.round(mb(last?.rssMiB ?? Number.NaN))} MB)`;
     return [
-      size(r.rows),
+      runLabel(r),
       mib(r.memory.ready?.rssMiB),
       mib(r.memory.afterSearches?.rssMiB),
       mib(r.memory.afterRepostCheck?.rssMiB),
@@ -147,10 +154,25 @@ function renderBot(results: readonly BotMemoryResult[], command: string, quick: 
       `${r.startupSeconds} s`,
     ];
   });
-  const ok = results.filter((r): r is BotMemoryRun => !("error" in r));
+  const measured = results.filter((r): r is BotMemoryRun => !("error" in r));
+  const ok = measured.filter(isShipped);
   const first = ok[0];
   const largest = ok.at(-1);
   const end = (r: BotMemoryRun) => (r.memory.afterMoreSearches ?? r.memory.afterRepostCheck)?.rssMiB ?? Number.NaN;
+  const peakOf = (r: BotMemoryRun) => (r.memory.afterMoreSearches ?? r.memory.afterRepostCheck)?.peakMiB ?? Number.NaN;
+  const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : "–");
+  const baselines = measured
+    .filter((r) => !isShipped(r))
+    .flatMap((base) => {
+      const shipped = ok.find((r) => r.rows === base.rows);
+      if (!shipped) return [];
+      const more = (r: BotMemoryRun) => (r.moreSimilar.queries ? r.moreSimilar : r.similar);
+      return [
+        `- ${size(base.rows)} rows, shipped against ${runLabel(base)} (same run): peak ${mib(peakOf(shipped))} against ${mib(peakOf(base))} ` +
+          `(${ratio(peakOf(shipped), peakOf(base))}), end ${mib(end(shipped))} against ${mib(end(base))}; later /similar p50 ${ratio(more(shipped).p50, more(base).p50)}, ` +
+          `p95 ${ratio(more(shipped).p95, more(base).p95)} of the baseline's.`,
+      ];
+    });
   const growth =
     first && largest && largest !== first
       ? [
@@ -159,9 +181,9 @@ function renderBot(results: readonly BotMemoryResult[], command: string, quick: 
             `and its indexes (vector and filters) ${largest.database.indexMiB} MiB (${size(first.rows)}: ${first.database.dataMiB} and ${first.database.indexMiB} MiB).`,
         ]
       : [];
-  const checks = ok.map(
+  const checks = measured.map(
     (r) =>
-      `${size(r.rows)}: the copy of the posted photo found it first ${r.ownPhotoFirst ? "yes" : "**no**"}, repost stored ${r.repost.indexed ? "yes" : "**no**"}, ` +
+      `${runLabel(r)}: the copy of the posted photo found it first ${r.ownPhotoFirst ? "yes" : "**no**"}, repost stored ${r.repost.indexed ? "yes" : "**no**"}, ` +
       `alert posted ${r.repost.alerted ? "yes" : "**no**"}, rows at the end ${r.rowsAtEnd}; database ${r.database.reused ? "reused from an earlier run" : `built in this run (${r.database.build.populateSeconds} s rows, ${r.database.build.indexSeconds} s index, ${r.database.build.whiteningSeconds} s whitening)`}; load ${r.load.start} → ${r.load.end}`,
   );
   return [
@@ -184,6 +206,7 @@ function renderBot(results: readonly BotMemoryResult[], command: string, quick: 
     "",
     ...checks.map((line) => `- ${line}`),
     ...growth,
+    ...baselines,
     "",
     `How measured: \`${command}\`. The real bot as a child process (\`src/bot/main.ts\` as \`npm start\` runs it, shipped defaults, the shared model; bench/flood/bot-process.ts) ` +
       "against the fake Discord on loopback. Its data folder holds a clone of a generated database: one server with N rows built as above (real-embedding centres, the product's columns, " +
@@ -194,6 +217,8 @@ function renderBot(results: readonly BotMemoryResult[], command: string, quick: 
       `${first?.similar.queries ?? "a few"} \`/similar\` (the first a recompressed copy of that photo), a recompressed repost of the photo by another member (checked against every row, ` +
       `then the reply alert), then more \`/similar\` with other photos. RSS is VmRSS of the bot process alone (/proc/<pid>/status), peak is its VmHWM; the target is in decimal MB ` +
       `(${RSS_TARGET_MB} MB = ${Math.round((RSS_TARGET_MB * 1e6) / 2 ** 20)} MiB). ` +
+      "A run with a setting named in its first column is the same server run again with that setting on top of the shipped defaults, in the same run: the baseline the shipped bot is compared with " +
+      "(`LOOKALIKE_INDEX_CACHE_MB=6144` is LanceDB's own 6 GB index cache, against the shipped 256 MiB). " +
       "Not in the generated rows: thumbnails and the image parts table (regions and cells) a real server's images would have; LanceDB does not read either for a search." +
       (quick ? " Quick mode: a small server only." : ""),
   ];

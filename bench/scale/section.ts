@@ -27,7 +27,12 @@ export interface ScalePlan {
   readonly botRows: readonly number[];
   readonly searches: number;
   readonly moreSearches: number;
+  /** The largest server again with these settings, in the same run: the baseline the shipped bot is compared with. */
+  readonly baseline?: Readonly<Record<string, string>>;
 }
+
+/** LanceDB's own index cache (6 GB), instead of the bot's LOOKALIKE_INDEX_CACHE_MB default. */
+const LANCEDB_DEFAULT_INDEX_CACHE = { LOOKALIKE_INDEX_CACHE_MB: "6144" } as const;
 
 export function scalePlan(quick: boolean): ScalePlan {
   return quick
@@ -41,6 +46,7 @@ export function scalePlan(quick: boolean): ScalePlan {
         botRows: [20_000, 1_000_000],
         searches: 5,
         moreSearches: 30,
+        baseline: LANCEDB_DEFAULT_INDEX_CACHE,
       };
 }
 
@@ -64,14 +70,18 @@ export const scaleSection: BenchSection = {
     const queue = await measureQueue({ files: files.slice(0, plan.queueImages), roundTripImages: plan.roundTripImages }, log);
 
     const bot: BotMemoryResult[] = [];
-    for (const rows of plan.botRows) {
-      // A size that fails is reported as such; the sizes measured before it are kept.
+    const runs = [
+      ...plan.botRows.map((rows) => ({ rows, settings: {} })),
+      ...(plan.baseline ? [{ rows: plan.botRows.at(-1)!, settings: plan.baseline }] : []),
+    ];
+    for (const { rows, settings } of runs) {
+      // A run that fails is reported as such; the runs measured before it are kept.
       try {
         const database = await botDatabase(rows, vectors, log);
-        bot.push(await measureBotMemory(database, { searches: plan.searches, moreSearches: plan.moreSearches, log }));
+        bot.push(await measureBotMemory(database, { searches: plan.searches, moreSearches: plan.moreSearches, settings, log }));
       } catch (error) {
         log(`scale: ${rows} rows failed: ${error instanceof Error ? error.message : String(error)}`);
-        bot.push({ rows, error: error instanceof Error ? error.message : String(error) });
+        bot.push({ rows, settings, error: error instanceof Error ? error.message : String(error) });
       }
     }
 
