@@ -125,7 +125,7 @@ export function objectStoreProblems(location: DatabaseLocation, env: NodeJS.Proc
 }
 
 /**
- * LanceDB's index cache, in MiB, for the whole process (`LOOKALIKE_INDEX_CACHE_MB`). LanceDB's own
+ * LanceDB's index cache, in MiB, per connection (`LOOKALIKE_INDEX_CACHE_MB`). LanceDB's own
  * default is 6 GB: it keeps every index partition a search has read, so the bot's memory grows with
  * its largest server's index. 256 MiB holds the 1M-row scale table's working set: the bot's peak
  * there was 537–557 MiB in six runs against 585–596 MiB with the default, searches ~1.2× slower.
@@ -151,15 +151,6 @@ export function indexCacheSetting(env: NodeJS.ProcessEnv = process.env): { mb: n
       },
     ],
   };
-}
-
-/** One LanceDB session per process: its caches are shared by every connection, so the limit is the process's. */
-let session: { readonly mb: number; readonly session: lancedb.Session } | undefined;
-
-function processSession(mb: number): lancedb.Session {
-  // The metadata cache keeps LanceDB's default (1 GB cap): limiting it changed nothing measured.
-  session ??= { mb, session: new lancedb.Session(BigInt(mb) * 1024n * 1024n) };
-  return session.session;
 }
 
 export interface ConnectOptions {
@@ -190,7 +181,11 @@ export async function connectDatabase(location: string | DatabaseLocation, optio
   // library reads it from the process environment, so it is set before the first connection; an
   // operator's own value is kept.
   process.env.LANCE_INCLUDE_VECTOR_CENTROIDS ??= "false";
-  const connection = { session: processSession(cache.mb) };
+  // A session of its own per connection, not one per process: a session also keeps the object
+  // stores it opened, by bucket, and reused one for a later connection to the same bucket at another
+  // endpoint (the test suite's s3rver on a new port: connection refused). The bot's images are one
+  // connection (ImageStore); its settings' tables, another, hold no vector index.
+  const connection = { session: new lancedb.Session(BigInt(cache.mb) * 1024n * 1024n) };
   return lancedb.connect(
     databaseUri(where),
     options.readConsistencyInterval === undefined
