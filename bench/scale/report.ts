@@ -19,8 +19,12 @@ export type BotMemoryResult =
 
 /** "1M", or "1M, LOOKALIKE_INDEX_CACHE_MB=6144" for a baseline run. */
 const runLabel = (r: BotMemoryResult) =>
-  [size(r.rows), ...Object.entries(r.settings ?? {}).map(([name, value]) => `\`${name}=${value}\``)].join(", ");
-const isShipped = (r: BotMemoryResult) => Object.keys(r.settings ?? {}).length === 0;
+  [size(r.rows), ...Object.entries(r.settings).map(([name, value]) => `\`${name}=${value}\``)].join(", ");
+const isShipped = (r: BotMemoryResult) => Object.keys(r.settings).length === 0;
+/** The bot's memory at the end of a run, and its peak then (the last sample of the sequence). */
+const lastMemory = (r: BotMemoryRun) => r.memory.afterMoreSearches ?? r.memory.afterRepostCheck;
+const end = (r: BotMemoryRun) => lastMemory(r)?.rssMiB ?? Number.NaN;
+const peakOf = (r: BotMemoryRun) => lastMemory(r)?.peakMiB;
 
 export interface ScaleReport {
   readonly quick: boolean;
@@ -136,12 +140,11 @@ function renderBot(results: readonly BotMemoryResult[], command: string, quick: 
   const target = `≤ ${RSS_TARGET_MB} MB`;
   const rows = results.map((r) => {
     if ("error" in r) return [runLabel(r), `failed: ${r.error.split("\n")[0]}`, "", "", "", "", "", "", ""];
-    const peak = r.memory.afterMoreSearches?.peakMiB ?? r.memory.afterRepostCheck?.peakMiB;
-    const last = r.memory.afterMoreSearches ?? r.memory.afterRepostCheck;
+    const peak = peakOf(r);
     const verdict =
       peak === undefined
         ? "–"
-        : `${mb(peak) <= RSS_TARGET_MB ? "yes" : "**no**"} (peak ${Math.round(mb(peak))} MB, end ${Math.round(mb(last?.rssMiB ?? Number.NaN))} MB)`;
+        : `${mb(peak) <= RSS_TARGET_MB ? "yes" : "**no**"} (peak ${Math.round(mb(peak))} MB, end ${Math.round(mb(end(r)))} MB)`;
     return [
       runLabel(r),
       mib(r.memory.ready?.rssMiB),
@@ -158,8 +161,6 @@ function renderBot(results: readonly BotMemoryResult[], command: string, quick: 
   const ok = measured.filter(isShipped);
   const first = ok[0];
   const largest = ok.at(-1);
-  const end = (r: BotMemoryRun) => (r.memory.afterMoreSearches ?? r.memory.afterRepostCheck)?.rssMiB ?? Number.NaN;
-  const peakOf = (r: BotMemoryRun) => (r.memory.afterMoreSearches ?? r.memory.afterRepostCheck)?.peakMiB ?? Number.NaN;
   const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : "–");
   const baselines = measured
     .filter((r) => !isShipped(r))
@@ -169,7 +170,7 @@ function renderBot(results: readonly BotMemoryResult[], command: string, quick: 
       const more = (r: BotMemoryRun) => (r.moreSimilar.queries ? r.moreSimilar : r.similar);
       return [
         `- ${size(base.rows)} rows, shipped against ${runLabel(base)} (same run): peak ${mib(peakOf(shipped))} against ${mib(peakOf(base))} ` +
-          `(${ratio(peakOf(shipped), peakOf(base))}), end ${mib(end(shipped))} against ${mib(end(base))}; later /similar p50 ${ratio(more(shipped).p50, more(base).p50)}, ` +
+          `(${ratio(peakOf(shipped) ?? Number.NaN, peakOf(base) ?? Number.NaN)}), end ${mib(end(shipped))} against ${mib(end(base))}; later /similar p50 ${ratio(more(shipped).p50, more(base).p50)}, ` +
           `p95 ${ratio(more(shipped).p95, more(base).p95)} of the baseline's.`,
       ];
     });

@@ -24,6 +24,9 @@ export interface RegionalEvidence {
   readonly cropInliers?: number;
 }
 
+/** The closest pair of parts alone, before any verification. */
+export type ClosestPair = Omit<RegionalEvidence, "inliers" | "cropInliers">;
+
 const WHOLE: Fractions = [0, 0, 1, 1];
 
 export interface Part {
@@ -53,13 +56,13 @@ export function projectParts(parts: readonly Part[], project: (vector: Float32Ar
 }
 
 /** The closest (query part, stored part) pair by cosine. */
-export function closestParts(query: readonly Part[], storedList: readonly Part[]): Omit<RegionalEvidence, "inliers" | "cropInliers"> {
+export function closestParts(query: readonly Part[], storedList: readonly Part[]): ClosestPair {
   // Each norm once, not once per pair, and the query's parts four at a time against each stored
   // one: this runs for every candidate of every query (a query's ~20 parts against ~14 per candidate).
   const vectors = query.map((part) => part.vector);
   const queryNorms = vectors.map(norm);
   const dots = new Float64Array(query.length);
-  let best: Omit<RegionalEvidence, "inliers" | "cropInliers"> = { score: -Infinity };
+  let best: ClosestPair = { score: -Infinity };
   for (const stored of storedList) {
     const storedNorm = norm(stored.vector);
     dotsWith(vectors, stored.vector, dots);
