@@ -29,7 +29,7 @@ import { load, median, percentile, round } from "../speed/stats.ts";
 export const IN_FLIGHT = 32;
 export const WARM_UP = 8;
 /** Alternating passes of the in-process model and one worker over the same files. */
-export const ROUNDS = 2;
+export const ROUNDS = 3;
 
 export interface QueuePlan {
   /** Images for each throughput run (the same files for every mode). */
@@ -170,7 +170,13 @@ export async function measureQueue(plan: QueuePlan, log: (line: string) => void)
   const redis = await startRedis();
   const workers: WorkerProcess[] = [];
   const queue = await QueuedAnalyzer.open({ redisUrl: redis.url, space });
-  const env = (threads?: number) => ({ LOOKALIKE_REDIS_URL: redis.url, ...(threads ? { LOOKALIKE_WORKER_THREADS: String(threads) } : {}) });
+  // Throughput runs the workers as shipped (info: no line per image); the round trip needs each
+  // image's own time from the worker's debug line, so it gets a worker of its own.
+  const env = (threads?: number, logLevel = "info") => ({
+    LOOKALIKE_REDIS_URL: redis.url,
+    LOG_LEVEL: logLevel,
+    ...(threads ? { LOOKALIKE_WORKER_THREADS: String(threads) } : {}),
+  });
   const processes = (): Processes => ({ redis: redis.pid, workers: workers.map((worker) => worker.child.pid) });
   try {
     // In-process and one worker alternate, round by round, so that load from other work on the
@@ -183,7 +189,9 @@ export async function measureQueue(plan: QueuePlan, log: (line: string) => void)
       inProcess.push(await pass(local, plan.files, { workers: [] }));
       oneWorker.push(await pass(queue, plan.files, processes()));
     }
+    await workers.pop()!.stop();
     log(`queue: round trip, ${plan.roundTripImages} images one at a time`);
+    workers.push(await startWorkerProcess(env(undefined, "debug")));
     const sequential = await roundTrips(queue, workers[0]!, plan.files.slice(0, plan.roundTripImages));
     await workers.pop()!.stop();
 

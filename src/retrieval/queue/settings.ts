@@ -9,9 +9,9 @@ import type { SettingProblem } from "../store/database.ts";
 import { parseRedisUrl } from "./connection.ts";
 
 /**
- * Jobs one worker process runs at once (a job carries up to 8 images: batch.ts). The model takes
+ * Jobs one worker process runs at once (a job carries up to 16 images: batch.ts). The model takes
  * one batch at a time; a second job in hand keeps it busy while the first one's images are decoded
- * and their results sent back, a killed worker strands no more than 16 images, and a second
+ * and their results sent back, a killed worker strands no more than 32 images, and a second
  * worker still finds jobs to take (`npm run bench -- --only queue` measures the throughput).
  */
 export const DEFAULT_WORKER_CONCURRENCY = 2;
