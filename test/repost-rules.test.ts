@@ -26,6 +26,10 @@ const regional = (inliers: number, cropInliers?: number, score = 0.3) => ({ regi
 const rows: [string, Partial<CandidateEvidence>, Verdict, Partial<RepostThresholds>?][] = [
   ["same pixels re-encoded", { score: 0.9, hamming: 2, dhashHamming: 3 }, "exact"],
   ["same hashes but mirrored: not the same pixels", { score: 0.9, hamming: 2, dhashHamming: 3, flipped: true }, "near-duplicate"],
+  ["same hashes, a blurred copy's cosine: not exact", { score: 0.25, hamming: 0, dhashHamming: 1 }, "near-duplicate"],
+  ["same hashes, the mirrored view came closest", { score: 0.25, hamming: 0, dhashHamming: 1, flipped: true }, "near-duplicate"],
+  ["same hashes under the similar floor (near-blank)", { score: 0.19, hamming: 0, dhashHamming: 0 }, "new"],
+  ["pHash alike, dHash not, a blurred copy's cosine", { score: 0.25, hamming: 0, dhashHamming: 7 }, "similar"],
   ["close by cosine", { score: 0.45 }, "near-duplicate"],
   ["close pHash and a fair cosine", { score: 0.39, hamming: 12 }, "near-duplicate"],
   ["a fair cosine alone", { score: 0.39 }, "similar"],

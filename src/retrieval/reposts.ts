@@ -163,6 +163,12 @@ export function classify(e: CandidateEvidence, t: RepostThresholds): Verdict {
   if (!e.flipped && sameHashes && e.score >= t.exactMinCosine) return "exact";
   if (e.score >= t.nearMinCosine) return "near-duplicate";
   if (!e.flipped && e.hamming <= t.hashNearMaxPhash && e.score >= t.hashNearMinCosine) return "near-duplicate";
+  // Both hashes of the unmirrored query agree, which vouches for the orientation whichever view's
+  // vector came closest: a blurred or recoloured copy keeps its hashes but loses cosine. The
+  // "similar" floor keeps out near-blank images, whose hashes say little. On the held-out
+  // renderings no negative came within the hash bounds at any cosine; the rule has no threshold
+  // of its own (bench/RESULTS.md, renderings).
+  if (sameHashes && e.score >= t.similarMinCosine) return "near-duplicate";
   if (verifiedCopy(e, t)) return "near-duplicate";
   if (e.score >= t.similarMinCosine) return "similar";
   return "new";
