@@ -172,7 +172,7 @@ export async function measureQueue(plan: QueuePlan, log: (line: string) => void)
   const queue = await QueuedAnalyzer.open({ redisUrl: redis.url, space });
   // Throughput runs the workers as shipped (info: no line per image); the round trip needs each
   // image's own time from the worker's debug line, so it gets a worker of its own.
-  const env = (threads?: number, logLevel = "info") => ({
+  const env = ({ threads, logLevel = "info" }: { threads?: number; logLevel?: string } = {}) => ({
     LOOKALIKE_REDIS_URL: redis.url,
     LOG_LEVEL: logLevel,
     ...(threads ? { LOOKALIKE_WORKER_THREADS: String(threads) } : {}),
@@ -191,12 +191,12 @@ export async function measureQueue(plan: QueuePlan, log: (line: string) => void)
     }
     await workers.pop()!.stop();
     log(`queue: round trip, ${plan.roundTripImages} images one at a time`);
-    workers.push(await startWorkerProcess(env(undefined, "debug")));
+    workers.push(await startWorkerProcess(env({ logLevel: "debug" })));
     const sequential = await roundTrips(queue, workers[0]!, plan.files.slice(0, plan.roundTripImages));
     await workers.pop()!.stop();
 
     log("queue: two worker processes (one core each)");
-    workers.push(...(await Promise.all([startWorkerProcess(env(1)), startWorkerProcess(env(1))])));
+    workers.push(...(await Promise.all([startWorkerProcess(env({ threads: 1 })), startWorkerProcess(env({ threads: 1 }))])));
     const twoWorkers = [await pass(queue, plan.files, processes())];
     const runs = [
       throughput("in-process (1 process, all cores)", inProcess, plan.files.length),

@@ -306,14 +306,9 @@ export function decide(weighed: readonly WeighedCandidate[], thresholds: RepostT
     if (!(RANK[verdict] > RANK[best.verdict] || (RANK[verdict] === RANK[best.verdict] && score > bestScore))) continue;
     const { vector: _vector, ...stored } = candidate;
     const found = { ...stored, score: e.cosine, decisionScore: e.score, hamming: e.hamming, flipped: e.flipped };
-    const withRegional = e.regional
-      ? {
-          ...found,
-          regionScore: e.regional.score,
-          inliers: e.regional.inliers,
-          ...(e.regional.cropInliers === undefined ? {} : { cropInliers: e.regional.cropInliers }),
-        }
-      : found;
+    // The regional counts (inliers, and cropInliers when the query has a crop grid) as they are.
+    const { score: regionScore, region: _where, ...counts } = e.regional ?? { score: undefined };
+    const withRegional = e.regional ? { ...found, regionScore, ...counts } : found;
     const region = byRegion ? e.regional?.region : e.region;
     best = { verdict, space, match: region ? { ...withRegional, region } : withRegional };
     bestScore = score;
