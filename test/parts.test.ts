@@ -11,7 +11,7 @@ import * as lancedb from "@lancedb/lancedb";
 import sharp from "sharp";
 import type { AnalyzedImage, LookalikeEngine } from "../src/retrieval/engine.ts";
 import type { Fingerprint } from "../src/retrieval/fingerprint.ts";
-import { cropGridOf, queryCells, verifiedCells } from "../src/retrieval/regions/evidence.ts";
+import { queryCells, verificationGridsOf, verifiedCells } from "../src/retrieval/regions/evidence.ts";
 import { CELL_DIMENSION, type CellSet, cellsWithin, decodeParts, encodeParts, PARTS_VERSION } from "../src/retrieval/regions/parts.ts";
 import { consistentMatches, mutualMatches, scoreCells, verify } from "../src/retrieval/regions/verify.ts";
 import { openTestEngine } from "./support/engine.ts";
@@ -111,28 +111,32 @@ describe("spatial verification over cells", () => {
     assert.ok(consistentMatches(turned, picture, matches) < 0.5 * matches.length);
   });
 
-  it("verifies with the query's 320-px cells too, inside the content box when a frame was trimmed", () => {
+  it("verifies with the query's verification grids too, inside the content box when a frame was trimmed", () => {
     const crop = cellSet(7, 7, (x, y) => 1 + (y + 5) * 14 + (x + 3));
     const unrelated = cellSet(14, 14, (x, y) => 30_000 + y * 14 + x);
-    const fingerprint = { parts: { regions: [], cells: [unrelated] }, verificationCells: crop } as unknown as Fingerprint;
+    const fingerprint = { parts: { regions: [], cells: [unrelated] }, verificationCells: [crop] } as unknown as Fingerprint;
     assert.equal(verifiedCells(queryCells(fingerprint), { regions: [], cells: [picture] }), 49);
     const framed = { ...fingerprint, regionViews: [{ kind: "content", box: [0, 0, 3 / 7, 1], vector: new Float32Array(1) }] };
     assert.equal(verifiedCells(queryCells(framed as unknown as Fingerprint), { regions: [], cells: [picture] }), 3 * 7);
   });
 
-  it("tells how well each of the query's grids lines up, and which one is the crop-sized grid", () => {
-    // A whole-image grid of another picture, and a crop-sized grid showing a 6×5 piece of this one.
+  it("tells how well each of the query's grids lines up, and which ones are the verification grids", () => {
+    // A whole-image grid of another picture, and verification grids: one showing a 6×5 piece of this picture, one another picture.
     const unrelated = cellSet(14, 14, (x, y) => 40_000 + y * 14 + x);
     const crop = cellSet(6, 5, (x, y) => 1 + (y + 2) * 14 + (x + 7));
+    const other = cellSet(20, 20, (x, y) => 50_000 + y * 20 + x);
     const { inliers, bySet } = verify([unrelated, crop], [picture]);
     assert.equal(bySet.length, 2);
     assert.ok(bySet[0]! <= 10, `${bySet[0]}`);
     assert.equal(bySet[1], 30);
     assert.equal(inliers, 30, "the best over every pairing");
-    const fingerprint = { parts: { regions: [], cells: [unrelated] }, verificationCells: crop } as unknown as Fingerprint;
-    assert.equal(cropGridOf(fingerprint), 1, "right after the query's own parts");
-    assert.equal(queryCells(fingerprint)[cropGridOf(fingerprint)!], crop);
-    assert.equal(cropGridOf({ ...fingerprint, verificationCells: undefined }), undefined);
+    const fingerprint = { parts: { regions: [], cells: [unrelated] }, verificationCells: [other, crop] } as unknown as Fingerprint;
+    assert.deepEqual(verificationGridsOf(fingerprint), [1, 2], "right after the query's own parts");
+    assert.deepEqual(
+      verificationGridsOf(fingerprint).map((k) => queryCells(fingerprint)[k]),
+      [other, crop],
+    );
+    assert.deepEqual(verificationGridsOf({ ...fingerprint, verificationCells: undefined }), []);
   });
 
   it("does not line up the right cells in a scrambled layout", () => {
@@ -190,6 +194,8 @@ describe("the engine with parts", () => {
       .jpeg({ quality: 85 })
       .toBuffer();
     const query = await engine.analyze(corner, { flipped: true, centre: true, regions: true, parts: true });
+    const longSides = query.verificationCells?.map((set) => Math.max(set.width, set.height));
+    assert.deepEqual(longSides, [10, 20], "verification grids at 320 and 640 px (32 px per cell)");
     const [first] = await engine.findSimilar(query, { collection: "photos", k: 3 });
     assert.equal(first?.id, idOf(file));
     assert.ok(first.region, "a region");
@@ -198,6 +204,12 @@ describe("the engine with parts", () => {
     const verdict = await engine.checkRepost(query, { collection: "photos" });
     assert.equal(verdict.match?.id, idOf(file));
     assert.ok((verdict.match?.inliers ?? 0) >= 8, `inliers ${verdict.match?.inliers}`);
+    // cropInliers is the best of the verification grids alone, verified here against the stored cells.
+    const storedParts = (await engine.store.parts("photos").get([idOf(file)])).get(idOf(file))!;
+    const { bySet } = verify(queryCells(query), storedParts.cells);
+    const best = Math.max(...verificationGridsOf(query).map((k) => bySet[k]!));
+    assert.equal(verdict.match?.cropInliers, best);
+    assert.ok(best <= (verdict.match?.inliers ?? 0), `${best} of ${verdict.match?.inliers}`);
     // The same crop without parts: only whole vectors, and no verification.
     const plain = await engine.checkRepost(await engine.analyze(corner, { flipped: true, centre: true }), { collection: "photos" });
     assert.equal(plain.match?.inliers, undefined);

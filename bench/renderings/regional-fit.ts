@@ -79,7 +79,7 @@ export function outcome(queries: readonly WeighedQuery[], rules: RegionalRules, 
   return { found, asked, falseReposts, negatives, byKind };
 }
 
-/** Floors tried for the crop-sized grid's rule (reposts.ts `cropMinInliers`); `undefined` leaves it off. */
+/** Floors tried for the verification grids' rule (reposts.ts `cropMinInliers`); `undefined` leaves it off. */
 const CROP_MIN_INLIERS = [undefined, 12, 14, 16, 18, 20] as const;
 
 /**
@@ -178,7 +178,7 @@ export function describeRules(rules: RegionalRules): string {
       : `verified copy: ≥ ${rules.verifiedMinInliers} cells lined up and cosine of the closest parts ≥ ${rules.verifiedMinCosine}`,
     rules.cropMinInliers === undefined
       ? "no crop rule"
-      : `verified crop: ≥ ${rules.cropMinInliers} cells of the query's crop-sized grid lined up, same cosine floor`,
+      : `verified crop: ≥ ${rules.cropMinInliers} cells of one of the query's verification grids lined up, same cosine floor`,
   ];
   return parts.join("; ");
 }

@@ -7,7 +7,7 @@ import { type DecodedImage, flipHorizontal, greyscaleGrid } from "./image.ts";
 import type { ResizeMode } from "./models.ts";
 import type { FeatureMap } from "./pooling.ts";
 import { type Box, contentBox, cropImage, gutterTiles, wholeImage } from "./regions/layout.ts";
-import { type CellSet, cellsOf, type ImageParts, PARTS_INPUT_SIZE, QUERY_CELLS_INPUT_SIZE, regionsOf } from "./regions/parts.ts";
+import { type CellSet, cellsOf, type ImageParts, PARTS_INPUT_SIZE, QUERY_CELLS_INPUT_SIZES, regionsOf } from "./regions/parts.ts";
 
 /**
  * A part of the query searched for by itself: the picture inside a frame (`content`: a screenshot's
@@ -43,11 +43,11 @@ export interface Fingerprint {
   /** Regional descriptors and cells (regions/parts.ts): stored with the image, and used by queries. */
   readonly parts?: ImageParts;
   /**
-   * The whole query's cells at QUERY_CELLS_INPUT_SIZE, for spatial verification only (queries with
-   * regions and parts; never stored): a crop of 30–70 % of a picture shows its cells there at about
-   * the scale of the stored image's fine cells.
+   * The whole query's cells at each of QUERY_CELLS_INPUT_SIZES, for spatial verification only
+   * (queries with regions and parts; never stored): a crop or a collage tile shows its cells on one
+   * of them at about the scale of the stored image's cells.
    */
-  readonly verificationCells?: CellSet;
+  readonly verificationCells?: readonly CellSet[];
   readonly phash: bigint;
   readonly dhash: bigint;
   readonly width: number;
@@ -84,7 +84,7 @@ export class Fingerprinter {
   async fingerprint(image: DecodedImage, options: FingerprintOptions = {}): Promise<Fingerprint> {
     const { signal, urgent } = options;
     const mirror = options.flipped ? flipHorizontal(image) : undefined;
-    const [whole, flippedVector, centreVector, centreFlippedVector, regionViews, fine, middle] = await Promise.all([
+    const [whole, flippedVector, centreVector, centreFlippedVector, regionViews, fine, verificationMaps] = await Promise.all([
       this.embed(image, signal, urgent),
       mirror?.then((m) => this.vector(m, signal, urgent)),
       options.centre ? this.vector(image, signal, urgent, "cover") : undefined,
@@ -92,7 +92,7 @@ export class Fingerprinter {
       options.regions ? this.regionViews(image, signal, urgent, options.parts) : undefined,
       options.parts ? this.embedder.featureMap(image, signal, this.letterbox, urgent, PARTS_INPUT_SIZE) : undefined,
       options.parts && options.regions
-        ? this.embedder.featureMap(image, signal, this.letterbox, urgent, QUERY_CELLS_INPUT_SIZE)
+        ? Promise.all(QUERY_CELLS_INPUT_SIZES.map((size) => this.embedder.featureMap(image, signal, this.letterbox, urgent, size)))
         : undefined,
     ]);
     const { vector } = whole;
@@ -100,7 +100,7 @@ export class Fingerprinter {
       regions: regionsOf(fine, ...this.aspect(image), this.stride),
       cells: [cellsOf(fine, ...this.aspect(image), this.stride), cellsOf(whole.map, ...this.aspect(image), this.stride)],
     };
-    const verificationCells = middle && cellsOf(middle, ...this.aspect(image), this.stride);
+    const verificationCells = verificationMaps?.map((map) => cellsOf(map, ...this.aspect(image), this.stride));
     throwIfAborted(signal);
     const { phash, dhash } = perceptualHashes(image);
     return {

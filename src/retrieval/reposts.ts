@@ -5,7 +5,15 @@
  */
 import type { Fingerprint, RegionView } from "./fingerprint.ts";
 import { hamming } from "./hashes.ts";
-import { closestParts, cropGridOf, projectParts, queryCells, queryParts, type RegionalEvidence, storedParts } from "./regions/evidence.ts";
+import {
+  closestParts,
+  projectParts,
+  queryCells,
+  queryParts,
+  type RegionalEvidence,
+  storedParts,
+  verificationGridsOf,
+} from "./regions/evidence.ts";
 import type { ImageParts } from "./regions/parts.ts";
 import { type CellScorer, scoreCells as scoreCellsHere, totalCells, verify } from "./regions/verify.ts";
 import type { Match } from "./store/schema.ts";
@@ -33,7 +41,7 @@ export interface RepostThresholds {
   readonly verifiedMinInliers?: number;
   readonly verifiedMinCosine?: number;
   /**
-   * `near-duplicate` too when the query's crop-sized grid alone lines up at least this many cells
+   * `near-duplicate` too when one of the query's verification grids alone lines up at least this many cells
    * (RegionalEvidence.cropInliers), with the same `verifiedMinCosine`: a crop of the stored picture
    * lines up fewer cells than a whole copy, but unrelated whole pictures rarely line up many at
    * that scale. Absent: no such rule.
@@ -221,7 +229,7 @@ export async function regionalEvidence(
     .slice(0, VERIFIED_CANDIDATES);
   const mine = project && projectParts(parts, project);
   const cells = queryCells(query);
-  const cropGrid = cropGridOf(query);
+  const grids = verificationGridsOf(query);
   const storedCells = closest.map(({ stored }) => stored?.cells ?? []);
   const scores = cells.length > 0 ? await scoreCells(cells, storedCells.flat()) : undefined;
   let column = 0;
@@ -231,7 +239,7 @@ export async function regionalEvidence(
     const sets = storedCells[k]!;
     const verified = scores && sets.length > 0 ? verify(cells, sets, scores, column) : undefined;
     column += totalCells(sets);
-    const cropInliers = cropGrid === undefined ? undefined : (verified?.bySet[cropGrid] ?? 0);
+    const cropInliers = grids.length === 0 ? undefined : Math.max(0, ...grids.map((k) => verified?.bySet[k] ?? 0));
     result.set(candidate.id, { ...decided, inliers: verified?.inliers ?? 0, ...(cropInliers === undefined ? {} : { cropInliers }) });
   });
   return result;
@@ -306,7 +314,7 @@ export function decide(weighed: readonly WeighedCandidate[], thresholds: RepostT
     if (!(RANK[verdict] > RANK[best.verdict] || (RANK[verdict] === RANK[best.verdict] && score > bestScore))) continue;
     const { vector: _vector, ...stored } = candidate;
     const found = { ...stored, score: e.cosine, decisionScore: e.score, hamming: e.hamming, flipped: e.flipped };
-    // The regional counts (inliers, and cropInliers when the query has a crop grid) as they are.
+    // The regional counts (inliers, and cropInliers when the query has verification grids) as they are.
     const { score: regionScore, region: _where, ...counts } = e.regional ?? { score: undefined };
     const withRegional = e.regional ? { ...found, regionScore, ...counts } : found;
     const region = byRegion ? e.regional?.region : e.region;

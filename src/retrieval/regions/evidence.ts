@@ -18,8 +18,9 @@ export interface RegionalEvidence {
   /** Cells consistent with one scale + translation (0 when not verified). */
   readonly inliers: number;
   /**
-   * The same for the query's crop-sized grid alone (cropGridOf): cells of a crop line up with the
-   * stored image's fine cells at a scale near 1. Absent when the query has no such grid.
+   * The same for the query's verification grids alone, the best of them (verificationGridsOf): the
+   * cells of a crop or a collage tile line up with the stored image's cells at a scale near 1 on one
+   * of them. Absent when the query has no such grids.
    */
   readonly cropInliers?: number;
 }
@@ -81,7 +82,7 @@ export function closestParts(query: readonly Part[], storedList: readonly Part[]
 const norm = (vector: Float32Array) => Math.sqrt(dot(vector, vector));
 
 /**
- * The query's cell sets: its own (fine, coarse and, for repost checks, the 320-px verification cells)
+ * The query's cell sets: its own (fine, coarse and, for repost checks, the verification grids)
  * and those of its content box and tiles. When a
  * frame was trimmed (a screenshot's app, a border), its own cells are kept inside the content box
  * only: the frame lines up with any other picture posted in the same frame. Measured on the bench's
@@ -90,18 +91,19 @@ const norm = (vector: Float32Array) => Math.sqrt(dot(vector, vector));
  */
 export function queryCells(query: Fingerprint): CellSet[] {
   const content = query.regionViews?.find((view) => view.kind === "content");
-  const sets = [...(query.parts?.cells ?? []), ...(query.verificationCells ? [query.verificationCells] : [])];
+  const sets = [...(query.parts?.cells ?? []), ...(query.verificationCells ?? [])];
   const own = sets.map((set) => (content ? cellsWithin(set, content.box) : set));
   const views = (query.regionViews ?? []).flatMap((view) => view.cells ?? []);
   return [...own, ...views];
 }
 
 /**
- * Where the query's crop-sized grid (its verification cells, QUERY_CELLS_INPUT_SIZE) sits among
- * queryCells(query), when it has one: right after its own parts' cells.
+ * Where the query's verification grids (QUERY_CELLS_INPUT_SIZES) sit among queryCells(query): right
+ * after its own parts' cells; none when it has no such grids.
  */
-export function cropGridOf(query: Fingerprint): number | undefined {
-  return query.verificationCells ? (query.parts?.cells.length ?? 0) : undefined;
+export function verificationGridsOf(query: Fingerprint): number[] {
+  const first = query.parts?.cells.length ?? 0;
+  return (query.verificationCells ?? []).map((_, k) => first + k);
 }
 
 /** Inliers of a spatial verification between the query's cells and a stored image's parts. */

@@ -16,11 +16,18 @@ import { contentCells, regionGrid } from "./cells.ts";
 /** Side of the square model input the regions and fine cells come from. */
 export const PARTS_INPUT_SIZE = 448;
 /**
- * Side of the input a query's own extra cells come from (queries only, never stored): between the
- * stored image's fine (448) and coarse (224) cells, so a crop of 30–70 % of the area lines up with
- * the fine cells at a scale near 1, where cells correspond best.
+ * Sides of the inputs a query's own extra cells come from (repost checks only, never stored), its
+ * verification grids:
+ * - 320 px, between the stored image's fine (448) and coarse (224) cells: a crop of 30–70 % of the
+ *   area lines up with the fine cells at a scale near 1, where cells correspond best;
+ * - 640 px: a collage tile or a small crop covers too few cells at 448 px, and lines up with the
+ *   stored cells only beyond the scales verification allows; at 640 px it shows them near scale 1.
+ *   Probed on the renderings' weighings with the crop rule's floor as shipped (16 cells on either
+ *   grid): collages found 22 → 35 of 53 on the fit split and 27 → 29 of 45 on the test split, crops
+ *   23 → 27 of 45 on the test split, false reposts unchanged (1/563, 4/524). The renderings bench
+ *   measures it through the engine (bench/RESULTS.md).
  */
-export const QUERY_CELLS_INPUT_SIZE = 320;
+export const QUERY_CELLS_INPUT_SIZES = [320, 640] as const;
 /** Values per cell descriptor after the random projection. */
 export const CELL_DIMENSION = 128;
 /** Bumped whenever what is stored changes meaning (the projection, the grids, the encoding). */
