@@ -40,7 +40,9 @@ export type RepostCalibration = Readonly<Record<DecisionSpace, RepostThresholds>
  * test split the earlier floors did better (79.7 % of strong reposts, 2/524 false, against 78.3 % and 4/524):
  * the test split reports, it does not choose. With the 640-px verification grid (regions/parts.ts) the fit
  * picks the same whitened balanced and strict floors again (strong reposts 88.9 % fit / 82.5 % test, false
- * 1/563 / 4/524); for the loose level and the plain-cosine levels it now picks other floors, not shipped yet.
+ * 1/563 / 4/524). For the loose level and the plain-cosine levels it now picks other floors, fitted level by
+ * level, that no longer nest (e.g. whitened loose would ask a closest-parts cosine of 0.4 where balanced asks
+ * 0.1): not shipped until the fit keeps each level within its neighbours' floors.
  */
 export const DEFAULT_REPOST_THRESHOLDS: RepostCalibration = {
   raw: {

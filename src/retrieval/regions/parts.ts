@@ -22,10 +22,11 @@ export const PARTS_INPUT_SIZE = 448;
  *   area lines up with the fine cells at a scale near 1, where cells correspond best;
  * - 640 px: a collage tile or a small crop covers too few cells at 448 px, and lines up with the
  *   stored cells only beyond the scales verification allows; at 640 px it shows them near scale 1.
- *   Probed on the renderings' weighings with the crop rule's floor as shipped (16 cells on either
- *   grid): collages found 22 → 35 of 53 on the fit split and 27 → 29 of 45 on the test split, crops
- *   23 → 27 of 45 on the test split, false reposts unchanged (1/563, 4/524). The renderings bench
- *   measures it through the engine (bench/RESULTS.md).
+ *   With the crop rule's floor unchanged (16 cells, on the better grid), the renderings bench found
+ *   collages 41.5 → 66.0 % on the fit split and 60.0 → 64.4 % on the test split, crops 51.1 → 60.0 %
+ *   on the test split, false reposts unchanged (1/563, 4/524; bench/RESULTS.md, renderings). Grids at
+ *   256, 384 and 512 px, tried offline on the same weighings at the floor adding no false repost on the
+ *   fit split, found at most two more reposts per split each.
  */
 export const QUERY_CELLS_INPUT_SIZES = [320, 640] as const;
 /** Values per cell descriptor after the random projection. */
