@@ -77,7 +77,14 @@ describe("Lookalike bot end to end", () => {
     await post(art, "staff", "secret", photos[2]!);
     await post(art, "after-dark", "spicy", photos[3]!);
     await post(art, "memes", "other", photos[4]!);
-    await eventually(async () => (await indexed(art.id)) === 5, "five images indexed");
+    // Setup, not a speed check: the first images also start the inference worker and load the model,
+    // which on a busy 2-core CI machine (other test files run beside this one) can take a while.
+    let count = 0;
+    await eventually(
+      async () => (count = await indexed(art.id)) === 5,
+      () => `five images indexed (${count} so far)`,
+      90_000,
+    );
   });
   after(() => h?.close());
 

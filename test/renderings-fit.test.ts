@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { fitRegionalRules, outcome, type WeighedQuery } from "../bench/renderings/regional-fit.ts";
+import { fitRegionalRules, nests, outcome, type RegionalRules, type WeighedQuery } from "../bench/renderings/regional-fit.ts";
 import type { CandidateEvidence, WeighedCandidate } from "../src/retrieval/reposts.ts";
 import type { Match } from "../src/retrieval/store/schema.ts";
 
@@ -64,6 +64,61 @@ describe("fitting the repost rules on weighings", () => {
     const { rules, outcome: result } = fitRegionalRules(fit);
     assert.equal(rules.nearMinCosine, 0.392);
     assert.deepEqual([result.found, result.falseReposts], [1, 1]);
+  });
+
+  it("guards the whole-image cosine rule at the most lined-up cells that cost no repost on the fit split", () => {
+    // Copies close by cosine with 5, 6 and 9 cells lined up: a guard of 5 keeps all three, 6 loses one.
+    const fit = [
+      ...negatives(() => [candidate("other", 0.1)], 100),
+      ...(
+        [
+          ["a", 5],
+          ["b", 6],
+          ["c", 9],
+        ] as const
+      ).map(([id, inliers]) => query(id, [candidate(id, 0.5, { score: 0.45, inliers })])),
+    ];
+    const { rules, outcome: result } = fitRegionalRules(fit);
+    assert.equal(rules.nearMinInliers, 5);
+    assert.equal(result.found, 3);
+  });
+
+  it("keeps a stricter level within the looser level's rules", () => {
+    const fit = [
+      ...negatives(() => [candidate("other", 0.1, { score: 0.45, inliers: 7 })], 100),
+      ...["a", "b", "c"].map((id) => query(id, [candidate(id, 0.1, { score: 0.45, inliers: 10 })])),
+    ];
+    // Alone the fit turns the verified-copy rule on at 8 cells (the first test); the looser level asks 10.
+    const looser: RegionalRules = {
+      nearMinCosine: 0.392,
+      hashNearMinCosine: 0.26,
+      verifiedMinCosine: 0.1,
+      verifiedMinInliers: 10,
+      nearMinInliers: 2,
+    };
+    const { rules, outcome: result } = fitRegionalRules(fit, 0.002, { looser });
+    assert.equal(rules.verifiedMinInliers, 10);
+    assert.equal(result.found, 3);
+    assert.ok(nests(rules, looser));
+    assert.ok((rules.nearMinInliers ?? 0) >= 2);
+    // And a looser level within a stricter one: every rule the stricter has, at a floor no higher.
+    const { rules: loose } = fitRegionalRules(fit, 0.02, { stricter: rules });
+    assert.ok(nests(rules, loose));
+  });
+
+  it("orders rules as levels: a stricter one never flags what a looser one would not", () => {
+    const balanced: RegionalRules = { nearMinCosine: 0.4, verifiedMinCosine: 0.1, verifiedMinInliers: 30, nearMinInliers: 4 };
+    const rows: [string, RegionalRules, boolean][] = [
+      ["the same rules", balanced, true],
+      ["a higher floor", { ...balanced, nearMinCosine: 0.42 }, true],
+      ["a rule turned off", { ...balanced, verifiedMinInliers: undefined }, true],
+      ["a lower floor", { ...balanced, verifiedMinInliers: 25 }, false],
+      ["a rule the looser level has not", { ...balanced, cropMinInliers: 16 }, false],
+      ["a higher guard", { ...balanced, nearMinInliers: 5 }, true],
+      ["a lower guard", { ...balanced, nearMinInliers: 3 }, false],
+      ["no guard", { ...balanced, nearMinInliers: undefined }, false],
+    ];
+    for (const [name, stricter, expected] of rows) assert.equal(nests(stricter, balanced), expected, name);
   });
 
   it("counts a repost verdict naming another image as not found", () => {

@@ -254,6 +254,8 @@ describe("repostQuery: sensitivity picks the matching thresholds", () => {
           assert.ok(b[floor] !== undefined && a[floor]! >= b[floor]!, `${floor}: ${a[floor]} vs ${b[floor]}`);
         }
         assert.ok(a.hashNearMaxPhash <= b.hashNearMaxPhash || a.hashNearMinCosine > b.hashNearMinCosine);
+        // The guard on the whole-image cosine rule keeps reposts out: a stricter level's is at least as high.
+        assert.ok((a.nearMinInliers ?? 0) >= (b.nearMinInliers ?? 0), `nearMinInliers: ${a.nearMinInliers} vs ${b.nearMinInliers}`);
         assert.notDeepEqual(a, b);
       });
     }

@@ -17,6 +17,7 @@ const thresholds: RepostThresholds = {
   verifiedMinInliers: 25,
   verifiedMinCosine: 0.1,
   cropMinInliers: 16,
+  nearMinInliers: 4,
 };
 
 /** Far from every rule unless a row says otherwise. */
@@ -31,6 +32,11 @@ const rows: [string, Partial<CandidateEvidence>, Verdict, Partial<RepostThreshol
   ["same hashes under the similar floor (near-blank)", { score: 0.19, hamming: 0, dhashHamming: 0 }, "new"],
   ["pHash alike, dHash not, a blurred copy's cosine", { score: 0.25, hamming: 0, dhashHamming: 7 }, "similar"],
   ["close by cosine", { score: 0.45 }, "near-duplicate"],
+  ["close by cosine, and enough cells line up", { score: 0.45, ...regional(4) }, "near-duplicate"],
+  ["close by cosine, but its cells do not line up: a look-alike", { score: 0.45, ...regional(3) }, "similar"],
+  ["close by cosine, cells not lined up, no guard", { score: 0.45, ...regional(3) }, "near-duplicate", { nearMinInliers: undefined }],
+  ["close by cosine, cells never compared (stored before parts)", { score: 0.45, regional: { score: 0.3 } }, "near-duplicate"],
+  ["cells do not line up, but the pHashes agree", { score: 0.45, hamming: 12, ...regional(2) }, "near-duplicate"],
   ["close pHash and a fair cosine", { score: 0.39, hamming: 12 }, "near-duplicate"],
   ["a fair cosine alone", { score: 0.39 }, "similar"],
   ["cells lined up, whole grids", { score: 0.1, ...regional(25) }, "near-duplicate"],

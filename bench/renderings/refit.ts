@@ -7,10 +7,10 @@
  */
 import { readFile } from "node:fs/promises";
 import type { DecisionSpace } from "../../src/retrieval/reposts.ts";
-import { BUDGET, LEVELS } from "../repost/outcomes.ts";
+import { BUDGET, LEVELS, type Level } from "../repost/outcomes.ts";
 import { weighingsFile } from "./evidence.ts";
 import { KINDS } from "./kinds/catalogue.ts";
-import { describeRules, fitRegionalRules, type Outcome, outcome } from "./regional-fit.ts";
+import { describeRules, fitRegionalRules, type Neighbours, type Outcome, outcome, type RegionalRules } from "./regional-fit.ts";
 import { type SavedWeighing, weighedQuery } from "./regional-report.ts";
 
 const share = (found: number, asked: number) => `${found}/${asked} (${((100 * found) / Math.max(1, asked)).toFixed(1)} %)`;
@@ -33,10 +33,19 @@ async function main(): Promise<void> {
   for (const space of ["whitened", "raw"] as const satisfies readonly DecisionSpace[]) {
     const fit = queries.filter((q) => q.space === space && q.split === "fit");
     const test = queries.filter((q) => q.space === space && q.split === "test");
+    // Balanced first, then the other two within it, so that the levels nest (a stricter level never
+    // flags what a looser one would not): fitted level by level they need not.
+    const fitLevel = (level: Level, neighbours?: Neighbours) => fitRegionalRules(fit, BUDGET[level].target, neighbours).rules;
+    const balanced = fitLevel("balanced");
+    const fitted: Record<Level, RegionalRules> = {
+      strict: fitLevel("strict", { looser: balanced }),
+      balanced,
+      loose: fitLevel("loose", { stricter: balanced }),
+    };
     for (const level of LEVELS) {
       // The rate each level promises (the bot's `/repost settings sensitivity`).
       const rate = BUDGET[level].target;
-      const { rules } = fitRegionalRules(fit, rate);
+      const rules = fitted[level];
       const [onFit, onTest] = [outcome(fit, rules), outcome(test, rules)];
       const kinds = [...onTest.byKind].map(([kind, o]) => `${kind} ${((100 * o.found) / o.asked).toFixed(0)}`).join(", ");
       process.stdout.write(

@@ -31,9 +31,52 @@ export interface WeighedQuery {
 export type RegionalRules = Partial<
   Pick<
     RepostThresholds,
-    "nearMinCosine" | "hashNearMinCosine" | "regionNearMinCosine" | "verifiedMinCosine" | "verifiedMinInliers" | "cropMinInliers"
+    | "nearMinCosine"
+    | "hashNearMinCosine"
+    | "regionNearMinCosine"
+    | "verifiedMinCosine"
+    | "verifiedMinInliers"
+    | "cropMinInliers"
+    | "nearMinInliers"
   >
 >;
+
+/** The rules that turn a repost on (a floor: higher is stricter; absent, the rule is off). */
+const FLOORS = [
+  "nearMinCosine",
+  "hashNearMinCosine",
+  "regionNearMinCosine",
+  "verifiedMinCosine",
+  "verifiedMinInliers",
+  "cropMinInliers",
+] as const;
+
+/**
+ * Whether `stricter` never flags what `looser` would not: every floor of `stricter` at least as high,
+ * a rule only where `looser` has it too, and a guard (`nearMinInliers`, absent: none) at least as high.
+ */
+export function nests(stricter: RegionalRules, looser: RegionalRules): boolean {
+  return floorsNest(stricter, looser) && (stricter.nearMinInliers ?? 0) >= (looser.nearMinInliers ?? 0);
+}
+
+function floorsNest(stricter: RegionalRules, looser: RegionalRules): boolean {
+  return FLOORS.every((key) => {
+    const [a, b] = [stricter[key], looser[key]];
+    return a === undefined || (b !== undefined && a >= b);
+  });
+}
+
+/** The neighbouring levels' rules a level's fit must stay between (see `nests`). */
+export interface Neighbours {
+  /** The next looser level's rules: the fitted ones must nest within them. */
+  readonly looser?: RegionalRules;
+  /** The next stricter level's rules: they must nest within the fitted ones. */
+  readonly stricter?: RegionalRules;
+}
+
+/** Whether `rules` stay between the neighbours (`nest`: `nests`, or `floorsNest` before the guard is fitted). */
+const between = (rules: RegionalRules, { looser, stricter }: Neighbours, nest = nests) =>
+  (!looser || nest(rules, looser)) && (!stricter || nest(stricter, rules));
 
 /** The promised false-repost rate, and the share of it the fit may use. */
 export const PROMISED_FALSE_RATE = BUDGET.balanced.target;
@@ -87,7 +130,7 @@ const CROP_MIN_INLIERS = [undefined, 12, 14, 16, 18, 20] as const;
  * scales). The whole-image floors start where the repost section calibrated them for queries
  * without parts, and only go up; `undefined` leaves a regional rule off.
  */
-const GRID: Record<DecisionSpace, { readonly [K in keyof Required<RegionalRules>]: readonly (number | undefined)[] }> = {
+const GRID: Record<DecisionSpace, { readonly [K in (typeof FLOORS)[number]]: readonly (number | undefined)[] }> = {
   whitened: {
     nearMinCosine: [0.392, 0.42, 0.45, 0.48, 0.52],
     hashNearMinCosine: [0.26, 0.32, 0.38, 0.42, 0.46],
@@ -106,7 +149,7 @@ const GRID: Record<DecisionSpace, { readonly [K in keyof Required<RegionalRules>
   },
 };
 
-/** Every combination of the grid's values. */
+/** Every combination of the grid's values, without the guard (fitted after the floors, see fitRegionalRules). */
 function* settings(space: DecisionSpace): Generator<RegionalRules> {
   const grid = GRID[space];
   for (const nearMinCosine of grid.nearMinCosine)
@@ -117,7 +160,15 @@ function* settings(space: DecisionSpace): Generator<RegionalRules> {
             for (const verifiedMinCosine of verifiedMinInliers === undefined && cropMinInliers === undefined
               ? [undefined]
               : grid.verifiedMinCosine)
-              yield { nearMinCosine, hashNearMinCosine, regionNearMinCosine, verifiedMinCosine, verifiedMinInliers, cropMinInliers };
+              yield {
+                nearMinCosine,
+                hashNearMinCosine,
+                regionNearMinCosine,
+                verifiedMinCosine,
+                verifiedMinInliers,
+                cropMinInliers,
+                nearMinInliers: undefined,
+              };
 }
 
 /**
@@ -137,34 +188,57 @@ function contenders(queries: readonly WeighedQuery[], space: DecisionSpace): Wei
     verifiedMinCosine: lowest(grid.verifiedMinCosine),
     verifiedMinInliers: lowest(grid.verifiedMinInliers),
     cropMinInliers: lowest(grid.cropMinInliers),
+    nearMinInliers: undefined,
   };
   return queries.map((query) => ({ ...query, weighed: query.weighed.filter(({ evidence }) => isRepost(classify(evidence, loosest))) }));
 }
 
+/** Guards tried for the whole-image cosine rule (reposts.ts `nearMinInliers`); `undefined`: none. */
+const NEAR_MIN_INLIERS = [undefined, 2, 3, 4, 5, 6, 8, 10] as const;
+
 /**
- * The rules with the most reposts found on the fit split within the fit's false-repost budget
- * (ties: the first in grid order, i.e. the lowest floors and the fewest rules), for a promised rate
- * (the balanced level's by default; the stricter and looser levels pass theirs). The queries must
- * all be decided in one space.
+ * The rules with the most reposts found on the fit split within the fit's false-repost budget, for a
+ * promised rate (the balanced level's by default; the stricter and looser levels pass theirs, and
+ * their neighbours' rules, so that the levels nest). The queries must all be decided in one space.
+ *
+ * Two steps. The floors: ties go to the first in grid order, i.e. the lowest floors and the fewest
+ * rules. Then, with those floors, the guard on the whole-image cosine rule: ties go to the highest
+ * guard, since a guard that costs no repost on the fit split only keeps look-alikes out (the fit
+ * split's negatives rarely reach it: its purpose is the negatives it has not seen).
  */
 export function fitRegionalRules(
   fit: readonly WeighedQuery[],
   promisedFalseRate = PROMISED_FALSE_RATE,
+  neighbours: Neighbours = {},
 ): { rules: RegionalRules; outcome: Outcome } {
   const space = fit[0]?.space ?? "whitened";
   if (fit.some((query) => query.space !== space)) throw new Error("fitRegionalRules: queries from both decision spaces");
   // Negatives first, so a setting over the budget is dropped as soon as it is.
-  const reduced = contenders(fit, space);
-  const negatives = reduced.filter((query) => query.expected === null);
-  const ordered = [...negatives, ...reduced.filter((query) => query.expected !== null)];
-  const budget = Math.floor(promisedFalseRate * FIT_SHARE * negatives.length);
-  let best: { rules: RegionalRules; outcome: Outcome } | undefined;
-  for (const rules of settings(space)) {
-    const result = outcome(ordered, rules, budget);
-    if (result.falseReposts > budget) continue;
-    if (!best || result.found > best.outcome.found) best = { rules, outcome: result };
-  }
-  return best ?? { rules: {}, outcome: outcome(fit, {}) };
+  const negativesFirst = (queries: readonly WeighedQuery[]) => [
+    ...queries.filter((query) => query.expected === null),
+    ...queries.filter((query) => query.expected !== null),
+  ];
+  const budget = Math.floor(promisedFalseRate * FIT_SHARE * fit.filter((query) => query.expected === null).length);
+  const best = (candidates: Iterable<RegionalRules>, queries: readonly WeighedQuery[], step: "floors" | "guard") => {
+    let chosen: { rules: RegionalRules; outcome: Outcome } | undefined;
+    for (const rules of candidates) {
+      if (!between(rules, neighbours, step === "floors" ? floorsNest : nests)) continue;
+      const result = outcome(queries, rules, budget);
+      if (result.falseReposts > budget) continue;
+      if (!chosen || result.found > chosen.outcome.found || (step === "guard" && result.found === chosen.outcome.found))
+        chosen = { rules, outcome: result };
+    }
+    return chosen;
+  };
+  const floors = best(settings(space), negativesFirst(contenders(fit, space)), "floors");
+  if (!floors) return { rules: {}, outcome: outcome(fit, {}) };
+  const guarded = best(
+    NEAR_MIN_INLIERS.map((nearMinInliers) => ({ ...floors.rules, nearMinInliers })),
+    negativesFirst(fit),
+    "guard",
+  );
+  // Only when no guard nests between the neighbours (a stricter neighbour's guard above every one tried).
+  return guarded ?? { rules: {}, outcome: outcome(fit, {}) };
 }
 
 /** The fitted rules in words, for the report. */
@@ -179,6 +253,9 @@ export function describeRules(rules: RegionalRules): string {
     rules.cropMinInliers === undefined
       ? "no crop rule"
       : `verified crop: ≥ ${rules.cropMinInliers} cells of one of the query's verification grids lined up, same cosine floor`,
+    rules.nearMinInliers === undefined
+      ? "the whole-image cosine alone suffices"
+      : `the whole-image cosine alone not where the cells were compared and fewer than ${rules.nearMinInliers} lined up`,
   ];
   return parts.join("; ");
 }

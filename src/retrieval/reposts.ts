@@ -49,6 +49,13 @@ export interface RepostThresholds {
   readonly cropMinInliers?: number;
   /** `near-duplicate` too when the closest pair of parts alone has at least this cosine (a crop of a region). */
   readonly regionNearMinCosine?: number;
+  /**
+   * A whole-image cosine of at least `nearMinCosine` alone does not make a near-duplicate of a
+   * candidate whose cells were compared with the query's and fewer than this many lined up: a copy
+   * keeps its layout, another picture of the same kind (a framed painting on a white wall against a
+   * light-themed screenshot) only resembles it. Absent: no such guard.
+   */
+  readonly nearMinInliers?: number;
 }
 
 export interface RepostVerdict {
@@ -169,7 +176,7 @@ export function evidence(query: Fingerprint, candidate: Match, decision?: Decisi
 export function classify(e: CandidateEvidence, t: RepostThresholds): Verdict {
   const sameHashes = e.hamming <= t.exactMaxPhash && e.dhashHamming <= t.exactMaxDhash;
   if (!e.flipped && sameHashes && e.score >= t.exactMinCosine) return "exact";
-  if (e.score >= t.nearMinCosine) return "near-duplicate";
+  if (e.score >= t.nearMinCosine && !laidOutOtherwise(e, t)) return "near-duplicate";
   if (!e.flipped && e.hamming <= t.hashNearMaxPhash && e.score >= t.hashNearMinCosine) return "near-duplicate";
   // Both hashes of the unmirrored query agree, which vouches for the orientation whichever view's
   // vector came closest: a blurred or recoloured copy keeps its hashes but loses cosine. The
@@ -180,6 +187,11 @@ export function classify(e: CandidateEvidence, t: RepostThresholds): Verdict {
   if (verifiedCopy(e, t)) return "near-duplicate";
   if (e.score >= t.similarMinCosine) return "similar";
   return "new";
+}
+
+/** The candidate's cells were compared with the query's and too few lined up for a copy (`nearMinInliers`). */
+function laidOutOtherwise(e: CandidateEvidence, t: RepostThresholds): boolean {
+  return t.nearMinInliers !== undefined && e.regional?.inliers !== undefined && e.regional.inliers < t.nearMinInliers;
 }
 
 /** The regional rules: a region of the original found (alone, or with enough cells lined up). */
@@ -240,7 +252,11 @@ export async function regionalEvidence(
     const verified = scores && sets.length > 0 ? verify(cells, sets, scores, column) : undefined;
     column += totalCells(sets);
     const cropInliers = grids.length === 0 ? undefined : Math.max(0, ...grids.map((k) => verified?.bySet[k] ?? 0));
-    result.set(candidate.id, { ...decided, inliers: verified?.inliers ?? 0, ...(cropInliers === undefined ? {} : { cropInliers }) });
+    result.set(candidate.id, {
+      ...decided,
+      ...(verified ? { inliers: verified.inliers } : {}),
+      ...(cropInliers === undefined ? {} : { cropInliers }),
+    });
   });
   return result;
 }
@@ -309,7 +325,10 @@ export function decide(weighed: readonly WeighedCandidate[], thresholds: RepostT
   for (const { candidate, evidence: e } of weighed) {
     const verdict = classify(e, thresholds);
     // A verdict only the regional rules gave is about a part: it is told where, and ranked by that part.
-    const byRegion = verdict === "near-duplicate" && e.score < thresholds.nearMinCosine && verifiedCopy(e, thresholds);
+    const byRegion =
+      verdict === "near-duplicate" &&
+      (e.score < thresholds.nearMinCosine || laidOutOtherwise(e, thresholds)) &&
+      verifiedCopy(e, thresholds);
     const score = byRegion ? e.regional!.score : e.score;
     if (!(RANK[verdict] > RANK[best.verdict] || (RANK[verdict] === RANK[best.verdict] && score > bestScore))) continue;
     const { vector: _vector, ...stored } = candidate;

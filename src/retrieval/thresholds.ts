@@ -31,32 +31,36 @@ import type { DecisionSpace, RepostThresholds } from "./reposts.ts";
 export type RepostCalibration = Readonly<Record<DecisionSpace, RepostThresholds>>;
 
 /**
- * "balanced": ≤ 0.5 % false reposts promised. Renderings bench (2026-12-03, six verified candidates, the crop
- * rule and the same-hashes rule; `bench/renderings/refit.ts` over the run's weighings), false reposts on the fit /
- * test split: whitened 1/563 / 4/524, plain cosine 1/563 / 3/524. In the whitened space the fit now picks a looser
- * whole-image floor with a stricter verified-copy floor (cosine 0.392, 30 cells: 805 of 880 reposts found on the
- * fit split) over the floors shipped before (0.42, 25 cells: 804, the same 1/563 false). Until the same-hashes
- * rule the two tied and the earlier floors were kept; with it the fit decides, as it does everywhere else. On the
- * test split the earlier floors did better (79.7 % of strong reposts, 2/524 false, against 78.3 % and 4/524):
- * the test split reports, it does not choose. With the 640-px verification grid (regions/parts.ts) the fit
- * picks the same whitened balanced and strict floors again (strong reposts 88.9 % fit / 82.5 % test, false
- * 1/563 / 4/524). For the loose level and the plain-cosine levels it now picks other floors, fitted level by
- * level, that no longer nest (e.g. whitened loose would ask a closest-parts cosine of 0.4 where balanced asks
- * 0.1): not shipped until the fit keeps each level within its neighbours' floors.
+ * "balanced": ≤ 0.5 % false reposts promised. Renderings bench with the 640-px verification grid
+ * (regions/parts.ts), then `node --import tsx bench/renderings/refit.ts` over the run's weighings; false
+ * reposts on the fit / test split: whitened 1/563 / 2/524, plain cosine 0/563 / 2/524.
+ *
+ * `nearMinInliers`: a whole-image cosine alone no longer makes a near-duplicate of a candidate whose
+ * cells were compared and fewer than 4 lined up. Two of the test split's four false reposts were
+ * framed paintings on a white wall called copies of a light-themed chat screenshot by cosine alone
+ * (2 and 3 cells lined up); reposts whose cosine decides line up far more. The fit picks the highest
+ * guard that finds as many reposts on the fit split as none (5 already loses one mild repost there),
+ * in both spaces: the fit split's negatives never reach the guard, so this tie-break, not the budget,
+ * decides it. I found the failure on the test split, so that split no longer tests this guard
+ * independently: the held-out sets the team keeps do.
+ *
+ * The plain-cosine floors are the fit's again (0.92 and 30 cells, was 0.93 and 25): with the guard
+ * the fit finds one repost more on its split, 0 false instead of 1.
  */
 export const DEFAULT_REPOST_THRESHOLDS: RepostCalibration = {
   raw: {
     exactMaxPhash: 4,
     exactMaxDhash: 6,
     exactMinCosine: 0.85,
-    nearMinCosine: 0.93,
+    nearMinCosine: 0.92,
     hashNearMaxPhash: 16,
     hashNearMinCosine: 0.92,
     similarMinCosine: 0.867,
     // No rule for a part alone: with cells verified, it adds no repost the budget allows.
-    verifiedMinInliers: 25,
+    verifiedMinInliers: 30,
     verifiedMinCosine: 0.7,
     cropMinInliers: 16,
+    nearMinInliers: 4,
   },
   whitened: {
     exactMaxPhash: 8,
@@ -70,6 +74,7 @@ export const DEFAULT_REPOST_THRESHOLDS: RepostCalibration = {
     verifiedMinInliers: 30,
     verifiedMinCosine: 0.1,
     cropMinInliers: 16,
+    nearMinInliers: 4,
   },
 };
 
@@ -77,21 +82,24 @@ export type Sensitivity = "strict" | "balanced" | "loose";
 
 /**
  * Named operating points for the bot's `/repost settings sensitivity` (balanced = the default),
- * fitted the same way at their own promised rates (`node --import tsx bench/renderings/refit.ts`).
+ * fitted the same way at their own promised rates (`node --import tsx bench/renderings/refit.ts`):
+ * balanced first, then strict and loose each kept within balanced's rules, so that a stricter level
+ * never flags what a looser one would not (fitted level by level, loose asked a closest-parts cosine
+ * of 0.4 where balanced asks 0.1).
  */
 export const SENSITIVITY_LEVELS: Record<Sensitivity, RepostCalibration> = {
-  /** ≤ 0.2 % false reposts promised (fit / test: whitened 0/563 / 2/524, plain 0/563 / 3/524). */
+  /**
+   * ≤ 0.2 % false reposts promised (fit / test: whitened 0/563 / 1/524, plain 0/563 / 2/524: the plain-cosine
+   * space, used only until a collection has a whitening, is over the promise on the test split).
+   */
   strict: {
-    raw: { ...DEFAULT_REPOST_THRESHOLDS.raw, verifiedMinInliers: 30 },
+    raw: { ...DEFAULT_REPOST_THRESHOLDS.raw, nearMinCosine: 0.93 },
     whitened: { ...DEFAULT_REPOST_THRESHOLDS.whitened, nearMinCosine: 0.42 },
   },
   balanced: DEFAULT_REPOST_THRESHOLDS,
-  /**
-   * ≤ 2 % false reposts promised (fit / test: whitened 5/563 / 5/524, plain 5/563 / 4/524). The fit has no
-   * crop rule at this level: 15 cells lined up over every grid already flags what 15 on the crop grid would.
-   */
+  /** ≤ 2 % false reposts promised (fit / test: whitened 5/563 / 7/524, plain 4/563 / 5/524). */
   loose: {
-    raw: { ...DEFAULT_REPOST_THRESHOLDS.raw, verifiedMinInliers: 15, cropMinInliers: 15 },
-    whitened: { ...DEFAULT_REPOST_THRESHOLDS.whitened, verifiedMinInliers: 15, cropMinInliers: 15 },
+    raw: { ...DEFAULT_REPOST_THRESHOLDS.raw, verifiedMinInliers: 20, cropMinInliers: 14 },
+    whitened: { ...DEFAULT_REPOST_THRESHOLDS.whitened, verifiedMinInliers: 25, cropMinInliers: 12 },
   },
 };

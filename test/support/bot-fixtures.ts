@@ -27,10 +27,15 @@ export async function crop(bytes: Buffer, fraction = 0.75): Promise<Buffer> {
 }
 
 /** Polls `probe` until it returns true (a bot reacts to events asynchronously). */
-export async function eventually(probe: () => Promise<boolean> | boolean, what: string, timeoutMs = 20_000): Promise<void> {
+/** `what` may be a function, to say in the failure what was seen last (e.g. how many were indexed). */
+export async function eventually(
+  probe: () => Promise<boolean> | boolean,
+  what: string | (() => string),
+  timeoutMs = 20_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${typeof what === "string" ? what : what()}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

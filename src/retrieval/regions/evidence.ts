@@ -15,8 +15,11 @@ export interface RegionalEvidence {
   readonly score: number;
   /** Where that pair is (absent when it is the whole query against the whole stored image). */
   readonly region?: MatchedRegion;
-  /** Cells consistent with one scale + translation (0 when not verified). */
-  readonly inliers: number;
+  /**
+   * Cells consistent with one scale + translation. Absent when the cells could not be compared (the
+   * stored image has none: indexed before it had parts).
+   */
+  readonly inliers?: number;
   /**
    * The same for the query's verification grids alone, the best of them (verificationGridsOf): the
    * cells of a crop or a collage tile line up with the stored image's cells at a scale near 1 on one
