@@ -230,7 +230,12 @@ export const repostSection: BenchSection = {
       ),
       "",
       `src/retrieval/thresholds.ts: DEFAULT_REPOST_THRESHOLDS ${calibratedMatches ? "is exactly the two balanced rows above" : "**differs from** the balanced rows calibrated by this run"}; ` +
-        `SENSITIVITY_LEVELS ${levelsMatch ? "are exactly the three rows" : "**differ from** the rows calibrated by this run"}.`,
+        `SENSITIVITY_LEVELS ${levelsMatch ? "are exactly the three rows" : "**differ from** the rows calibrated by this run"}.` +
+        (calibratedMatches && levelsMatch
+          ? ""
+          : " The near-duplicate cosine floors and the regional rules are fitted again by the held-out renderings section " +
+            "(on its fit split, where queries are searched by their parts too and their cells are verified): " +
+            "the shipped verdicts above are those thresholds'."),
       "",
       "### How many images a collection needs before it learns a whitening",
       "",

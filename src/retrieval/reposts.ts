@@ -52,8 +52,8 @@ export interface RepostThresholds {
   /**
    * A whole-image cosine of at least `nearMinCosine` alone does not make a near-duplicate of a
    * candidate whose cells were compared with the query's and fewer than this many lined up: a copy
-   * keeps its layout, another picture of the same kind (a framed painting on a white wall against a
-   * light-themed screenshot) only resembles it. Absent: no such guard.
+   * keeps its layout, another picture in the same frame (two screenshots of one chat app showing
+   * different pictures) only resembles it. Absent: no such guard.
    */
   readonly nearMinInliers?: number;
 }

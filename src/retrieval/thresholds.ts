@@ -37,8 +37,9 @@ export type RepostCalibration = Readonly<Record<DecisionSpace, RepostThresholds>
  *
  * `nearMinInliers`: a whole-image cosine alone no longer makes a near-duplicate of a candidate whose
  * cells were compared and fewer than 4 lined up. Two of the test split's four false reposts were
- * framed paintings on a white wall called copies of a light-themed chat screenshot by cosine alone
- * (2 and 3 cells lined up); reposts whose cosine decides line up far more. The fit picks the highest
+ * screenshots of flowers in a light-themed chat app called copies of a stored screenshot of a painting
+ * in the same app, by whole-image cosine alone (the app's frame; 2 and 3 cells lined up); reposts
+ * whose cosine decides line up far more. The fit picks the highest
  * guard that finds as many reposts on the fit split as none (5 already loses one mild repost there),
  * in both spaces: the fit split's negatives never reach the guard, so this tie-break, not the budget,
  * decides it. I found the failure on the test split, so that split no longer tests this guard
