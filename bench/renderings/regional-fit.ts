@@ -213,12 +213,12 @@ export function fitRegionalRules(
 ): { rules: RegionalRules; outcome: Outcome } {
   const space = fit[0]?.space ?? "whitened";
   if (fit.some((query) => query.space !== space)) throw new Error("fitRegionalRules: queries from both decision spaces");
-  // Negatives first, so a setting over the budget is dropped as soon as it is.
-  const negativesFirst = (queries: readonly WeighedQuery[]) => [
-    ...queries.filter((query) => query.expected === null),
-    ...queries.filter((query) => query.expected !== null),
-  ];
-  const budget = Math.floor(promisedFalseRate * FIT_SHARE * fit.filter((query) => query.expected === null).length);
+  // Negatives first, so a setting over the budget is dropped as soon as it is. A guard only takes
+  // reposts away, so the loosest setting's contenders serve both steps.
+  const reduced = contenders(fit, space);
+  const negatives = reduced.filter((query) => query.expected === null);
+  const ordered = [...negatives, ...reduced.filter((query) => query.expected !== null)];
+  const budget = Math.floor(promisedFalseRate * FIT_SHARE * negatives.length);
   const best = (candidates: Iterable<RegionalRules>, queries: readonly WeighedQuery[], step: "floors" | "guard") => {
     let chosen: { rules: RegionalRules; outcome: Outcome } | undefined;
     for (const rules of candidates) {
@@ -230,11 +230,11 @@ export function fitRegionalRules(
     }
     return chosen;
   };
-  const floors = best(settings(space), negativesFirst(contenders(fit, space)), "floors");
+  const floors = best(settings(space), ordered, "floors");
   if (!floors) return { rules: {}, outcome: outcome(fit, {}) };
   const guarded = best(
     NEAR_MIN_INLIERS.map((nearMinInliers) => ({ ...floors.rules, nearMinInliers })),
-    negativesFirst(fit),
+    ordered,
     "guard",
   );
   // Only when no guard nests between the neighbours (a stricter neighbour's guard above every one tried).

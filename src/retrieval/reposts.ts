@@ -176,7 +176,7 @@ export function evidence(query: Fingerprint, candidate: Match, decision?: Decisi
 export function classify(e: CandidateEvidence, t: RepostThresholds): Verdict {
   const sameHashes = e.hamming <= t.exactMaxPhash && e.dhashHamming <= t.exactMaxDhash;
   if (!e.flipped && sameHashes && e.score >= t.exactMinCosine) return "exact";
-  if (e.score >= t.nearMinCosine && !laidOutOtherwise(e, t)) return "near-duplicate";
+  if (nearByCosine(e, t)) return "near-duplicate";
   if (!e.flipped && e.hamming <= t.hashNearMaxPhash && e.score >= t.hashNearMinCosine) return "near-duplicate";
   // Both hashes of the unmirrored query agree, which vouches for the orientation whichever view's
   // vector came closest: a blurred or recoloured copy keeps its hashes but loses cosine. The
@@ -189,9 +189,13 @@ export function classify(e: CandidateEvidence, t: RepostThresholds): Verdict {
   return "new";
 }
 
-/** The candidate's cells were compared with the query's and too few lined up for a copy (`nearMinInliers`). */
-function laidOutOtherwise(e: CandidateEvidence, t: RepostThresholds): boolean {
-  return t.nearMinInliers !== undefined && e.regional?.inliers !== undefined && e.regional.inliers < t.nearMinInliers;
+/**
+ * The whole-image cosine rule: close enough, unless the candidate's cells were compared with the
+ * query's and too few lined up for a copy (`nearMinInliers`).
+ */
+function nearByCosine(e: CandidateEvidence, t: RepostThresholds): boolean {
+  const laidOutOtherwise = t.nearMinInliers !== undefined && e.regional?.inliers !== undefined && e.regional.inliers < t.nearMinInliers;
+  return e.score >= t.nearMinCosine && !laidOutOtherwise;
 }
 
 /** The regional rules: a region of the original found (alone, or with enough cells lined up). */
@@ -251,12 +255,12 @@ export async function regionalEvidence(
     const sets = storedCells[k]!;
     const verified = scores && sets.length > 0 ? verify(cells, sets, scores, column) : undefined;
     column += totalCells(sets);
-    const cropInliers = grids.length === 0 ? undefined : Math.max(0, ...grids.map((k) => verified?.bySet[k] ?? 0));
-    result.set(candidate.id, {
-      ...decided,
-      ...(verified ? { inliers: verified.inliers } : {}),
-      ...(cropInliers === undefined ? {} : { cropInliers }),
-    });
+    // Both counts absent when the cells could not be compared (the stored image has none).
+    const counts = verified && {
+      inliers: verified.inliers,
+      ...(grids.length > 0 ? { cropInliers: Math.max(...grids.map((k) => verified.bySet[k]!)) } : {}),
+    };
+    result.set(candidate.id, { ...decided, ...counts });
   });
   return result;
 }
@@ -325,10 +329,7 @@ export function decide(weighed: readonly WeighedCandidate[], thresholds: RepostT
   for (const { candidate, evidence: e } of weighed) {
     const verdict = classify(e, thresholds);
     // A verdict only the regional rules gave is about a part: it is told where, and ranked by that part.
-    const byRegion =
-      verdict === "near-duplicate" &&
-      (e.score < thresholds.nearMinCosine || laidOutOtherwise(e, thresholds)) &&
-      verifiedCopy(e, thresholds);
+    const byRegion = verdict === "near-duplicate" && !nearByCosine(e, thresholds) && verifiedCopy(e, thresholds);
     const score = byRegion ? e.regional!.score : e.score;
     if (!(RANK[verdict] > RANK[best.verdict] || (RANK[verdict] === RANK[best.verdict] && score > bestScore))) continue;
     const { vector: _vector, ...stored } = candidate;

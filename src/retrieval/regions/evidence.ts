@@ -23,7 +23,7 @@ export interface RegionalEvidence {
   /**
    * The same for the query's verification grids alone, the best of them (verificationGridsOf): the
    * cells of a crop or a collage tile line up with the stored image's cells at a scale near 1 on one
-   * of them. Absent when the query has no such grids.
+   * of them. Absent when the query has no such grids, or the cells could not be compared.
    */
   readonly cropInliers?: number;
 }
