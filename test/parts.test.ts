@@ -13,7 +13,8 @@ import type { AnalyzedImage, LookalikeEngine } from "../src/retrieval/engine.ts"
 import type { Fingerprint } from "../src/retrieval/fingerprint.ts";
 import { queryCells, verificationGridsOf, verifiedCells } from "../src/retrieval/regions/evidence.ts";
 import { CELL_DIMENSION, type CellSet, cellsWithin, decodeParts, encodeParts, PARTS_VERSION } from "../src/retrieval/regions/parts.ts";
-import { consistentMatches, mutualMatches, scoreCells, verify } from "../src/retrieval/regions/verify.ts";
+import { consistentMatches, mutualMatches, type SetVerification, scoreCells, verify } from "../src/retrieval/regions/verify.ts";
+import { cropCells } from "../src/retrieval/reposts.ts";
 import { openTestEngine } from "./support/engine.ts";
 import { datasetsDir } from "./support/paths.ts";
 import { tempDir } from "./support/temp.ts";
@@ -54,6 +55,14 @@ describe("spatial verification over cells", () => {
     const other = cellSet(14, 14, (x, y) => 10_000 + y * 14 + x);
     assert.ok(mutualMatches(other, picture).length > 20);
     assert.ok(verify([other], [picture]).inliers <= 10, `${verify([other], [picture]).inliers}`);
+  });
+
+  it("counts the strays: mutual matches the best model does not explain", () => {
+    // A 6×4 piece of the picture, and a last row of picture cells from far away (rows 12, not 6).
+    const piece = cellSet(6, 5, (x, y) => (y < 4 ? 1 + (y + 2) * 14 + (x + 7) : 1 + 12 * 14 + 2 * x));
+    const { inliers, bySet } = verify([piece], [picture]);
+    assert.equal(inliers, 24);
+    assert.deepEqual(bySet, [{ inliers: 24, strays: 6 }]);
   });
 
   it("takes the cells inside a box of the image, at least one", () => {
@@ -127,8 +136,8 @@ describe("spatial verification over cells", () => {
     const other = cellSet(20, 20, (x, y) => 50_000 + y * 20 + x);
     const { inliers, bySet } = verify([unrelated, crop], [picture]);
     assert.equal(bySet.length, 2);
-    assert.ok(bySet[0]! <= 10, `${bySet[0]}`);
-    assert.equal(bySet[1], 30);
+    assert.ok(bySet[0]!.inliers <= 10, `${bySet[0]!.inliers}`);
+    assert.deepEqual(bySet[1], { inliers: 30, strays: 0 }, "every mutual match of the piece lines up");
     assert.equal(inliers, 30, "the best over every pairing");
     const fingerprint = { parts: { regions: [], cells: [unrelated] }, verificationCells: [other, crop] } as unknown as Fingerprint;
     assert.deepEqual(verificationGridsOf(fingerprint), [1, 2], "right after the query's own parts");
@@ -204,12 +213,14 @@ describe("the engine with parts", () => {
     const verdict = await engine.checkRepost(query, { collection: "photos" });
     assert.equal(verdict.match?.id, idOf(file));
     assert.ok((verdict.match?.inliers ?? 0) >= 8, `inliers ${verdict.match?.inliers}`);
-    // cropInliers is the best of the verification grids alone, verified here against the stored cells.
+    // The crop counts are the verification grid that counts most net of its strays, verified here against the stored cells.
     const storedParts = (await engine.store.parts("photos").get([idOf(file)])).get(idOf(file))!;
     const { bySet } = verify(queryCells(query), storedParts.cells);
-    const best = Math.max(...verificationGridsOf(query).map((k) => bySet[k]!));
-    assert.equal(verdict.match?.cropInliers, best);
-    assert.ok(best <= (verdict.match?.inliers ?? 0), `${best} of ${verdict.match?.inliers}`);
+    const grids = verificationGridsOf(query).map((k) => bySet[k]!);
+    const net = (grid: SetVerification) => cropCells({ cropInliers: grid.inliers, cropStrays: grid.strays })!;
+    const best = grids.reduce((a, b) => (net(b) > net(a) ? b : a));
+    assert.deepEqual([verdict.match?.cropInliers, verdict.match?.cropStrays], [best.inliers, best.strays]);
+    assert.ok(best.inliers <= (verdict.match?.inliers ?? 0), `${best.inliers} of ${verdict.match?.inliers}`);
     // The same crop without parts: only whole vectors, and no verification.
     const plain = await engine.checkRepost(await engine.analyze(corner, { flipped: true, centre: true }), { collection: "photos" });
     assert.equal(plain.match?.inliers, undefined);

@@ -22,7 +22,9 @@ const thresholds: RepostThresholds = {
 
 /** Far from every rule unless a row says otherwise. */
 const far: CandidateEvidence = { score: 0.05, cosine: 0.5, hamming: 40, dhashHamming: 40, flipped: false };
-const regional = (inliers: number, cropInliers?: number, score = 0.3) => ({ regional: { score, inliers, cropInliers } });
+const regional = (inliers: number, cropInliers?: number, score = 0.3, cropStrays?: number) => ({
+  regional: { score, inliers, cropInliers, cropStrays },
+});
 
 const rows: [string, Partial<CandidateEvidence>, Verdict, Partial<RepostThresholds>?][] = [
   ["same pixels re-encoded", { score: 0.9, hamming: 2, dhashHamming: 3 }, "exact"],
@@ -43,6 +45,10 @@ const rows: [string, Partial<CandidateEvidence>, Verdict, Partial<RepostThreshol
   ["cells lined up, one short", { score: 0.1, ...regional(24) }, "new"],
   ["a crop: its crop-sized grid lines up", { score: 0.1, ...regional(18, 16) }, "near-duplicate"],
   ["a crop's grid one cell short", { score: 0.1, ...regional(18, 15) }, "new"],
+  ["a crop whose grid lines up most of its matches", { score: 0.1, ...regional(18, 18, 0.3, 4) }, "near-duplicate"],
+  ["a look-alike: as many cells line up, among many strays", { score: 0.1, ...regional(18, 18, 0.3, 20) }, "new"],
+  ["strays counted half: 17 cells and 2 strays make 16", { score: 0.1, ...regional(18, 17, 0.3, 2) }, "near-duplicate"],
+  ["strays counted half: 17 cells and 3 strays make 15.5", { score: 0.1, ...regional(18, 17, 0.3, 3) }, "new"],
   ["a crop under the parts' cosine floor", { score: 0.1, ...regional(18, 30, 0.05) }, "new"],
   ["a crop without a crop rule", { score: 0.1, ...regional(18, 30) }, "new", { cropMinInliers: undefined }],
   ["a query without a crop-sized grid", { score: 0.1, ...regional(18) }, "new"],

@@ -9,7 +9,14 @@
  * split is half the promised rate, so that the promise holds with a margin on renderings the fit
  * never saw.
  */
-import { classify, type DecisionSpace, decide, type RepostThresholds, type WeighedCandidate } from "../../src/retrieval/reposts.ts";
+import {
+  CROP_STRAY_COST,
+  classify,
+  type DecisionSpace,
+  decide,
+  type RepostThresholds,
+  type WeighedCandidate,
+} from "../../src/retrieval/reposts.ts";
 import { DEFAULT_REPOST_THRESHOLDS } from "../../src/retrieval/thresholds.ts";
 import { BUDGET } from "../repost/outcomes.ts";
 import type { RowGroup } from "./corpus.ts";
@@ -122,8 +129,11 @@ export function outcome(queries: readonly WeighedQuery[], rules: RegionalRules, 
   return { found, asked, falseReposts, negatives, byKind };
 }
 
-/** Floors tried for the verification grids' rule (reposts.ts `cropMinInliers`); `undefined` leaves it off. */
-const CROP_MIN_INLIERS = [undefined, 12, 14, 16, 18, 20] as const;
+/**
+ * Floors tried for the verification grids' rule (reposts.ts `cropMinInliers`, on `cropCells`: lined-up
+ * cells net of strays, so in half-cell steps); `undefined` leaves it off.
+ */
+const CROP_MIN_INLIERS = [undefined, 8, 9, 10, 11, 12, 14, 16, 18] as const;
 
 /**
  * The settings tried, per decision space (whitened cosines and plain cosines live on different
@@ -252,7 +262,7 @@ export function describeRules(rules: RegionalRules): string {
       : `verified copy: ≥ ${rules.verifiedMinInliers} cells lined up and cosine of the closest parts ≥ ${rules.verifiedMinCosine}`,
     rules.cropMinInliers === undefined
       ? "no crop rule"
-      : `verified crop: ≥ ${rules.cropMinInliers} cells of one of the query's verification grids lined up, same cosine floor`,
+      : `verified crop: ≥ ${rules.cropMinInliers} cells of one of the query's verification grids lined up, less ${CROP_STRAY_COST} per stray match, same cosine floor`,
     rules.nearMinInliers === undefined
       ? "the whole-image cosine alone suffices"
       : `the whole-image cosine alone not where the cells were compared and fewer than ${rules.nearMinInliers} lined up`,

@@ -21,15 +21,22 @@ export interface RegionalEvidence {
    */
   readonly inliers?: number;
   /**
-   * The same for the query's verification grids alone, the best of them (verificationGridsOf): the
+   * The same for the query's verification grids alone (verificationGridsOf), the one that counts most
+   * net of its strays (reposts.ts `cropCells`): the
    * cells of a crop or a collage tile line up with the stored image's cells at a scale near 1 on one
    * of them. Absent when the query has no such grids, or the cells could not be compared.
    */
   readonly cropInliers?: number;
+  /**
+   * That grid's other mutual matches, which its best model does not explain: a crop's matches mostly
+   * line up, a look-alike's are mostly strays among which a dozen line up by chance. Present with
+   * `cropInliers`.
+   */
+  readonly cropStrays?: number;
 }
 
 /** The closest pair of parts alone, before any verification. */
-export type ClosestPair = Omit<RegionalEvidence, "inliers" | "cropInliers">;
+export type ClosestPair = Omit<RegionalEvidence, "inliers" | "cropInliers" | "cropStrays">;
 
 const WHOLE: Fractions = [0, 0, 1, 1];
 

@@ -11,7 +11,15 @@ export interface Verification {
   /** Matches consistent with the best scale + translation, over every pairing of cell sets. */
   readonly inliers: number;
   /** The same per query cell set (in the order given): how well each of the query's grids lines up. */
-  readonly bySet: readonly number[];
+  readonly bySet: readonly SetVerification[];
+}
+
+/** A query cell set's best pairing with one of the stored image's sets. */
+export interface SetVerification {
+  /** Matches consistent with the best scale + translation. */
+  readonly inliers: number;
+  /** The pairing's other mutual matches, which that model does not explain. */
+  readonly strays: number;
 }
 
 /**
@@ -200,21 +208,24 @@ export function verify(
   scores: CellScores = scoreCells(query, stored),
   columnStart = 0,
 ): Verification {
-  const bySet: number[] = [];
+  const bySet: SetVerification[] = [];
   let rowStart = 0;
   for (const a of query) {
-    let best = 0;
+    let best: SetVerification = { inliers: 0, strays: 0 };
     let column = columnStart;
     for (const b of stored) {
       // Mutual matches are at most the smaller set's cells: a pairing that cannot beat this set's best is skipped.
-      if (Math.min(cellCount(a), cellCount(b)) > best) {
+      if (Math.min(cellCount(a), cellCount(b)) > best.inliers) {
         const matches = mutualMatches(a, b, scores, rowStart, column);
-        if (matches.length > best) best = Math.max(best, consistentMatches(a, b, matches));
+        if (matches.length > best.inliers) {
+          const inliers = consistentMatches(a, b, matches);
+          if (inliers > best.inliers) best = { inliers, strays: matches.length - inliers };
+        }
       }
       column += cellCount(b);
     }
     bySet.push(best);
     rowStart += cellCount(a);
   }
-  return { inliers: Math.max(0, ...bySet), bySet };
+  return { inliers: Math.max(0, ...bySet.map((set) => set.inliers)), bySet };
 }
