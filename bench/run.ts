@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --only flood|quality|queue|repost|renderings|scale|speed] [--quick]`: every measurement behind the shipped
+ * `npm run bench [-- --only flood|quality|queue|repost|renderings|scale|speed|check] [--quick]`: every measurement behind the shipped
  * defaults, on this machine. Each section's output is kept in bench/sections/<name>.json together
  * with the command, date and machine that produced it; bench/RESULTS.md and bench/results.json are
  * assembled from all sections, so `--only speed` refreshes the speed section and keeps the others.
@@ -22,6 +22,7 @@ const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   renderings: async () => (await import("./renderings/section.ts")).renderingsSection,
   scale: async () => (await import("./scale/section.ts")).scaleSection,
   speed: async () => (await import("./speed/section.ts")).speedSection,
+  check: async () => (await import("./check/section.ts")).checkSection,
 };
 
 interface SectionRecord {
