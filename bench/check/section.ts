@@ -22,6 +22,7 @@ import type { ImageParts } from "../../src/retrieval/regions/parts.ts";
 import { VERIFIED_CANDIDATES } from "../../src/retrieval/reposts.ts";
 import { timedLog } from "../lib/log.ts";
 import type { BenchContext, BenchSection, SectionResult } from "../lib/section.ts";
+import { isRepost } from "../repost/calibrate.ts";
 import { botDatabase, cloneDatabase, SCALE_GUILD_ID } from "../scale/bot-db.ts";
 import { embedScaleVectors } from "../scale/vectors.ts";
 import { flowers, MODELS_DIR, museumDb, photoPool, spread } from "../speed/datasets.ts";
@@ -45,7 +46,6 @@ interface Plan {
 const plan = (quick: boolean): Plan => (quick ? { rows: 20_000, stored: 6, rounds: 1 } : { rows: 100_000, stored: 24, rounds: 3 });
 
 interface Query {
-  readonly name: string;
   /** The stored photo it is a crop of, or null for a photo never stored. */
   readonly original: string | null;
   readonly bytes: Buffer;
@@ -66,7 +66,7 @@ interface Timing {
 }
 
 interface CheckResult {
-  readonly query: string;
+  readonly query: Query;
   readonly withParts: Timing;
   readonly wholeOnly: Timing;
   readonly flagged: boolean;
@@ -106,6 +106,12 @@ async function partsForCandidates(
 
 const stats = (values: readonly number[]) => ({ p50: round(percentile(values, 50)), p95: round(percentile(values, 95)) });
 
+const timingStats = (timings: readonly Timing[]) => ({
+  analyse: stats(timings.map((t) => t.analyseMs)),
+  check: stats(timings.map((t) => t.checkMs)),
+  total: stats(timings.map((t) => t.analyseMs + t.checkMs)),
+});
+
 export const checkSection: BenchSection = {
   async run(context: BenchContext): Promise<SectionResult> {
     const log = timedLog(context.log);
@@ -139,14 +145,12 @@ export const checkSection: BenchSection = {
         const queries: Query[] = [
           ...(await Promise.all(
             photos.map(async (photo, i) => ({
-              name: `crop of ${photo.id}`,
               original: photo.id,
               bytes: await cornerCrop(photo.file, i % 4),
             })),
           )),
           ...(await Promise.all(
-            novel.map(async (file, i) => ({
-              name: `new photo ${i}`,
+            novel.map(async (file) => ({
               original: null,
               bytes: await sharp(file).jpeg({ quality: 85 }).toBuffer(),
             })),
@@ -165,39 +169,23 @@ export const checkSection: BenchSection = {
           for (const query of queries) {
             const full = await timedCheck(engine, query, true);
             const whole = await timedCheck(engine, query, false);
-            if (round > 0) {
-              results.push({ query: query.name, withParts: full.timing, wholeOnly: whole.timing, flagged: false, namedOriginal: false });
-              continue;
-            }
-            const flagged = full.verdict.verdict === "exact" || full.verdict.verdict === "near-duplicate";
-            results.push({
-              query: query.name,
-              withParts: full.timing,
-              wholeOnly: whole.timing,
-              flagged,
-              namedOriginal: flagged && full.verdict.match?.id === query.original,
-            });
+            const flagged = isRepost(full.verdict.verdict);
+            const namedOriginal = flagged && full.verdict.match?.id === query.original;
+            results.push({ query, withParts: full.timing, wholeOnly: whole.timing, flagged, namedOriginal });
           }
         }
+        // Verdicts do not change from round to round: the first one says them.
         const firstRound = results.slice(0, queries.length);
-        const crops = firstRound.filter((r) => r.query.startsWith("crop"));
-        const fresh = firstRound.filter((r) => r.query.startsWith("new"));
-        const summary = {
+        const crops = firstRound.filter((r) => r.query.original !== null);
+        const fresh = firstRound.filter((r) => r.query.original === null);
+        const summary: Summary = {
           rows,
           storedPhotos: photos.length,
           generatedCandidatesWithParts: withGivenParts,
           checks: results.length,
           verifiedCandidates: VERIFIED_CANDIDATES,
-          withParts: {
-            analyse: stats(results.map((r) => r.withParts.analyseMs)),
-            check: stats(results.map((r) => r.withParts.checkMs)),
-            total: stats(results.map((r) => r.withParts.analyseMs + r.withParts.checkMs)),
-          },
-          wholeOnly: {
-            analyse: stats(results.map((r) => r.wholeOnly.analyseMs)),
-            check: stats(results.map((r) => r.wholeOnly.checkMs)),
-            total: stats(results.map((r) => r.wholeOnly.analyseMs + r.wholeOnly.checkMs)),
-          },
+          withParts: timingStats(results.map((r) => r.withParts)),
+          wholeOnly: timingStats(results.map((r) => r.wholeOnly)),
           crops: {
             asked: crops.length,
             flagged: crops.filter((r) => r.flagged).length,
