@@ -48,7 +48,6 @@ export type RepostCalibration = Readonly<Record<DecisionSpace, RepostThresholds>
  * in both spaces: the fit split's negatives never reach the guard, so this tie-break, not the budget,
  * decides it. I found the failure on the test split, so that split no longer tests this guard
  * independently: the held-out sets the team keeps do.
- *
  */
 export const DEFAULT_REPOST_THRESHOLDS: RepostCalibration = {
   raw: {
