@@ -21,12 +21,13 @@ import { type AnalyzedImage, LookalikeEngine } from "../../src/retrieval/engine.
 import type { ImageParts } from "../../src/retrieval/regions/parts.ts";
 import { VERIFIED_CANDIDATES } from "../../src/retrieval/reposts.ts";
 import { timedLog } from "../lib/log.ts";
+import { ratio, table } from "../lib/markdown.ts";
 import type { BenchContext, BenchSection, SectionResult } from "../lib/section.ts";
 import { isRepost } from "../repost/calibrate.ts";
 import { botDatabase, cloneDatabase, SCALE_GUILD_ID } from "../scale/bot-db.ts";
 import { embedScaleVectors } from "../scale/vectors.ts";
 import { flowers, MODELS_DIR, museumDb, photoPool, spread } from "../speed/datasets.ts";
-import { load, percentile, round, table } from "../speed/stats.ts";
+import { load, percentile, round } from "../speed/stats.ts";
 
 /** What issue 9 allows a repost check at 100k rows, verification included. */
 const TARGET_P95_MS = 150;
@@ -221,7 +222,6 @@ type Summary = {
 
 function render(s: Summary, command: string): string {
   const cell = (x: { p50: number; p95: number }) => `${x.p50} / ${x.p95} ms`;
-  const ratio = (a: { p95: number }, b: { p95: number }) => `×${(a.p95 / b.p95).toFixed(2)}`;
   const met = s.withParts.check.p95 <= TARGET_P95_MS;
   return [
     `## A repost check at ${s.rows / 1000}k rows`,
@@ -233,9 +233,9 @@ function render(s: Summary, command: string): string {
         ["baseline: whole-image views only", cell(s.wholeOnly.analyse), cell(s.wholeOnly.check), cell(s.wholeOnly.total)],
         [
           "shipped / baseline (p95)",
-          ratio(s.withParts.analyse, s.wholeOnly.analyse),
-          ratio(s.withParts.check, s.wholeOnly.check),
-          ratio(s.withParts.total, s.wholeOnly.total),
+          ratio(s.withParts.analyse.p95, s.wholeOnly.analyse.p95),
+          ratio(s.withParts.check.p95, s.wholeOnly.check.p95),
+          ratio(s.withParts.total.p95, s.wholeOnly.total.p95),
         ],
       ],
     ),
