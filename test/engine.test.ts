@@ -11,6 +11,7 @@ import { getModel } from "../src/retrieval/models.ts";
 import { POOLING_NAMES, pool } from "../src/retrieval/pooling.ts";
 import { dot } from "../src/retrieval/vectors.ts";
 import { DEFAULT_WHITENING_POLICY } from "../src/retrieval/whitening/maintainer.ts";
+import { applyWhitening, applyWhiteningMany, truncateWhitening } from "../src/retrieval/whitening.ts";
 import { openTestEngine } from "./support/engine.ts";
 import { databaseBackends } from "./support/object-store.ts";
 import { datasetsDir, modelsDir } from "./support/paths.ts";
@@ -211,6 +212,23 @@ for (const backend of databaseBackends()) {
         whitened.match!.decisionScore > unrelated.match!.decisionScore + 0.3,
         `copy ${whitened.match!.decisionScore.toFixed(3)} vs unrelated ${unrelated.match!.decisionScore.toFixed(3)}`,
       );
+    });
+
+    it("projects through the whitening in the inference worker as in this thread, all axes or the strongest few", async () => {
+      const { whitening } = (await engine.whitening("big"))!;
+      const vectors = await Promise.all(files.slice(30, 34).map(async (file) => (await analyzeOnce(engine, file)).vector));
+      for (const w of [whitening, truncateWhitening(whitening, 8)]) {
+        const inWorker = await applyWhiteningMany(w, vectors, engine.analyzer.product);
+        assert.equal(inWorker.length, vectors.length);
+        inWorker.forEach((projected, k) => {
+          const here = applyWhitening(w, vectors[k]!);
+          assert.equal(projected.length, w.outputDimension);
+          const worst = Math.max(...projected.map((x, i) => Math.abs(x - here[i]!)));
+          assert.ok(worst < 1e-5, `off by ${worst}`);
+        });
+      }
+      assert.equal(whitening.projection.length, whitening.outputDimension * whitening.inputDimension, "the matrix is still here");
+      await assert.rejects(applyWhiteningMany(whitening, [new Float32Array(3)], engine.analyzer.product), isLookalikeError);
     });
 
     it("keeps each collection's whitening to itself, across restarts, and drops it with the collection", async () => {

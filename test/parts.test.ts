@@ -13,7 +13,14 @@ import type { AnalyzedImage, LookalikeEngine } from "../src/retrieval/engine.ts"
 import type { Fingerprint } from "../src/retrieval/fingerprint.ts";
 import { queryCells, verificationGridsOf, verifiedCells } from "../src/retrieval/regions/evidence.ts";
 import { CELL_DIMENSION, type CellSet, cellsWithin, decodeParts, encodeParts, PARTS_VERSION } from "../src/retrieval/regions/parts.ts";
-import { consistentMatches, mutualMatches, type SetVerification, scoreCells, verify } from "../src/retrieval/regions/verify.ts";
+import {
+  consistentMatches,
+  mutualMatches,
+  remoteCellScorer,
+  type SetVerification,
+  scoreCells,
+  verify,
+} from "../src/retrieval/regions/verify.ts";
 import { cropCells } from "../src/retrieval/reposts.ts";
 import { openTestEngine } from "./support/engine.ts";
 import { datasetsDir } from "./support/paths.ts";
@@ -232,7 +239,7 @@ describe("the engine with parts", () => {
     const cells = queryCells(await engine.analyze(corner, { regions: true, parts: true }));
     const candidates = [stored[4]!, file, stored[6]!].map((f) => images.get(idOf(f))!.parts!.cells);
     const here = scoreCells(cells, candidates.flat());
-    const inWorker = await engine.analyzer.scoreCells!(cells, candidates.flat());
+    const inWorker = await remoteCellScorer(engine.analyzer.product!)(cells, candidates.flat());
     assert.deepEqual([inWorker.rows, inWorker.columns], [here.rows, here.columns]);
     assert.ok(here.rows > 100 && here.columns > 300, `${here.rows} × ${here.columns}`);
     assert.ok(

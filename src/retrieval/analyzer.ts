@@ -15,16 +15,19 @@ import { Fingerprinter } from "./fingerprint.ts";
 import { decodeImage, type ImageLimits, makeThumbnail } from "./image.ts";
 import { DEFAULT_MODEL_ID, defaultModelsDir, getModel, type ModelDescription } from "./models.ts";
 import { cellProjectionWeights } from "./regions/parts.ts";
-import { type CellScorer, remoteCellScorer } from "./regions/verify.ts";
 import type { VectorSpace } from "./store/schema.ts";
+import type { TransposedProduct } from "./vectors.ts";
 
 export interface ImageAnalyzer {
   /** Decodes and fingerprints one image. Throws a typed LookalikeError on bad input. */
   analyze(input: Buffer | string, options?: AnalyzeOptions): Promise<AnalyzedImage>;
   /** Releases the model or the queue connection; analyses still waiting are rejected as `aborted`. */
   close(): Promise<void>;
-  /** Spatial verification's cell scores computed off this thread, when this analyzer has a model here. */
-  readonly scoreCells?: CellScorer;
+  /**
+   * Matrix products computed off this thread (spatial verification's cell scores, whitening
+   * projections), when this analyzer has a model here.
+   */
+  readonly product?: TransposedProduct;
 }
 
 /** What opening the model takes: the engine's options without the database. */
@@ -47,15 +50,15 @@ export function vectorSpace(options: Pick<EngineOptions, "modelId" | "pooling">)
 
 /** The model in this process (inference in a worker thread, see embedder.ts). */
 export class LocalAnalyzer implements ImageAnalyzer {
-  /** In the inference worker: native and vectorised, where the same products here took ~130 ms of a repost check. */
-  readonly scoreCells: CellScorer;
+  /** In the inference worker: native and vectorised, where a repost check's cell scores alone took ~130 ms here. */
+  readonly product: TransposedProduct;
 
   private constructor(
     readonly fingerprinter: Fingerprinter,
     private readonly limits: Partial<ImageLimits> | undefined,
   ) {
     const { embedder } = fingerprinter;
-    this.scoreCells = remoteCellScorer((a, b, dimension) => embedder.scores(a, b, dimension));
+    this.product = (a, b, dimension) => embedder.scores(a, b, dimension);
   }
 
   static async open(options: LocalAnalyzerOptions): Promise<LocalAnalyzer> {

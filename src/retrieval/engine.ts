@@ -10,6 +10,7 @@ import type { DownloadProgress } from "./models.ts";
 import type { PoolingName } from "./pooling.ts";
 import { closestParts, QUERY_REGION_INDEXES, queryParts, storedParts } from "./regions/evidence.ts";
 import { type ImageParts, regionVector } from "./regions/parts.ts";
+import { remoteCellScorer } from "./regions/verify.ts";
 import { type DecisionSpace, decide, type MatchedRegion, queryViews, type RepostVerdict, type WeighedCandidate, weigh } from "./reposts.ts";
 import type { CollectionTable } from "./store/collection-table.ts";
 import type { DatabaseLocation } from "./store/database.ts";
@@ -254,14 +255,15 @@ export class LookalikeEngine {
   async weighRepost(query: AnalyzedImage, options: RepostQueryOptions): Promise<{ space: DecisionSpace; weighed: WeighedCandidate[] }> {
     const candidates = await this.candidates(query, options.candidates ?? 10, options);
     const accepted = options.accept ? candidates.filter(options.accept) : candidates;
-    const projection = await this.whitenings.projection(options.collection);
-    const regionalProjection = await this.whitenings.projection(options.collection, REGIONAL_WHITENING_DIMENSIONS);
+    const { product } = this.analyzer;
+    const projection = await this.whitenings.projection(options.collection, { product });
+    const regionalProjection = await this.whitenings.projection(options.collection, { dimensions: REGIONAL_WHITENING_DIMENSIONS, product });
     const parts = await this.partsOf(query, options.collection, accepted);
     const weighed = await weigh(query, accepted, {
       projection,
       regionalProjection,
       partsOf: (id) => parts.get(id),
-      scoreCells: this.analyzer.scoreCells,
+      scoreCells: product && remoteCellScorer(product),
     });
     return { space: projection ? "whitened" : "raw", weighed };
   }

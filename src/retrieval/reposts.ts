@@ -264,15 +264,18 @@ export async function regionalEvidence(
     })
     .sort((a, b) => b.pair.score - a.pair.score)
     .slice(0, VERIFIED_CANDIDATES);
-  const mine = project && projectParts(parts, project);
   const cells = queryCells(query);
   const grids = verificationGridsOf(query);
   const storedCells = closest.map(({ stored }) => stored?.cells ?? []);
-  const scores = cells.length > 0 ? await scoreCells(cells, storedCells.flat()) : undefined;
+  // The query's and every candidate's parts projected in one go, while the cells are scored.
+  const [projected, scores] = await Promise.all([
+    project && projectParts([parts, ...closest.map(({ theirs }) => theirs)], project),
+    cells.length > 0 ? scoreCells(cells, storedCells.flat()) : undefined,
+  ]);
   let column = 0;
-  closest.forEach(({ candidate, theirs, pair }, k) => {
+  closest.forEach(({ candidate, pair }, k) => {
     // Without a projection the closest pair is the one just ranked by.
-    const decided = mine ? closestParts(mine, projectParts(theirs, project)) : pair;
+    const decided = projected ? closestParts(projected[0]!, projected[k + 1]!) : pair;
     const sets = storedCells[k]!;
     const verified = scores && sets.length > 0 ? verify(cells, sets, scores, column) : undefined;
     column += totalCells(sets);
@@ -309,8 +312,8 @@ function shortlist(query: Fingerprint, candidates: readonly Match[], regional: R
   return closest.filter(({ candidate }, rank) => rank < WEIGHED_CANDIDATES || regional.has(candidate.id)).map(({ candidate }) => candidate);
 }
 
-/** Maps a unit vector into the decision space (e.g. the collection's whitening). */
-export type Projection = (vector: Float32Array) => Float32Array;
+/** Maps unit vectors into the decision space (e.g. the collection's whitening), many at a time. */
+export type Projection = (vectors: readonly Float32Array[]) => Promise<Float32Array[]>;
 
 /**
  * The strongest verdict over the candidates; ties go to the higher decision score. With a
@@ -340,9 +343,15 @@ export async function weigh(
   { projection, regionalProjection, partsOf = () => undefined, scoreCells }: JudgeContext = {},
 ): Promise<WeighedCandidate[]> {
   const regional = await regionalEvidence(query, candidates, partsOf, projection && regionalProjection, scoreCells);
-  const projectedViews = projection && queryViews(query).map((view) => ({ ...view, vector: projection(view.vector) }));
-  return shortlist(query, candidates, regional).map((candidate) => {
-    const decision = projectedViews && candidate.vector ? { views: projectedViews, candidate: projection(candidate.vector) } : undefined;
+  const shortlisted = shortlist(query, candidates, regional);
+  const views = queryViews(query);
+  const withVectors = shortlisted.flatMap((candidate) => (candidate.vector ? [candidate.vector] : []));
+  // The views and the shortlisted candidates projected in one go.
+  const projected = projection && (await projection([...views.map((view) => view.vector), ...withVectors]));
+  const projectedViews = projected && views.map((view, i) => ({ ...view, vector: projected[i]! }));
+  let next = views.length;
+  return shortlisted.map((candidate) => {
+    const decision = projectedViews && candidate.vector ? { views: projectedViews, candidate: projected[next++]! } : undefined;
     return { candidate, evidence: { ...evidence(query, candidate, decision), regional: regional.get(candidate.id) } };
   });
 }

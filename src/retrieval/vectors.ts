@@ -4,6 +4,13 @@
  */
 import { LookalikeError } from "./errors.ts";
 
+/**
+ * Every row of `a` times every row of `b` (both `dimension` values wide, row-major, transferred):
+ * rows(a) × rows(b) values, row-major, computed somewhere else (the inference worker's native
+ * matrix product, Embedder.scores).
+ */
+export type TransposedProduct = (a: Float32Array, b: Float32Array, dimension: number) => Promise<Float32Array>;
+
 /** Scales v to unit L2 norm in place and returns it; a zero vector stays zero (no NaN). */
 export function l2normalize(v: Float32Array): Float32Array {
   let sum = 0;

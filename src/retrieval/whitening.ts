@@ -14,7 +14,7 @@
  * tridiagonalisation + implicit QL (EISPACK tred2/tql2, as in JAMA), O(n³) and exact to rounding.
  */
 import { LookalikeError } from "./errors.ts";
-import { l2normalize } from "./vectors.ts";
+import { l2normalize, type TransposedProduct } from "./vectors.ts";
 
 export interface WhiteningOptions {
   /** Output dimensions: the leading principal axes kept (default: all of the input's). */
@@ -202,6 +202,30 @@ export function applyWhitening(w: Whitening, v: Float32Array): Float32Array {
     out[r] = sum;
   }
   return l2normalize(out);
+}
+
+/**
+ * applyWhitening for many vectors at once, the matrix product computed by `product` (the inference
+ * worker's, native and vectorised: a repost check projects dozens of vectors, ~2 ms each through
+ * 1280 axes in this thread). Its float32 sums agree with applyWhitening's float64 ones to ~1e-6.
+ * Without `product`, applyWhitening one by one.
+ */
+export async function applyWhiteningMany(
+  w: Whitening,
+  vectors: readonly Float32Array[],
+  product?: TransposedProduct,
+): Promise<Float32Array[]> {
+  if (!product || vectors.length === 0) return vectors.map((v) => applyWhitening(w, v));
+  const n = w.inputDimension;
+  const centred = new Float32Array(vectors.length * n);
+  vectors.forEach((v, k) => {
+    if (v.length !== n) throw new LookalikeError("internal", `Whitening expects ${n} values, got ${v.length}.`);
+    for (let i = 0; i < n; i++) centred[k * n + i] = v[i]! - w.mean[i]!;
+  });
+  // A copy: the product's arguments are transferred away, and the projection may be a view (truncateWhitening).
+  const out = w.outputDimension;
+  const values = await product(centred, w.projection.slice(0, out * n), n);
+  return vectors.map((_, k) => l2normalize(values.slice(k * out, (k + 1) * out)));
 }
 
 /**

@@ -61,9 +61,14 @@ export function storedParts(vector: Float32Array, parts: ImageParts | undefined)
   return [{ vector, box: WHOLE }, ...(parts?.regions ?? []).map((region) => ({ vector: regionVector(region), box: region.box }))];
 }
 
-/** The parts mapped into another metric space (e.g. the collection's whitening). */
-export function projectParts(parts: readonly Part[], project: (vector: Float32Array) => Float32Array): Part[] {
-  return parts.map((part) => ({ ...part, vector: project(part.vector) }));
+/** Lists of parts mapped into another metric space (e.g. the collection's whitening), all in one projection. */
+export async function projectParts(
+  lists: readonly (readonly Part[])[],
+  project: (vectors: readonly Float32Array[]) => Promise<Float32Array[]>,
+): Promise<Part[][]> {
+  const vectors = await project(lists.flatMap((parts) => parts.map((part) => part.vector)));
+  let next = 0;
+  return lists.map((parts) => parts.map((part) => ({ ...part, vector: vectors[next++]! })));
 }
 
 /** The closest (query part, stored part) pair by cosine. */

@@ -5,6 +5,8 @@
  * reposts are upright or tilted a little). Two photos of the same subject match many cells one by
  * one, but not in one consistent layout; a copy does. Pure arithmetic over `CellSet`s (parts.ts).
  */
+
+import type { TransposedProduct } from "../vectors.ts";
 import { CELL_DIMENSION, type CellSet } from "./parts.ts";
 
 export interface Verification {
@@ -55,7 +57,7 @@ function stacked(sets: readonly CellSet[]): Float32Array {
 }
 
 /** A CellScorer on a matrix product computed elsewhere (Embedder.scores: the inference worker). */
-export function remoteCellScorer(product: (a: Float32Array, b: Float32Array, dimension: number) => Promise<Float32Array>): CellScorer {
+export function remoteCellScorer(product: TransposedProduct): CellScorer {
   return async (query, stored) => {
     const rows = totalCells(query);
     const columns = totalCells(stored);

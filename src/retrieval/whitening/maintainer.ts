@@ -3,7 +3,8 @@
  * enough to learn from, refitted as it grows, cached for the repost checks in between.
  */
 import type { CollectionTable } from "../store/collection-table.ts";
-import { applyWhitening, DEFAULT_WHITENING, truncateWhitening, type WhiteningOptions } from "../whitening.ts";
+import type { TransposedProduct } from "../vectors.ts";
+import { applyWhiteningMany, DEFAULT_WHITENING, truncateWhitening, type WhiteningOptions } from "../whitening.ts";
 import { fitWhiteningInWorker } from "./fit-in-worker.ts";
 import type { StoredWhitening, WhiteningRepository } from "./repository.ts";
 
@@ -86,14 +87,18 @@ export class WhiteningMaintainer {
   }
 
   /**
-   * The collection's whitening as a projection of unit vectors, or undefined when it has none yet;
-   * with `dimensions`, only its strongest axes (see truncateWhitening).
+   * The collection's whitening as a projection of unit vectors, many at a time, or undefined when
+   * it has none yet; with `dimensions`, only its strongest axes (see truncateWhitening), and with
+   * `product`, the matrix products computed there (see applyWhiteningMany).
    */
-  async projection(collection: string, dimensions?: number): Promise<((vector: Float32Array) => Float32Array) | undefined> {
+  async projection(
+    collection: string,
+    { dimensions, product }: { readonly dimensions?: number; readonly product?: TransposedProduct } = {},
+  ): Promise<((vectors: readonly Float32Array[]) => Promise<Float32Array[]>) | undefined> {
     const stored = await this.current(collection);
     if (!stored) return undefined;
     const whitening = dimensions === undefined ? stored.whitening : truncateWhitening(stored.whitening, dimensions);
-    return (vector) => applyWhitening(whitening, vector);
+    return (vectors) => applyWhiteningMany(whitening, vectors, product);
   }
 
   async current(collection: string): Promise<StoredWhitening | null> {
