@@ -114,7 +114,9 @@ export function queryCells(query: Fingerprint): CellSet[] {
 
 /**
  * Where the query's verification grids (QUERY_CELLS_INPUT_SIZES) sit among queryCells(query): right
- * after its own parts' cells; none when it has no such grids.
+ * after its own parts' cells; none when it has no such grids. The query's own 448-px cells are not
+ * one: counted as a crop grid too, other pictures lined up so many at that scale that the crop floor
+ * fitted on the renderings' fit split rose from 10 to 18 and strong reposts found fell 391 → 362 of 424.
  */
 export function verificationGridsOf(query: Fingerprint): number[] {
   const first = query.parts?.cells.length ?? 0;
