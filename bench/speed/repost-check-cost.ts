@@ -1,8 +1,10 @@
 /**
- * What a repost check costs the main thread, with the spatial verification's cell scores computed
- * in the inference worker (shipped) and in this thread (as without a model in the process): the
- * real engine on the shared model, `n` photos of photo-pool-cc stored with their parts, then a
- * 60 % corner crop of each of the first 16 checked against them, alternating the two ways twice.
+ * What a repost check costs the main thread, with its matrix products (the spatial verification's
+ * cell scores, the whitening projections) computed in the inference worker (shipped) and in this
+ * thread (as without a model in the process): the real engine on the shared model, `n` photos of
+ * photo-pool-cc stored with their parts, then a 60 % corner crop of each of the first 16 checked
+ * against them, alternating the two ways twice. A collection this small has no whitening yet, so
+ * only the cell scores move.
  * Main-thread time is the event loop's busy time per check (performance.eventLoopUtilization).
  *
  *   node --import tsx bench/speed/repost-check-cost.ts [stored photos, default 60]
@@ -34,11 +36,11 @@ try {
       return engine.analyze(crop, { flipped: true, centre: true, regions: true, parts: true });
     }),
   );
-  const analyzer = engine.analyzer as { scoreCells?: unknown };
-  const inWorker = analyzer.scoreCells;
+  const analyzer = engine.analyzer as { product?: unknown };
+  const inWorker = analyzer.product;
   for (const where of ["inference worker", "main thread", "inference worker", "main thread"] as const) {
-    // Without the analyzer's scorer the engine scores the cells in this thread.
-    Object.defineProperty(analyzer, "scoreCells", { value: where === "main thread" ? undefined : inWorker, configurable: true });
+    // Without the analyzer's product the engine computes the products in this thread.
+    Object.defineProperty(analyzer, "product", { value: where === "main thread" ? undefined : inWorker, configurable: true });
     const before = performance.eventLoopUtilization();
     const started = performance.now();
     let matched = 0;
@@ -46,7 +48,7 @@ try {
     const busy = performance.eventLoopUtilization(before).active / queries.length;
     const wall = (performance.now() - started) / queries.length;
     console.log(
-      `cell scores in the ${where}: ${wall.toFixed(1)} ms per check, main thread busy ${busy.toFixed(1)} ms; ${matched} of ${queries.length} matched`,
+      `matrix products in the ${where}: ${wall.toFixed(1)} ms per check, main thread busy ${busy.toFixed(1)} ms; ${matched} of ${queries.length} matched`,
     );
   }
 } finally {
