@@ -2,7 +2,8 @@
  * ChannelSync's recovery: when a server's checkpoints cannot be read, the check of its channels is
  * tried again later, so images posted while the bot was down are still caught up without waiting
  * for a reconnect; and a message whose images' host keeps failing holds its channel's checkpoint
- * only for a while. The real `LiveCheckpoints` over a state store stub; Discord's side (a server
+ * only for a while; and a live message in a channel whose history the bot cannot read is indexed
+ * when it arrives, since no catch-up pass could read it later. The real `LiveCheckpoints` over a state store stub; Discord's side (a server
  * with one text channel) and the indexer are the least the sync reads.
  */
 import assert from "node:assert/strict";
@@ -169,5 +170,66 @@ describe("ChannelSync when an image's host keeps failing", () => {
       await sync.stop();
     }
     assert.equal(state.live.channels[CHANNEL_ID], "103", "the checkpoint saved past it");
+  });
+});
+
+describe("ChannelSync in a channel whose history the bot cannot read", () => {
+  it("indexes a live message there at once, before the server's check and however busy, since no pass could", async () => {
+    const { store } = memoryStateStore({ since: "100", channels: {} });
+    const historyReads = { count: 0 };
+    // The bot may view the channel but not read its history (no Read Message History).
+    const channel = {
+      id: CHANNEL_ID,
+      guildId: GUILD_ID,
+      type: ChannelType.GuildText,
+      lastMessageId: "101",
+      permissionsFor: () => ({ has: () => false }),
+      messages: {
+        fetch: async () => {
+          historyReads.count++;
+          return new Map();
+        },
+      },
+    };
+    const guild = { id: GUILD_ID, members: { me: { id: "9" } }, channels: { cache: new Map([[CHANNEL_ID, channel]]) } } as unknown as Guild;
+    const client = { guilds: { cache: new Map([[GUILD_ID, guild]]) }, user: { id: "9" } } as unknown as Client;
+    const message = {
+      id: "101",
+      guildId: GUILD_ID,
+      channelId: CHANNEL_ID,
+      guild,
+      channel,
+      createdTimestamp: Date.now(),
+      inGuild: () => true,
+      author: { id: "5" },
+    } as unknown as Message<true>;
+    // A busy bot: whatever may be deferred is.
+    const calls: IndexMessageOptions["whenBusy"][] = [];
+    const indexer = {
+      async indexMessage(_: Message<true>, options: IndexMessageOptions) {
+        calls.push(options.whenBusy);
+        return { indexed: options.whenBusy === "defer" ? 0 : 1, skipped: {}, reposts: [], deferred: options.whenBusy === "defer" };
+      },
+    } as unknown as MessageIndexer;
+    const logger = pino({ level: "silent" });
+    const sync = new ChannelSync({
+      client,
+      indexer,
+      checkpoints: new LiveCheckpoints(store, logger),
+      state: store,
+      metrics: { error: () => undefined } as unknown as BotMetrics,
+      logger,
+      options: { retryDelaysMs: [30] },
+    } as unknown as ChannelSyncDeps);
+    try {
+      // The message arrives before syncGuild has looked at the channel (a connect's race).
+      await sync.onMessage(message);
+      assert.deepEqual(calls, ["wait"], "indexed live, waiting for room rather than left to a pass");
+      await sync.syncGuild(guild);
+      assert.equal(sync.backlog, 0);
+      assert.equal(historyReads.count, 0, "no pass tries to read what it cannot");
+    } finally {
+      await sync.stop();
+    }
   });
 });

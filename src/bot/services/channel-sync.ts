@@ -171,19 +171,37 @@ export class ChannelSync {
     const { guildId, channelId } = message;
     const { checkpoints } = this.deps;
     await checkpoints.load(guildId);
+    // Without Read Message History no pass can read this message later: this is its only chance,
+    // whether the server's channels were checked yet or not, and however busy the bot is.
+    const me = message.guild.members.me;
+    const passCanRead = !me || canRead(message.channel, me);
     // A message past the checkpoint of a channel that is catching up is that pass's to read; an
     // older one (an edit that delivers an unfurled link's image) is indexed here, as no pass will.
-    if (!this.inSync.has(key(guildId, channelId)) && checkpoints.behind(guildId, channelId, message.id)) {
+    if (passCanRead && !this.inSync.has(key(guildId, channelId)) && checkpoints.behind(guildId, channelId, message.id)) {
       this.requestPass(guildId, channelId);
       return;
     }
     checkpoints.begin(guildId, channelId, message.id);
     let outcome: IndexOutcome;
     try {
-      outcome = await this.deps.indexer.indexMessage(message, { checkReposts: true, whenBusy: "defer", source: "live" });
+      outcome = await this.deps.indexer.indexMessage(message, {
+        checkReposts: true,
+        whenBusy: passCanRead ? "defer" : "wait",
+        source: "live",
+      });
     } catch (error) {
-      logFailure(this.deps.logger, error, { messageId: message.id }, "could not index a live message; its channel will be caught up");
       this.deps.metrics.error("index_failed");
+      if (!passCanRead) {
+        logFailure(
+          this.deps.logger,
+          error,
+          { messageId: message.id },
+          "could not index a live message, and its channel's history cannot be read",
+        );
+        checkpoints.finish(guildId, channelId, message.id);
+        return;
+      }
+      logFailure(this.deps.logger, error, { messageId: message.id }, "could not index a live message; its channel will be caught up");
       this.fallBehind(guildId, channelId, message.id);
       return;
     }
