@@ -17,7 +17,7 @@ import {
 import type { ImageParts } from "./regions/parts.ts";
 import { type CellScorer, type SetVerification, scoreCells as scoreCellsHere, totalCells, verify } from "./regions/verify.ts";
 import type { Match } from "./store/schema.ts";
-import { cosine } from "./vectors.ts";
+import { cosine, type Projection } from "./vectors.ts";
 
 export type Verdict = "exact" | "near-duplicate" | "similar" | "new";
 
@@ -316,9 +316,6 @@ function shortlist(query: Fingerprint, candidates: readonly Match[], regional: R
     .sort((a, b) => b.score - a.score);
   return closest.filter(({ candidate }, rank) => rank < WEIGHED_CANDIDATES || regional.has(candidate.id)).map(({ candidate }) => candidate);
 }
-
-/** Maps unit vectors into the decision space (e.g. the collection's whitening), many at a time. */
-export type Projection = (vectors: readonly Float32Array[]) => Promise<Float32Array[]>;
 
 /**
  * The strongest verdict over the candidates; ties go to the higher decision score. With a

@@ -11,6 +11,9 @@ import { LookalikeError } from "./errors.ts";
  */
 export type TransposedProduct = (a: Float32Array, b: Float32Array, dimension: number) => Promise<Float32Array>;
 
+/** Maps unit vectors into another metric space (e.g. a collection's whitening), many at a time. */
+export type Projection = (vectors: readonly Float32Array[]) => Promise<Float32Array[]>;
+
 /** Scales v to unit L2 norm in place and returns it; a zero vector stays zero (no NaN). */
 export function l2normalize(v: Float32Array): Float32Array {
   let sum = 0;

@@ -6,7 +6,7 @@
  */
 import type { Fingerprint } from "../fingerprint.ts";
 import type { MatchedRegion, QueryView } from "../reposts.ts";
-import { dot, dotsWith } from "../vectors.ts";
+import { dot, dotsWith, type Projection } from "../vectors.ts";
 import { type CellSet, cellsWithin, type Fractions, type ImageParts, regionVector } from "./parts.ts";
 import { verify } from "./verify.ts";
 
@@ -62,10 +62,7 @@ export function storedParts(vector: Float32Array, parts: ImageParts | undefined)
 }
 
 /** Lists of parts mapped into another metric space (e.g. the collection's whitening), all in one projection. */
-export async function projectParts(
-  lists: readonly (readonly Part[])[],
-  project: (vectors: readonly Float32Array[]) => Promise<Float32Array[]>,
-): Promise<Part[][]> {
+export async function projectParts(lists: readonly (readonly Part[])[], project: Projection): Promise<Part[][]> {
   const vectors = await project(lists.flatMap((parts) => parts.map((part) => part.vector)));
   let next = 0;
   return lists.map((parts) => parts.map((part) => ({ ...part, vector: vectors[next++]! })));

@@ -5,7 +5,6 @@
  * reposts are upright or tilted a little). Two photos of the same subject match many cells one by
  * one, but not in one consistent layout; a copy does. Pure arithmetic over `CellSet`s (parts.ts).
  */
-
 import type { TransposedProduct } from "../vectors.ts";
 import { CELL_DIMENSION, type CellSet } from "./parts.ts";
 

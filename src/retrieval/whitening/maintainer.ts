@@ -3,7 +3,7 @@
  * enough to learn from, refitted as it grows, cached for the repost checks in between.
  */
 import type { CollectionTable } from "../store/collection-table.ts";
-import type { TransposedProduct } from "../vectors.ts";
+import type { Projection, TransposedProduct } from "../vectors.ts";
 import { applyWhiteningMany, DEFAULT_WHITENING, truncateWhitening, type WhiteningOptions } from "../whitening.ts";
 import { fitWhiteningInWorker } from "./fit-in-worker.ts";
 import type { StoredWhitening, WhiteningRepository } from "./repository.ts";
@@ -94,7 +94,7 @@ export class WhiteningMaintainer {
   async projection(
     collection: string,
     { dimensions, product }: { readonly dimensions?: number; readonly product?: TransposedProduct } = {},
-  ): Promise<((vectors: readonly Float32Array[]) => Promise<Float32Array[]>) | undefined> {
+  ): Promise<Projection | undefined> {
     const stored = await this.current(collection);
     if (!stored) return undefined;
     const whitening = dimensions === undefined ? stored.whitening : truncateWhitening(stored.whitening, dimensions);
