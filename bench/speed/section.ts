@@ -11,6 +11,7 @@ import path from "node:path";
 import { DEFAULT_POOLING } from "../../src/retrieval/descriptor.ts";
 import { DEFAULT_INDEX_POLICY, DEFAULT_VECTOR_INDEX } from "../../src/retrieval/store/index-policy.ts";
 import { DESCRIPTOR_LABEL } from "../contenders/registry.ts";
+import { table } from "../lib/markdown.ts";
 import type { BenchContext, BenchSection, SectionResult } from "../lib/section.ts";
 import { MODELS_DIR } from "./datasets.ts";
 import {
@@ -32,7 +33,7 @@ import { type CliIndexResult, cliIndexRun, lastJson, runChild } from "./rss.ts";
 import { type Measured, runScale, type ScalePlan, type ScaleResult, type SearchParams, shippedParams } from "./scale.ts";
 import { describeSpec, FILTERS } from "./search-latency.ts";
 import type { SeedScanResult } from "./seed-scan.ts";
-import { load, median, ms, seconds, table } from "./stats.ts";
+import { load, median, ms, seconds } from "./stats.ts";
 
 const SEED_SCAN = new URL("./seed-scan.ts", import.meta.url).pathname;
 /** The pool alternative: two single-threaded sessions. */

@@ -23,11 +23,6 @@ export function seconds(value: number): string {
   return value >= 100 ? value.toFixed(0) : value.toFixed(1);
 }
 
-export function table(headers: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
-  const line = (cells: readonly (string | number)[]) => `| ${cells.map(String).join(" | ")} |`;
-  return [line(headers), line(headers.map(() => "---")), ...rows.map(line)].join("\n");
-}
-
 /** 1-minute load average: other work on the machine shows up here (2 cores: > 2 means contention). */
 export function load(): number {
   return round(os.loadavg()[0]!, 2);
