@@ -6,10 +6,12 @@ import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import sharp from "sharp";
 import type { LookalikeEngine } from "../src/retrieval/engine.ts";
 import { decodeImage } from "../src/retrieval/image.ts";
 import { describeRegion, position, regionField } from "../src/retrieval/regions/describe.ts";
-import { type Box, contentBox, cropImage, gutterTiles, wholeImage } from "../src/retrieval/regions/layout.ts";
+import { type Box, contentBox, cropImage, DETAIL_MAX_SIZE, detailSize, gutterTiles, wholeImage } from "../src/retrieval/regions/layout.ts";
+import { cosine } from "../src/retrieval/vectors.ts";
 import { openTestEngine } from "./support/engine.ts";
 import { appScreenshot, gridCollage, type Placed } from "./support/framings.ts";
 import { datasetsDir } from "./support/paths.ts";
@@ -92,6 +94,22 @@ describe("layout: content box and collage tiles", () => {
   });
 });
 
+describe("how sharp a copy region views are cut from", () => {
+  const screenshot = { width: 236, height: 512, sourceWidth: 1080, sourceHeight: 2340 };
+  const box = (width: number, height: number) => ({ x: 0, y: 0, width, height });
+  const cases: [string, typeof screenshot, Box[], number | undefined][] = [
+    ["a 150-px picture in a phone screenshot: long enough to show it at 448 px", screenshot, [box(150, 120)], Math.ceil((512 * 448) / 150)],
+    ["a small collage tile: capped", screenshot, [box(300, 200), box(60, 40)], DETAIL_MAX_SIZE],
+    ["a source only a little larger: all of it", { ...screenshot, sourceWidth: 300, sourceHeight: 650 }, [box(150, 120)], 650],
+    ["a box already 448 px long: the working copy", screenshot, [box(448, 100)], undefined],
+    ["a source no larger than the working copy", { ...screenshot, sourceWidth: 236, sourceHeight: 512 }, [box(150, 120)], undefined],
+    ["no box", screenshot, [], undefined],
+  ];
+  for (const [what, image, boxes, expected] of cases) {
+    it(what, () => assert.equal(detailSize(image, boxes), expected));
+  }
+});
+
 describe("describing where a match was found", () => {
   const cases: [readonly [number, number, number, number], string][] = [
     [[0, 0, 0.5, 0.5], "top-left"],
@@ -137,6 +155,26 @@ describe("the engine searches the parts of a query", () => {
     const [x, y, w, h] = first.region.query;
     assert.ok(Math.abs(x - 40 / 720) < 0.02 && Math.abs(w - 0.6) < 0.02, `box ${first.region.query}`);
     assert.ok(y > 0.15 && h > 0.1 && y + h < 0.8, `box ${first.region.query}`);
+  });
+
+  it("cuts the picture inside a large screenshot from a sharper decode than the working copy", async () => {
+    const placed = await appScreenshot(stored[3]!, { dark: false, share: 0.5, left: 300, top: 420 });
+    const [original, query] = await Promise.all([engine.analyze(stored[3]!), engine.analyze(placed.image, { regions: true })]);
+    const content = query.regionViews?.find((view) => view.kind === "content");
+    assert.ok(content, "a content view");
+    // The same box cut from the 512-px working copy (~130 px across), embedded as an image of its own.
+    const working = await decodeImage(placed.image);
+    const box = contentBox(working)!;
+    const crop = cropImage(working, box);
+    const png = await sharp(crop.pixels, { raw: { width: crop.width, height: crop.height, channels: 3 } })
+      .png()
+      .toBuffer();
+    const fromWorkingCopy = await engine.analyze(png);
+    const [sharper, blurred] = [cosine(content.vector, original.vector), cosine(fromWorkingCopy.vector, original.vector)];
+    assert.ok(
+      sharper > blurred,
+      `cosine with the original: ${sharper.toFixed(3)} from the sharper copy, ${blurred.toFixed(3)} from the working copy`,
+    );
   });
 
   it("finds a picture in a 3×3 collage of other pictures, in the right tile", async () => {

@@ -87,6 +87,8 @@ export class LocalAnalyzer implements ImageAnalyzer {
         parts: options.parts,
         urgent: options.urgent,
         signal: options.signal,
+        // Region views are cut from a second, sharper decode when the working copy shrank them.
+        detail: (workingSize) => decodeImage(input, { limits, signal: options.signal, workingSize }),
       }),
       options.thumbnail ? makeThumbnail(image) : undefined,
     ]);

@@ -6,7 +6,7 @@ import { DHASH_GRID, dhashFromGrey, PHASH_GRID, phashFromGrey } from "./hashes.t
 import { type DecodedImage, flipHorizontal, greyscaleGrid } from "./image.ts";
 import type { ResizeMode } from "./models.ts";
 import type { FeatureMap } from "./pooling.ts";
-import { type Box, contentBox, cropImage, gutterTiles, wholeImage } from "./regions/layout.ts";
+import { type Box, contentBox, cropImage, detailSize, gutterTiles, scaledBox, wholeImage } from "./regions/layout.ts";
 import { type CellSet, cellsOf, type ImageParts, PARTS_INPUT_SIZE, QUERY_CELLS_INPUT_SIZES, regionsOf } from "./regions/parts.ts";
 
 /**
@@ -65,6 +65,12 @@ export interface FingerprintOptions {
   readonly signal?: AbortSignal;
   /** Someone is waiting for this one: its model runs go ahead of queued background work. */
   readonly urgent?: boolean;
+  /**
+   * The same image decoded again with a working copy whose long side is at most `workingSize`
+   * (never enlarged): region views are cut from it when the working copy shows them with fewer
+   * pixels than the model's parts input (regions/layout.ts `detailSize`). Absent: they are cut from the working copy.
+   */
+  readonly detail?: (workingSize: number) => Promise<DecodedImage>;
 }
 
 /** The image's 64-bit pHash and dHash, from its decoded working copy. */
@@ -89,7 +95,7 @@ export class Fingerprinter {
       mirror?.then((m) => this.vector(m, signal, urgent)),
       options.centre ? this.vector(image, signal, urgent, "cover") : undefined,
       options.centre ? mirror?.then((m) => this.vector(m, signal, urgent, "cover")) : undefined,
-      options.regions ? this.regionViews(image, signal, urgent, options.parts) : undefined,
+      options.regions ? this.regionViews(image, options) : undefined,
       options.parts ? this.embedder.featureMap(image, signal, this.letterbox, urgent, PARTS_INPUT_SIZE) : undefined,
       options.parts && options.regions
         ? Promise.all(QUERY_CELLS_INPUT_SIZES.map((size) => this.embedder.featureMap(image, signal, this.letterbox, urgent, size)))
@@ -118,19 +124,25 @@ export class Fingerprinter {
     };
   }
 
-  /** The content box (when a frame was trimmed) and the collage tiles inside it, each embedded as an image. */
-  private async regionViews(
-    image: DecodedImage,
-    signal: AbortSignal | undefined,
-    urgent: boolean | undefined,
-    withCells: boolean | undefined,
-  ): Promise<RegionView[]> {
+  /**
+   * The content box (when a frame was trimmed) and the collage tiles inside it, each embedded as an
+   * image: found in the working copy, cut from a sharper decode when there is one (`detail`).
+   */
+  private async regionViews(image: DecodedImage, options: FingerprintOptions): Promise<RegionView[]> {
+    const { signal, urgent, parts: withCells } = options;
     const content = contentBox(image);
     const parts: { kind: RegionView["kind"]; box: Box }[] = content ? [{ kind: "content", box: content }] : [];
     for (const tile of gutterTiles(image, content ?? wholeImage(image))) parts.push({ kind: "tile", box: tile });
+    const size =
+      options.detail &&
+      detailSize(
+        image,
+        parts.map(({ box }) => box),
+      );
+    const sharper = size ? await options.detail!(size) : undefined;
     return Promise.all(
       parts.map(async ({ kind, box }) => {
-        const crop = cropImage(image, box);
+        const crop = sharper ? cropImage(sharper, scaledBox(box, image, sharper)) : cropImage(image, box);
         const [{ vector, map }, fine] = await Promise.all([
           this.embed(crop, signal, urgent),
           withCells ? this.embedder.featureMap(crop, signal, this.letterbox, urgent, PARTS_INPUT_SIZE) : undefined,

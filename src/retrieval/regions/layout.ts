@@ -5,6 +5,7 @@
  * its own, so the picture that fills a third of a screenshot is searched for by itself.
  */
 import type { DecodedImage } from "../image/types.ts";
+import { PARTS_INPUT_SIZE } from "./parts.ts";
 import { photoBoxOf, photoDensity } from "./photo-box.ts";
 
 /** A rectangle in pixels of the working copy. */
@@ -277,6 +278,46 @@ function bands(plain: readonly boolean[], length: number): [number, number][] {
   const long = runs.filter(([a, b]) => b - a >= MIN_TILE_SHARE * length);
   if (long.length >= 2 && long.length <= 4) return long;
   return runs.length > 0 ? [[runs[0]![0], runs.at(-1)![1]]] : [[0, length]];
+}
+
+/**
+ * The largest working copy decoded for region views (long side, px). The picture inside a phone
+ * screenshot fills a third of its height: in the 512-px working copy it is ~150 px across, which
+ * the model would see enlarged three times; from a 1,536-px copy it has the ~450 px of the parts
+ * input. Bigger costs decode time for little: the model sees at most PARTS_INPUT_SIZE. Cutting the
+ * views from such a copy, the renderings' screenshots found 45 → 47 of 53 on the fit split and
+ * 33 → 38 of 45 on the test split, collages 40 → 42 and 30 → 30, false reposts unchanged (1/563,
+ * 3/524; an offline probe re-weighing the strong kinds and the negatives, rules fitted again on the
+ * fit split; then run in full by `npm run bench -- --only renderings`).
+ */
+export const DETAIL_MAX_SIZE = 1536;
+
+/**
+ * The long side of a copy of `image` in which every box is at least PARTS_INPUT_SIZE px long, within
+ * DETAIL_MAX_SIZE; undefined when the working copy already is (or holds all the source has).
+ */
+export function detailSize(
+  image: Pick<DecodedImage, "width" | "height" | "sourceWidth" | "sourceHeight">,
+  boxes: readonly Box[],
+): number | undefined {
+  const long = Math.max(image.width, image.height);
+  const source = Math.max(image.sourceWidth, image.sourceHeight);
+  const shortest = Math.min(...boxes.map((box) => Math.max(box.width, box.height)));
+  if (boxes.length === 0 || source <= long || shortest >= PARTS_INPUT_SIZE) return undefined;
+  return Math.min(DETAIL_MAX_SIZE, source, Math.ceil((long * PARTS_INPUT_SIZE) / shortest));
+}
+
+/** `box` of `image` (its working copy) in the pixels of `copy`, another decode of the same image. */
+export function scaledBox(box: Box, image: DecodedImage, copy: DecodedImage): Box {
+  const [sx, sy] = [copy.width / image.width, copy.height / image.height];
+  const x = Math.min(copy.width - 1, Math.round(box.x * sx));
+  const y = Math.min(copy.height - 1, Math.round(box.y * sy));
+  return {
+    x,
+    y,
+    width: Math.max(1, Math.min(copy.width - x, Math.round(box.width * sx))),
+    height: Math.max(1, Math.min(copy.height - y, Math.round(box.height * sy))),
+  };
 }
 
 /** The pixels of `box` as an image of their own (same format and source size). */
