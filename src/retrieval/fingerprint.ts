@@ -6,7 +6,7 @@ import { DHASH_GRID, dhashFromGrey, PHASH_GRID, phashFromGrey } from "./hashes.t
 import { type DecodedImage, flipHorizontal, greyscaleGrid } from "./image.ts";
 import type { ResizeMode } from "./models.ts";
 import type { FeatureMap } from "./pooling.ts";
-import { type Box, contentBox, cropImage, detailSize, gutterTiles, scaledBox, wholeImage } from "./regions/layout.ts";
+import { cropImage, detailSize, type RegionBox, regionBoxes, scaledBox } from "./regions/layout.ts";
 import { type CellSet, cellsOf, type ImageParts, PARTS_INPUT_SIZE, QUERY_CELLS_INPUT_SIZES, regionsOf } from "./regions/parts.ts";
 
 /**
@@ -15,7 +15,7 @@ import { type CellSet, cellsOf, type ImageParts, PARTS_INPUT_SIZE, QUERY_CELLS_I
  * height] as fractions of the image (0–1).
  */
 export interface RegionView {
-  readonly kind: "content" | "tile";
+  readonly kind: RegionBox["kind"];
   readonly box: readonly [number, number, number, number];
   readonly vector: Float32Array;
   /**
@@ -130,9 +130,7 @@ export class Fingerprinter {
    */
   private async regionViews(image: DecodedImage, options: FingerprintOptions): Promise<RegionView[]> {
     const { signal, urgent, parts: withCells } = options;
-    const content = contentBox(image);
-    const parts: { kind: RegionView["kind"]; box: Box }[] = content ? [{ kind: "content", box: content }] : [];
-    for (const tile of gutterTiles(image, content ?? wholeImage(image))) parts.push({ kind: "tile", box: tile });
+    const parts = regionBoxes(image);
     const size =
       options.detail &&
       detailSize(

@@ -320,6 +320,20 @@ export function scaledBox(box: Box, image: DecodedImage, copy: DecodedImage): Bo
   };
 }
 
+/** A part of a query searched for by itself: the picture inside a frame, or a collage tile. */
+export interface RegionBox {
+  readonly kind: "content" | "tile";
+  readonly box: Box;
+}
+
+/** The content box (when a frame was trimmed) and the collage tiles inside it. */
+export function regionBoxes(image: DecodedImage): RegionBox[] {
+  const content = contentBox(image);
+  const boxes: RegionBox[] = content ? [{ kind: "content", box: content }] : [];
+  for (const tile of gutterTiles(image, content ?? wholeImage(image))) boxes.push({ kind: "tile", box: tile });
+  return boxes;
+}
+
 /** The pixels of `box` as an image of their own (same format and source size). */
 export function cropImage(image: DecodedImage, box: Box): DecodedImage {
   const pixels = Buffer.alloc(box.width * box.height * 3);
