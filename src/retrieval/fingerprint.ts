@@ -131,13 +131,11 @@ export class Fingerprinter {
   private async regionViews(image: DecodedImage, options: FingerprintOptions): Promise<RegionView[]> {
     const { signal, urgent, parts: withCells } = options;
     const parts = regionBoxes(image);
-    const size =
-      options.detail &&
-      detailSize(
-        image,
-        parts.map(({ box }) => box),
-      );
-    const sharper = size ? await options.detail!(size) : undefined;
+    const size = detailSize(
+      image,
+      parts.map(({ box }) => box),
+    );
+    const sharper = size && options.detail ? await options.detail(size) : undefined;
     return Promise.all(
       parts.map(async ({ kind, box }) => {
         const crop = sharper ? cropImage(sharper, scaledBox(box, image, sharper)) : cropImage(image, box);

@@ -288,7 +288,7 @@ function bands(plain: readonly boolean[], length: number): [number, number][] {
  * views from such a copy, the renderings' screenshots found 45 → 47 of 53 on the fit split and
  * 33 → 38 of 45 on the test split, collages 40 → 42 and 30 → 30, false reposts unchanged (1/563,
  * 3/524; an offline probe re-weighing the strong kinds and the negatives, rules fitted again on the
- * fit split; then run in full by `npm run bench -- --only renderings`).
+ * fit split; `npm run bench -- --only renderings` then found the same, with the same fitted rules).
  */
 export const DETAIL_MAX_SIZE = 1536;
 
