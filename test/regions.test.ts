@@ -8,9 +8,18 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import sharp from "sharp";
 import type { LookalikeEngine } from "../src/retrieval/engine.ts";
-import { decodeImage } from "../src/retrieval/image.ts";
+import { type DecodedImage, decodeImage } from "../src/retrieval/image.ts";
 import { describeRegion, position, regionField } from "../src/retrieval/regions/describe.ts";
-import { type Box, contentBox, cropImage, DETAIL_MAX_SIZE, detailSize, gutterTiles, wholeImage } from "../src/retrieval/regions/layout.ts";
+import {
+  type Box,
+  contentBox,
+  cropImage,
+  DETAIL_MAX_SIZE,
+  detailSize,
+  gutterTiles,
+  scaledBox,
+  wholeImage,
+} from "../src/retrieval/regions/layout.ts";
 import { cosine } from "../src/retrieval/vectors.ts";
 import { openTestEngine } from "./support/engine.ts";
 import { appScreenshot, gridCollage, type Placed } from "./support/framings.ts";
@@ -108,6 +117,13 @@ describe("how sharp a copy region views are cut from", () => {
   for (const [what, image, boxes, expected] of cases) {
     it(what, () => assert.equal(detailSize(image, boxes), expected));
   }
+
+  const working = { width: 236, height: 512 } as DecodedImage;
+  const sharper = { width: 708, height: 1536 } as DecodedImage;
+  it("maps a box of the working copy onto the sharper copy, three times as many pixels", () =>
+    assert.deepEqual(scaledBox({ x: 70, y: 120, width: 150, height: 100 }, working, sharper), { x: 210, y: 360, width: 450, height: 300 }));
+  it("ends a box at the far corner exactly at the sharper copy's far corner", () =>
+    assert.deepEqual(scaledBox({ x: 200, y: 500, width: 36, height: 12 }, working, sharper), { x: 600, y: 1500, width: 108, height: 36 }));
 });
 
 describe("describing where a match was found", () => {
