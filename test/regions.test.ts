@@ -8,7 +8,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import sharp from "sharp";
 import type { LookalikeEngine } from "../src/retrieval/engine.ts";
-import { type DecodedImage, decodeImage } from "../src/retrieval/image.ts";
+import { decodeImage } from "../src/retrieval/image.ts";
 import { describeRegion, position, regionField } from "../src/retrieval/regions/describe.ts";
 import {
   type Box,
@@ -105,8 +105,8 @@ describe("layout: content box and collage tiles", () => {
 
 describe("how sharp a copy region views are cut from", () => {
   const screenshot = { width: 236, height: 512, sourceWidth: 1080, sourceHeight: 2340 };
-  const box = (width: number, height: number) => ({ x: 0, y: 0, width, height });
-  const cases: [string, typeof screenshot, Box[], number | undefined][] = [
+  const box = (width: number, height: number) => ({ box: { x: 0, y: 0, width, height } });
+  const cases: [string, typeof screenshot, { box: Box }[], number | undefined][] = [
     ["a 150-px picture in a phone screenshot: long enough to show it at 448 px", screenshot, [box(150, 120)], Math.ceil((512 * 448) / 150)],
     ["a small collage tile: capped", screenshot, [box(300, 200), box(60, 40)], DETAIL_MAX_SIZE],
     ["a source only a little larger: all of it", { ...screenshot, sourceWidth: 300, sourceHeight: 650 }, [box(150, 120)], 650],
@@ -118,8 +118,8 @@ describe("how sharp a copy region views are cut from", () => {
     it(what, () => assert.equal(detailSize(image, boxes), expected));
   }
 
-  const working = { width: 236, height: 512 } as DecodedImage;
-  const sharper = { width: 708, height: 1536 } as DecodedImage;
+  const working = { width: 236, height: 512 };
+  const sharper = { width: 708, height: 1536 };
   it("maps a box of the working copy onto the sharper copy, three times as many pixels", () =>
     assert.deepEqual(scaledBox({ x: 70, y: 120, width: 150, height: 100 }, working, sharper), { x: 210, y: 360, width: 450, height: 300 }));
   it("ends a box at the far corner exactly at the sharper copy's far corner", () =>

@@ -76,10 +76,7 @@ async function screenshot(file: string, id: string): Promise<Buffer> {
  */
 async function sharperDecodeMs(bytes: Buffer): Promise<number | undefined> {
   const working = await decodeImage(bytes);
-  const size = detailSize(
-    working,
-    regionBoxes(working).map(({ box }) => box),
-  );
+  const size = detailSize(working, regionBoxes(working));
   if (size === undefined) return undefined;
   const started = performance.now();
   await decodeImage(bytes, { workingSize: size });

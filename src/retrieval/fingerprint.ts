@@ -131,10 +131,7 @@ export class Fingerprinter {
   private async regionViews(image: DecodedImage, options: FingerprintOptions): Promise<RegionView[]> {
     const { signal, urgent, parts: withCells } = options;
     const parts = regionBoxes(image);
-    const size = detailSize(
-      image,
-      parts.map(({ box }) => box),
-    );
+    const size = detailSize(image, parts);
     const sharper = size && options.detail ? await options.detail(size) : undefined;
     return Promise.all(
       parts.map(async ({ kind, box }) => {

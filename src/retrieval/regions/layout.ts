@@ -293,22 +293,22 @@ function bands(plain: readonly boolean[], length: number): [number, number][] {
 export const DETAIL_MAX_SIZE = 1536;
 
 /**
- * The long side of a copy of `image` in which every box is at least PARTS_INPUT_SIZE px long, within
- * DETAIL_MAX_SIZE; undefined when the working copy already is (or holds all the source has).
+ * The long side of a copy of `image` in which every part's box is at least PARTS_INPUT_SIZE px long,
+ * within DETAIL_MAX_SIZE; undefined when the working copy already is (or holds all the source has).
  */
 export function detailSize(
   image: Pick<DecodedImage, "width" | "height" | "sourceWidth" | "sourceHeight">,
-  boxes: readonly Box[],
+  parts: readonly Pick<RegionBox, "box">[],
 ): number | undefined {
   const long = Math.max(image.width, image.height);
   const source = Math.max(image.sourceWidth, image.sourceHeight);
-  const shortest = Math.min(...boxes.map((box) => Math.max(box.width, box.height)));
-  if (boxes.length === 0 || source <= long || shortest >= PARTS_INPUT_SIZE) return undefined;
+  const shortest = Math.min(...parts.map(({ box }) => Math.max(box.width, box.height)));
+  if (parts.length === 0 || source <= long || shortest >= PARTS_INPUT_SIZE) return undefined;
   return Math.min(DETAIL_MAX_SIZE, source, Math.ceil((long * PARTS_INPUT_SIZE) / shortest));
 }
 
 /** `box` of `image` (its working copy) in the pixels of `copy`, another decode of the same image. */
-export function scaledBox(box: Box, image: DecodedImage, copy: DecodedImage): Box {
+export function scaledBox(box: Box, image: Size, copy: Size): Box {
   const [sx, sy] = [copy.width / image.width, copy.height / image.height];
   const x = Math.min(copy.width - 1, Math.round(box.x * sx));
   const y = Math.min(copy.height - 1, Math.round(box.y * sy));
@@ -319,6 +319,8 @@ export function scaledBox(box: Box, image: DecodedImage, copy: DecodedImage): Bo
     height: Math.max(1, Math.min(copy.height - y, Math.round(box.height * sy))),
   };
 }
+
+type Size = Pick<DecodedImage, "width" | "height">;
 
 /** A part of a query searched for by itself: the picture inside a frame, or a collage tile. */
 export interface RegionBox {
