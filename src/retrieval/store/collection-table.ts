@@ -17,6 +17,7 @@ import {
   type VectorIndexSpec,
   vectorIndexConfig,
   vectorIndexName,
+  vectorsPerQuery,
 } from "./index-policy.ts";
 import {
   fromRow,
@@ -38,16 +39,6 @@ export interface SearchOptions {
   readonly excludeIds?: readonly string[];
   readonly withVectors?: boolean;
 }
-
-/**
- * Query vectors per LanceDB query on an indexed table. LanceDB searches a query's vectors
- * concurrently, each loading the index partitions it probes: on the 1M-row scale database, 30
- * searches of 16 vectors in one query peaked at 668 MiB, in groups of 4 at 553 MiB, and were no
- * faster on 2 cores (bench/scale/table-memory.ts; README, "Memory with a large server"). Without an
- * index there are no partitions to load, and each LanceDB query costs ~5–10 ms however small the
- * table (one-off probe, 30 rows): all of them go in one query.
- */
-const VECTORS_PER_QUERY = 4;
 
 /**
  * Rows newer than a `createdBefore` filter that a search drops by id rather than by a pre-filter.
@@ -138,9 +129,10 @@ export class CollectionTable {
   }
 
   /**
-   * `search` for several query vectors, VECTORS_PER_QUERY per LanceDB query (one scan, one round
-   * trip: a query's views and regions cost little more than one of them); results in the order of
-   * `vectors`.
+   * `search` for several query vectors, as many per LanceDB query as the index allows
+   * (`vectorsPerQuery`: one scan, one round trip; all of them without an index, where each LanceDB
+   * query costs ~5–10 ms however small the table, one-off probe at 30 rows); results in the order
+   * of `vectors`.
    */
   async searchMany(vectors: readonly Float32Array[], options: SearchOptions): Promise<Match[][]> {
     if (vectors.length === 0) return [];
@@ -157,7 +149,7 @@ export class CollectionTable {
     };
     const scanHereMaxRows = this.policy.scanHereMaxRows ?? DEFAULT_SCAN_HERE_MAX_ROWS;
     if (!index && (await this.table.countRows()) <= scanHereMaxRows) return this.searchHere(vectors, shared, options);
-    const group = index ? VECTORS_PER_QUERY : vectors.length;
+    const group = index ? vectorsPerQuery(this.policy, index.name) : vectors.length;
     const answers: Match[][] = [];
     for (let start = 0; start < vectors.length; start += group) {
       answers.push(...(await this.searchTogether(vectors.slice(start, start + group), shared, options)));
@@ -184,7 +176,7 @@ export class CollectionTable {
     return { filter: { ...filter, createdBefore: undefined }, newer: rows.map((row) => String(row.id)) };
   }
 
-  /** One LanceDB query for all of `vectors` (at least one; at most VECTORS_PER_QUERY on an indexed table). */
+  /** One LanceDB query for all of `vectors` (at least one; at most `vectorsPerQuery` on an indexed table). */
   private async searchTogether(vectors: readonly Float32Array[], shared: SharedSearch, options: SearchOptions): Promise<Match[][]> {
     const { exclude, limit, where, tuning } = shared;
     // Without an index every row is compared (a flat scan): rows are unit vectors (toRow), so L2

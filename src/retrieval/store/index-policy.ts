@@ -142,6 +142,34 @@ export function annSearchTuning(
   };
 }
 
+/**
+ * Rows one LanceDB query may have under probe at once, over all its query vectors: LanceDB searches
+ * a query's vectors concurrently, each loading the partitions it probes. Four vectors at a time on
+ * the 1M-row scale database, where that was measured: a bare process searching it 30 times with
+ * 16 vectors under the visibility filter peaked at 668 MiB with all 16 in one query, 553 MiB four
+ * at a time, no slower (`node --import tsx bench/scale/table-memory.ts <lancedb folder> <collection>
+ * 30 16`, allocator tuned). On a smaller table a query's vectors fit in one query, which is faster:
+ * at 100k rows a repost check's 9–12 vectors searched in one query instead of four at a time took
+ * 70 instead of 100 ms (p50; `npm run bench -- --only check`, one-off runs each way, 2026-12-04).
+ */
+export const MAX_ROWS_PROBED_AT_ONCE = 800_000;
+
+/**
+ * Query vectors per LanceDB query on an indexed table: as many as keep the rows under probe within
+ * MAX_ROWS_PROBED_AT_ONCE, at least one. Counted on the rows the index was trained on (a table
+ * grows to `retrainGrowth` times them before its retrain); 4 for an index of unknown size.
+ */
+export function vectorsPerQuery(policy: IndexPolicy, indexName: string): number {
+  const trained = trainedRows(indexName);
+  if (trained === undefined) return UNKNOWN_INDEX_VECTORS_PER_QUERY;
+  const partitions = partitionCount(policy.index ?? DEFAULT_VECTOR_INDEX, trained);
+  const rowsPerVector = (Math.min(partitions, probes(policy, indexName)) * trained) / partitions;
+  return Math.max(1, Math.floor(MAX_ROWS_PROBED_AT_ONCE / rowsPerVector));
+}
+
+/** What vectorsPerQuery falls back to without the index's size: the count measured at 1M rows. */
+const UNKNOWN_INDEX_VECTORS_PER_QUERY = 4;
+
 /** Partitions a search probes: `nprobes`, or `probeFraction` of the index's partitions if more. */
 function probes(policy: IndexPolicy, indexName: string): number {
   const floor = policy.nprobes ?? 20;
