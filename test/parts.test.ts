@@ -155,6 +155,63 @@ describe("spatial verification over cells", () => {
     assert.deepEqual(verificationGridsOf({ ...fingerprint, verificationCells: undefined }), []);
   });
 
+  it("counts exactly what trying every model on every match counts, though it drops hopeless models early", () => {
+    /** Every pair of matches' model (scale + rotation + shift, within the allowed ranges), each tried on every match. */
+    const everyModel = (a: CellSet, b: CellSet, matches: readonly [number, number][]): number => {
+      const at = (set: CellSet, i: number) => ({ x: (i % set.width) + 0.5, y: Math.floor(i / set.width) + 0.5 });
+      const query = matches.map(([i]) => at(a, i));
+      const stored = matches.map(([, j]) => at(b, j));
+      let best = Math.min(1, matches.length);
+      for (let p = 0; p < matches.length; p++) {
+        for (let q = p + 1; q < matches.length; q++) {
+          const [u, v] = [
+            { x: query[q]!.x - query[p]!.x, y: query[q]!.y - query[p]!.y },
+            { x: stored[q]!.x - stored[p]!.x, y: stored[q]!.y - stored[p]!.y },
+          ];
+          if (Math.hypot(u.x, u.y) < 1.5 || Math.hypot(v.x, v.y) === 0) continue;
+          // stored − stored[p] = z · (query − query[p]), z the complex ratio v / u.
+          const norm = u.x * u.x + u.y * u.y;
+          const z = { re: (v.x * u.x + v.y * u.y) / norm, im: (v.y * u.x - v.x * u.y) / norm };
+          const scale = Math.hypot(z.re, z.im);
+          if (scale < 0.35 || scale > 2.8 || Math.abs(Math.atan2(z.im, z.re)) > (20 * Math.PI) / 180) continue;
+          const count = matches.filter((_, k) => {
+            const d = { x: query[k]!.x - query[p]!.x, y: query[k]!.y - query[p]!.y };
+            const x = stored[p]!.x + z.re * d.x - z.im * d.y;
+            const y = stored[p]!.y + z.im * d.x + z.re * d.y;
+            return Math.hypot(x - stored[k]!.x, y - stored[k]!.y) <= Math.max(1, scale) + 1e-9;
+          }).length;
+          best = Math.max(best, count);
+        }
+      }
+      return best;
+    };
+    let state = 7;
+    const random = (n: number) => {
+      state = (state * 1103515245 + 12345) >>> 0;
+      return (state >>> 8) % n;
+    };
+    const query = { width: 10, height: 10, codes: new Int8Array(0) };
+    for (let trial = 0; trial < 200; trial++) {
+      // Two shifted copies' matches (so that models come close to the best), strays anywhere, in a shuffled order.
+      const matches: [number, number][] = [];
+      for (const [size, dx, dy] of [
+        [random(16), random(4), random(4)],
+        [random(16), random(4), random(4)],
+      ]) {
+        for (let k = 0; k < size!; k++) {
+          const [x, y] = [random(10), random(10)];
+          matches.push([y * 10 + x, (y + dy!) * 14 + x + dx!]);
+        }
+      }
+      for (let k = random(24); k > 0; k--) matches.push([random(100), random(196)]);
+      for (let k = matches.length - 1; k > 0; k--) {
+        const j = random(k + 1);
+        [matches[k], matches[j]] = [matches[j]!, matches[k]!];
+      }
+      assert.equal(consistentMatches(query, picture, matches), everyModel(query, picture, matches), `trial ${trial}`);
+    }
+  });
+
   it("does not line up the right cells in a scrambled layout", () => {
     // The same cells, in a shuffled order: each matches its twin, but no one translation explains them.
     const order = Array.from({ length: 49 }, (_, i) => (i * 17) % 49);

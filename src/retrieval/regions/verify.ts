@@ -188,9 +188,15 @@ export function consistentMatches(a: CellSet, b: CellSet, matches: readonly [num
       // whatever the rounding of the trigonometry: ties decided by the last bit made counts differ
       // between two equivalent ways of writing this model (334 of 16,344 candidates, renderings bench).
       const tolerance = Math.max(1, scale) + TIE_EPSILON;
+      // A model is dropped as soon as it has missed too many matches to beat the best: most models
+      // (a pair of matches that are not both right) miss nearly all, so this skips most of the
+      // work (the count is cubic in the matches) and the best count stays exact.
+      const maxMisses = matches.length - best;
       let count = 0;
-      for (let k = 0; k < matches.length; k++) {
+      let misses = 0;
+      for (let k = 0; k < matches.length && misses < maxMisses; k++) {
         if (Math.hypot(c * ax[k]! - s * ay[k]! + tx - bx[k]!, s * ax[k]! + c * ay[k]! + ty - by[k]!) <= tolerance) count++;
+        else misses++;
       }
       if (count > best) best = count;
     }
