@@ -28,6 +28,7 @@ import { RESIZE_MODES } from "../bench/lib/feature-cache.ts";
 import { seededRandom } from "../bench/lib/random.ts";
 import { histogramScorer } from "../bench/lib/scorers.ts";
 import type { SectionResult } from "../bench/lib/section.ts";
+import type { EngineRetrieval } from "../bench/quality/engine-retrieval.ts";
 import type { PeerResult } from "../bench/quality/peer-tests.ts";
 import type { RetrievalResult } from "../bench/quality/retrieval.ts";
 import { qualitySection } from "../bench/quality/section.ts";
@@ -48,6 +49,7 @@ let repost: SectionResult;
 
 interface QualityJson {
   museum: RetrievalResult;
+  engine: EngineRetrieval;
   flowers: RetrievalResult;
   cifar: RetrievalResult;
   peers: PeerResult;
@@ -74,6 +76,15 @@ describe("benchmark, quick mode", () => {
     assert.equal(row.name, DESCRIPTOR_LABEL[DEFAULT_POOLING]);
     assert.ok(row.metrics.top1! >= 0.85, `museum top-1 ${row.metrics.top1}`);
     assert.ok(row.metrics.map! >= 0.85, `museum mAP ${row.metrics.map}`);
+  });
+
+  it("the shipped /similar (engine.findSimilar) finds them too, and ranks flowers by kind better than chance", () => {
+    const { engine, flowers } = quality.json as QualityJson;
+    assert.equal(engine.museum.queries, 12);
+    assert.ok(engine.museum.top1 >= 0.85, `museum top-1 ${engine.museum.top1}`);
+    // Five kinds of flower: a random ranking puts one in five of the ten results in the query's kind.
+    assert.equal(engine.flowers.queries, flowers.stored);
+    assert.ok(engine.flowers.p10 > 0.3, `flowers P@10 ${engine.flowers.p10}`);
   });
 
   it("the seed demo's colour histograms are worse than the shipped CNN everywhere", () => {

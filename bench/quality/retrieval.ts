@@ -46,10 +46,21 @@ function haystack(db: readonly ImageItem[], queries: readonly ImageItem[], count
   return db.filter((d) => kept.has(d.id));
 }
 
-export async function museumRetrieval(cache: FeatureCache, classifier: Classifier, quick: boolean, log: Log): Promise<RetrievalResult> {
+/** The museum queries and paintings a run uses (all of them, or the quick slice). */
+export async function museumSets(quick: boolean): Promise<{ queries: ImageItem[]; db: ImageItem[] }> {
   const set = await museum();
   const queries = quick ? sample(set.queries, QUICK.museumQueries, QUICK_SALT) : set.queries;
-  const db = quick ? haystack(set.db, queries, QUICK.museumDb) : set.db;
+  return { queries, db: quick ? haystack(set.db, queries, QUICK.museumDb) : set.db };
+}
+
+/** The flowers or CIFAR images a run uses (all of them, or the quick slice). */
+export async function categorySet(which: "flowers" | "cifar", quick: boolean): Promise<ImageItem[]> {
+  const all = which === "flowers" ? await flowers() : await cifar();
+  return quick ? sample(all, QUICK[which], QUICK_SALT) : all;
+}
+
+export async function museumRetrieval(cache: FeatureCache, classifier: Classifier, quick: boolean, log: Log): Promise<RetrievalResult> {
+  const { queries, db } = await museumSets(quick);
   const { input, learnedNote } = await qualityInput(cache, classifier, { stored: db, queries, compareModes: true, quick });
   const relevant = queries.map((q) => db.findIndex((d) => d.id === q.label));
   const rows: RetrievalRow[] = [];
@@ -68,8 +79,7 @@ export async function categoryRetrieval(
   quick: boolean,
   log: Log,
 ): Promise<RetrievalResult> {
-  const all = which === "flowers" ? await flowers() : await cifar();
-  const stored = quick ? sample(all, QUICK[which], QUICK_SALT) : all;
+  const stored = await categorySet(which, quick);
   // Square images: every resize mode gives the model the same input, so modes are not compared.
   const { input, learnedNote } = await qualityInput(cache, classifier, { stored, queries: "stored", compareModes: false, quick });
   const labels = stored.map((s) => s.label!);
