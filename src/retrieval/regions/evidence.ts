@@ -49,9 +49,14 @@ export interface Part {
 /** Regions of the query searched against stored images: the half-size corners and centre (parts.ts order). */
 export const QUERY_REGION_INDEXES = [0, 2, 4, 6, 8] as const;
 
+/** The query's views as parts (whole, mirrored, content box, tiles), without its own regions. */
+export function viewParts(views: readonly QueryView[]): Part[] {
+  return views.map((view) => ({ vector: view.vector, box: view.region?.query ?? WHOLE, kind: view.region?.kind }));
+}
+
 /** The query's parts: its views (whole, mirrored, content box, tiles) and its own regions. */
 export function queryParts(query: Fingerprint, views: readonly QueryView[]): Part[] {
-  const parts: Part[] = views.map((view) => ({ vector: view.vector, box: view.region?.query ?? WHOLE, kind: view.region?.kind }));
+  const parts = viewParts(views);
   for (const region of query.parts?.regions ?? []) parts.push({ vector: regionVector(region), box: region.box, kind: "part" });
   return parts;
 }
