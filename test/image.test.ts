@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import sharp from "sharp";
+import { sharperDecode } from "../src/retrieval/analyzer.ts";
 import { type ErrorCode, isLookalikeError } from "../src/retrieval/errors.ts";
 import {
   type DecodedImage,
@@ -120,6 +121,21 @@ describe("decodeImage refuses hostile input with a typed error", () => {
   it("times out instead of waiting", async () => {
     const png = await sharp(photo).png().toBuffer(); // decoding takes several ms
     await assert.rejects(decodeImage(png, { limits: { timeoutMs: 1 } }), refusedWith("timeout"));
+  });
+
+  it("decodes a second, sharper copy only within the deadline the image's decodes share, and falls back without refusing", async () => {
+    const png = await sharp(photo).resize(4096).png().toBuffer(); // decoding takes tens of ms
+    const sharper = await sharperDecode(png, { workingSize: 1024 }, Date.now() + 10_000);
+    assert.equal(Math.max(sharper!.width, sharper!.height), 1024);
+    // The first decode used the whole budget: no second one, and no refusal (the image was decoded).
+    assert.equal(await sharperDecode(png, { workingSize: 1024 }, Date.now()), undefined);
+    // A few milliseconds left: it starts, runs out, and the region views are cut from the working copy.
+    assert.equal(await sharperDecode(png, { workingSize: 1024 }, Date.now() + 5), undefined);
+    // The caller has gone: that still ends the analysis.
+    await assert.rejects(
+      sharperDecode(png, { workingSize: 1024, signal: AbortSignal.abort() }, Date.now() + 10_000),
+      refusedWith("aborted"),
+    );
   });
 
   it("honours an AbortSignal before and during decoding", async () => {

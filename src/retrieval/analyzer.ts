@@ -11,8 +11,9 @@
 import { DEFAULT_POOLING, type Descriptor, poolingDescriptor } from "./descriptor.ts";
 import { Embedder } from "./embedder.ts";
 import type { AnalyzedImage, AnalyzeOptions, EngineOptions } from "./engine.ts";
+import { isLookalikeError } from "./errors.ts";
 import { Fingerprinter } from "./fingerprint.ts";
-import { decodeImage, type ImageLimits, makeThumbnail } from "./image.ts";
+import { DEFAULT_IMAGE_LIMITS, type DecodedImage, type DecodeOptions, decodeImage, type ImageLimits, makeThumbnail } from "./image.ts";
 import { DEFAULT_MODEL_ID, defaultModelsDir, getModel, type ModelDescription } from "./models.ts";
 import { cellProjectionWeights } from "./regions/parts.ts";
 import type { VectorSpace } from "./store/schema.ts";
@@ -78,6 +79,7 @@ export class LocalAnalyzer implements ImageAnalyzer {
 
   /** `limits` overrides the analyzer's own: an embedding worker applies the ones its caller would have. */
   async analyze(input: Buffer | string, options: AnalyzeOptions = {}, limits = this.limits): Promise<AnalyzedImage> {
+    const deadline = Date.now() + (limits?.timeoutMs ?? DEFAULT_IMAGE_LIMITS.timeoutMs);
     const image = await decodeImage(input, { limits, signal: options.signal });
     const [fingerprint, thumbnail] = await Promise.all([
       this.fingerprinter.fingerprint(image, {
@@ -88,7 +90,7 @@ export class LocalAnalyzer implements ImageAnalyzer {
         urgent: options.urgent,
         signal: options.signal,
         // Region views are cut from a second, sharper decode when the working copy shrank them.
-        detail: (workingSize) => decodeImage(input, { limits, signal: options.signal, workingSize }),
+        detail: (workingSize) => sharperDecode(input, { limits, signal: options.signal, workingSize }, deadline),
       }),
       options.thumbnail ? makeThumbnail(image) : undefined,
     ]);
@@ -97,5 +99,23 @@ export class LocalAnalyzer implements ImageAnalyzer {
 
   close(): Promise<void> {
     return this.fingerprinter.embedder.close();
+  }
+}
+
+/**
+ * The second decode of an image (a larger working copy, for its region views) within what is left
+ * of the one deadline its decodes share (`timeoutMs` from the first one's start): undefined when
+ * nothing is left or it runs out, and the region views are then cut from the working copy. The
+ * image was decoded once already, so it is not refused for this; other refusals (an abort) still
+ * end the analysis.
+ */
+export async function sharperDecode(input: Buffer | string, options: DecodeOptions, deadline: number): Promise<DecodedImage | undefined> {
+  const left = deadline - Date.now();
+  if (left < 1) return undefined;
+  try {
+    return await decodeImage(input, { ...options, limits: { ...options.limits, timeoutMs: left } });
+  } catch (error) {
+    if (isLookalikeError(error, "timeout")) return undefined;
+    throw error;
   }
 }

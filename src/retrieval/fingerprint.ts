@@ -68,9 +68,10 @@ export interface FingerprintOptions {
   /**
    * The same image decoded again with a working copy whose long side is at most `workingSize`
    * (never enlarged): region views are cut from it when the working copy shows them with fewer
-   * pixels than the model's parts input (regions/layout.ts `detailSize`). Absent: they are cut from the working copy.
+   * pixels than the model's parts input (regions/layout.ts `detailSize`). Absent, or resolving to
+   * undefined (no time left for it): they are cut from the working copy.
    */
-  readonly detail?: (workingSize: number) => Promise<DecodedImage>;
+  readonly detail?: (workingSize: number) => Promise<DecodedImage | undefined>;
 }
 
 /** The image's 64-bit pHash and dHash, from its decoded working copy. */
