@@ -1,17 +1,17 @@
 /**
  * The shipped `/similar` on the quality sets: `engine.findSimilar` as `lookalike search` runs it
- * (images stored as `lookalike index` analyses them, queries as `lookalike search` does: views,
- * regions and parts, ranked by the closest pair of parts), where the contenders' table ranks whole
- * images by one cached descriptor. It says whether searching by parts costs the whole-image
- * ranking anything: a painting's re-photograph must still come first, a tulip's nearest must
- * still be tulips.
+ * (images stored as `lookalike index` analyses them, with their parts; queries as `lookalike search`
+ * analyses them; each candidate ranked by its closest pair of query view and stored image or
+ * region), where the contenders' table ranks whole images by one cached descriptor. It says
+ * whether searching by parts costs the whole-image ranking anything: a painting's re-photograph
+ * must still come first, a tulip's nearest must still be tulips.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { INDEX_ANALYSIS } from "../../src/cli/index-files.ts";
 import { SEARCH_ANALYSIS } from "../../src/cli/query-commands.ts";
-import { type AnalyzedImage, LookalikeEngine } from "../../src/retrieval/engine.ts";
+import { type AnalyzedImage, type AnalyzeOptions, LookalikeEngine } from "../../src/retrieval/engine.ts";
 import { mapLimit } from "../lib/concurrency.ts";
 import { type ImageItem, itemKey, QUICK_SALT, sample } from "../lib/datasets.ts";
 import { mean } from "../lib/metrics.ts";
@@ -37,7 +37,7 @@ export interface EngineRetrieval {
 
 type Log = (line: string) => void;
 
-async function analyseAll(engine: LookalikeEngine, items: readonly ImageItem[], options: typeof INDEX_ANALYSIS | typeof SEARCH_ANALYSIS) {
+async function analyseAll(engine: LookalikeEngine, items: readonly ImageItem[], options: AnalyzeOptions) {
   const analysed: AnalyzedImage[] = new Array(items.length);
   await mapLimit(items, IN_FLIGHT, async (item, i) => {
     analysed[i] = await engine.analyze(item.file, options);
@@ -84,12 +84,13 @@ export async function engineRetrieval(quick: boolean, log: Log): Promise<EngineR
     const { queries, db: paintings } = await museumSets(quick);
     await store(engine, "museum", paintings);
     const results = await search(engine, "museum", queries);
-    const rank = (ids: readonly string[], i: number) => ids.indexOf(itemKey({ dataset: "museum", id: queries[i]!.label! }));
+    // Where each query's one relevant painting came (-1: not in the ten results).
+    const ranks = results.map((ids, i) => ids.indexOf(itemKey({ dataset: "museum", id: queries[i]!.label! })));
     const museum = {
       queries: queries.length,
       stored: paintings.length,
-      top1: mean(results.map((ids, i) => (rank(ids, i) === 0 ? 1 : 0))),
-      top5: mean(results.map((ids, i) => (rank(ids, i) >= 0 && rank(ids, i) < 5 ? 1 : 0))),
+      top1: mean(ranks.map((rank) => (rank === 0 ? 1 : 0))),
+      top5: mean(ranks.map((rank) => (rank >= 0 && rank < 5 ? 1 : 0))),
     };
     log(`  engine: museum top-1 ${museum.top1.toFixed(3)}`);
     const flowers = await categoryP10(engine, "flowers", quick);
