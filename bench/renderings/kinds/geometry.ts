@@ -1,6 +1,6 @@
 /**
- * Geometric strong reposts: crops keeping 30–70 % of the area (corners, anywhere, strips, small
- * re-shares) and rotations of 3–15° (canvas grown on black or white, cropped to fill, or kept at
+ * Geometric strong reposts: crops keeping 30–70 % of the area (corners, anywhere, reshaped, strips,
+ * small re-shares) and rotations of 3–15° (canvas grown on black or white, cropped to fill, or kept at
  * the original size with black corners).
  */
 import sharp from "sharp";
@@ -11,14 +11,21 @@ import { posted, type Render, type Rendering, round3 } from "./types.ts";
 
 const corner = (random: () => number) => [random() < 0.5 ? 0 : 1, random() < 0.5 ? 0 : 1] as const;
 
+/** How a crop is posted again: shrunk by `scale`, then encoded (JPEG q90 at full size when absent). */
+interface Reshare {
+  readonly scale: number;
+  readonly quality: number;
+  readonly format?: "jpeg" | "webp";
+}
+
 /** A crop of `area` of the picture, `wf` of its width, at (fx, fy); optionally re-shared smaller. */
-async function cropArea(p: Picture, area: number, wf: number, fx: number, fy: number, reshare?: { scale: number; quality: number }) {
+async function cropArea(p: Picture, area: number, wf: number, fx: number, fy: number, reshare?: Reshare) {
   const b = box(p, wf, area / wf, fx, fy);
   let image = sharp(p.data).extract(b);
   if (reshare)
     image = sharp(await image.png().toBuffer()).resize(Math.round(b.width * reshare.scale), Math.round(b.height * reshare.scale));
   const params = { ...b, area: round3(area), scale: reshare?.scale ?? 1 };
-  return posted(image, params, "jpeg", { quality: reshare?.quality ?? 90 });
+  return posted(image, params, reshare?.format ?? "jpeg", { quality: reshare?.quality ?? 90 });
 }
 
 const area = (random: () => number) => between(random, 0.3, 0.7);
@@ -43,6 +50,31 @@ const CROPS: Rendering[] = [
     render: (p, { random }) => {
       const a = area(random);
       return cropArea(p, a, Math.sqrt(a), random(), random());
+    },
+  },
+  {
+    // The fit split's crops of another aspect than the picture's: a long side of 60–85 % keeps them
+    // apart from the test split's strips (85–100 %).
+    id: "crop-e-reshaped",
+    kind: "crop",
+    split: "fit",
+    description: "30–70 % of the area, one side 60–85 % of its side (aspect changed), anywhere, q85",
+    render: (p, { random }) => {
+      const a = area(random);
+      const long = between(random, Math.max(0.6, Math.sqrt(a)), 0.85);
+      const wf = random() < 0.5 ? long : a / long;
+      return cropArea(p, a, wf, random(), random(), { scale: 1, quality: 85 });
+    },
+  },
+  {
+    // The fit split's re-shared crops: the test split's are JPEG, in a corner, × 0.5–0.8.
+    id: "crop-f-reshared-webp",
+    kind: "crop",
+    split: "fit",
+    description: "30–70 % of the area, same aspect, anywhere, then × 0.4–0.9 as WebP q75",
+    render: (p, { random }) => {
+      const a = area(random);
+      return cropArea(p, a, Math.sqrt(a), random(), random(), { scale: round3(between(random, 0.4, 0.9)), quality: 75, format: "webp" });
     },
   },
   {
