@@ -10,6 +10,7 @@ import sharp from "sharp";
 import type { LookalikeEngine } from "../src/retrieval/engine.ts";
 import { decodeImage } from "../src/retrieval/image.ts";
 import { describeRegion, position, regionField } from "../src/retrieval/regions/describe.ts";
+import { type Part, rankingPair, SAME_PLACE_MIN_COSINE, storedParts, viewParts } from "../src/retrieval/regions/evidence.ts";
 import {
   type Box,
   contentBox,
@@ -124,6 +125,48 @@ describe("how sharp a copy region views are cut from", () => {
     assert.deepEqual(scaledBox({ x: 70, y: 120, width: 150, height: 100 }, working, sharper), { x: 210, y: 360, width: 450, height: 300 }));
   it("ends a box at the far corner exactly at the sharper copy's far corner", () =>
     assert.deepEqual(scaledBox({ x: 200, y: 500, width: 36, height: 12 }, working, sharper), { x: 600, y: 1500, width: 108, height: 36 }));
+});
+
+describe("how /similar ranks a candidate: views, or near-identical pieces at the same place", () => {
+  /** A unit vector: `cos` along `axis`, the rest along `rest`. */
+  const unit = (axis: number, cos = 1, rest = 5) => {
+    const v = new Float32Array(6);
+    v[rest] = Math.sqrt(1 - cos * cos);
+    v[axis] = cos;
+    return v;
+  };
+  const topLeft = [0, 0, 0.5, 0.5] as const;
+  const bottomRight = [0.5, 0.5, 0.5, 0.5] as const;
+  // The query's view is the first axis; the stored picture's whole vector is 0.8 from it, its two
+  // pieces are orthogonal to it (so no view pairs with them), and the query's pieces are `cos` from
+  // the stored top-left piece.
+  const coded = (v: Float32Array) => Int8Array.from(v, (x) => Math.round(x * 127));
+  const stored = storedParts(unit(0, 0.8, 1), {
+    regions: [
+      { box: topLeft, vector: coded(unit(2)) },
+      { box: bottomRight, vector: coded(unit(3)) },
+    ],
+    cells: [],
+  });
+  const viewOf = (vector: Float32Array) => viewParts([{ vector, mirrored: false }]);
+  const views = viewOf(unit(0));
+  const piece = (cos: number, box: Part["box"]): Part => ({ vector: unit(2, cos, 4), box, kind: "part" });
+  const cases: { name: string; regions: Part[]; views?: Part[]; score: number; region: boolean }[] = [
+    { name: "a near-identical piece at the same place ranks it", regions: [piece(0.99, topLeft)], score: 0.99, region: true },
+    { name: "the same piece at another place does not", regions: [piece(0.99, bottomRight)], score: 0.8, region: false },
+    { name: "a piece merely close (under the floor) does not", regions: [piece(0.85, topLeft)], score: 0.8, region: false },
+    { name: "no regions (a framed query) leave the views", regions: [], score: 0.8, region: false },
+    { name: "a closer view still wins", regions: [piece(0.99, topLeft)], views: viewOf(unit(0, 0.8, 1)), score: 1, region: false },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const pair = rankingPair(c.views ?? views, c.regions, stored);
+      assert.ok(Math.abs(pair.score - c.score) < 1e-6, `score ${pair.score}, expected ${c.score}`);
+      assert.equal(pair.region !== undefined, c.region);
+      if (c.region) assert.deepEqual(pair.region, { kind: "part", query: topLeft, match: topLeft });
+    });
+  }
+  it("asks a piece to be nearly identical", () => assert.ok(SAME_PLACE_MIN_COSINE >= 0.85 && SAME_PLACE_MIN_COSINE < 1));
 });
 
 describe("describing where a match was found", () => {

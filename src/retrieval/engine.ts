@@ -8,7 +8,7 @@ import type { Fingerprint } from "./fingerprint.ts";
 import type { ImageLimits } from "./image.ts";
 import type { DownloadProgress } from "./models.ts";
 import type { PoolingName } from "./pooling.ts";
-import { closestParts, QUERY_REGION_INDEXES, storedParts, viewParts } from "./regions/evidence.ts";
+import { contentView, QUERY_REGION_INDEXES, rankingPair, regionParts, storedParts, viewParts } from "./regions/evidence.ts";
 import { type ImageParts, regionVector } from "./regions/parts.ts";
 import { remoteCellScorer } from "./regions/verify.ts";
 import { type DecisionSpace, decide, type MatchedRegion, queryViews, type RepostVerdict, type WeighedCandidate, weigh } from "./reposts.ts";
@@ -167,19 +167,21 @@ export class LookalikeEngine {
    */
   async findSimilar(query: AnalyzedImage, options: QueryOptions & { readonly k: number }): Promise<SimilarMatch[]> {
     const candidates = await this.candidates(query, options.k, options);
-    // Each candidate by its closest pair of (query view, stored image or stored region): a crop
-    // finds the region of the original it shows. The query's own regions bring candidates but do
-    // not rank them: a piece of an ordinary photo is close to pieces of many pictures of its kind,
-    // and the best of a hundred more pairs lifted look-alikes. Without / with them (an offline
-    // probe over the shared sets and the renderings, 2026-12-04): flowers P@10 0.590 / 0.570,
-    // CIFAR 0.486 / 0.413 (1,000 queries); renderings fit split top-1 852 / 855 of 880 (stickers
-    // 46 / 53, collages 43 / 47, screenshots 44 / 37); museum 90 / 90 either way.
+    // Each candidate by its closest pair of (query view, stored image or stored region), or of
+    // near-identical pieces at the same place (rankingPair). The query's own regions bring
+    // candidates; paired freely they also ranked: a piece of an ordinary photo is close to pieces
+    // of many pictures of its kind, and the best of a hundred more pairs lifted look-alikes. Views
+    // alone / every pair / this (an offline probe over the shared sets and the renderings,
+    // 2026-12-04): flowers P@10 0.590 / 0.570 / 0.590, CIFAR 0.487 / 0.414 / 0.486 (1,000
+    // queries); renderings fit split top-1 852 / 855 / 857 of 880 (stickers 46 / 53 / 51,
+    // collages 43 / 47 / 43, screenshots 44 / 37 / 44); museum 90 / 90 every way.
     const parts = await this.store.parts(options.collection).get(candidates.map((c) => c.id));
     const mine = viewParts(queryViews(query));
+    const pieces = contentView(query) ? [] : regionParts(query);
     return candidates
       .map(({ vector, ...match }) => {
         if (!vector) return match;
-        const { score, region } = closestParts(mine, storedParts(vector, parts.get(match.id)));
+        const { score, region } = rankingPair(mine, pieces, storedParts(vector, parts.get(match.id)));
         return region ? { ...match, score, region } : { ...match, score };
       })
       .sort((a, b) => b.score - a.score)

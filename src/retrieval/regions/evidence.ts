@@ -54,12 +54,18 @@ export function viewParts(views: readonly QueryView[]): Part[] {
   return views.map((view) => ({ vector: view.vector, box: view.region?.query ?? WHOLE, kind: view.region?.kind }));
 }
 
+/** The query's own regions as parts. */
+export function regionParts(query: Fingerprint): Part[] {
+  return (query.parts?.regions ?? []).map((region) => ({ vector: regionVector(region), box: region.box, kind: "part" }));
+}
+
 /** The query's parts: its views (whole, mirrored, content box, tiles) and its own regions. */
 export function queryParts(query: Fingerprint, views: readonly QueryView[]): Part[] {
-  const parts = viewParts(views);
-  for (const region of query.parts?.regions ?? []) parts.push({ vector: regionVector(region), box: region.box, kind: "part" });
-  return parts;
+  return [...viewParts(views), ...regionParts(query)];
 }
+
+/** The picture inside the query's frame (a screenshot's app, a border), when one was trimmed. */
+export const contentView = (query: Fingerprint) => query.regionViews?.find((view) => view.kind === "content");
 
 /** The stored image's parts: the whole image and its regions. */
 export function storedParts(vector: Float32Array, parts: ImageParts | undefined): Part[] {
@@ -99,6 +105,43 @@ export function closestParts(query: readonly Part[], storedList: readonly Part[]
 const norm = (vector: Float32Array) => Math.sqrt(dot(vector, vector));
 
 /**
+ * The lowest cosine at which a query region and the stored region at the same place rank a candidate
+ * in /similar: near-identical pieces only. A sticker or a watermark moves the whole picture's vector
+ * but leaves most of its pieces as they were; a piece of an ordinary photo is merely close to pieces
+ * of many pictures of its kind. Chosen by an offline probe (2026-12-04: `engine.findSimilar`'s
+ * candidates ranked every way; the renderings' fit split, flowers and CIFAR): the lowest floor
+ * tried (0.85, 0.88, 0.9, 0.93) that kept flowers P@10 at the issue's 0.59.
+ */
+export const SAME_PLACE_MIN_COSINE = 0.9;
+
+/** Whether two boxes overlap by at least half their union: the same place in both pictures. */
+function samePlace(a: Fractions, b: Fractions): boolean {
+  const width = Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]);
+  const height = Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]);
+  if (width <= 0 || height <= 0) return false;
+  const overlap = width * height;
+  return overlap >= 0.5 * (a[2] * a[3] + b[2] * b[3] - overlap);
+}
+
+/**
+ * The pair /similar ranks a candidate by: the closest of the query's views against the stored image
+ * and its regions (a crop finds the region of the original it shows), or of a query region against
+ * the stored region at the same place when that pair is near-identical (SAME_PLACE_MIN_COSINE). Pass
+ * no regions for a framed query: its regions are mostly the frame, which is the same in every
+ * screenshot of one app.
+ */
+export function rankingPair(views: readonly Part[], regions: readonly Part[], stored: readonly Part[]): ClosestPair {
+  let best = closestParts(views, stored);
+  for (const region of regions) {
+    const there = stored.filter((part) => samePlace(region.box, part.box));
+    if (there.length === 0) continue;
+    const pair = closestParts([region], there);
+    if (pair.score >= SAME_PLACE_MIN_COSINE && pair.score > best.score) best = pair;
+  }
+  return best;
+}
+
+/**
  * The query's cell sets: its own (fine, coarse and, for repost checks, the verification grids)
  * and those of its content box and tiles. When a
  * frame was trimmed (a screenshot's app, a border), its own cells are kept inside the content box
@@ -107,7 +150,7 @@ const norm = (vector: Float32Array) => Math.sqrt(dot(vector, vector));
  * look-alike): 9–53 cells lined up with the frame, 1–6 without, and the copies' counts unchanged.
  */
 export function queryCells(query: Fingerprint): CellSet[] {
-  const content = query.regionViews?.find((view) => view.kind === "content");
+  const content = contentView(query);
   const sets = [...(query.parts?.cells ?? []), ...(query.verificationCells ?? [])];
   const own = sets.map((set) => (content ? cellsWithin(set, content.box) : set));
   const views = (query.regionViews ?? []).flatMap((view) => view.cells ?? []);
