@@ -147,7 +147,7 @@ export const qualitySection: BenchSection = {
         "",
         mainTable(museum, flowers, cifar, engine),
         "",
-        `The last row is the product's own search, not a descriptor: \`engine.findSimilar\` (k = 10) in a LanceDB collection per set, the stored images analysed as \`lookalike index\` analyses them (with their parts), the queries as \`lookalike search\` does (mirrored view, region views, parts; ranked by the closest pair of parts), a query never finding itself. Museum: the same ${engine.museum.queries} queries and ${engine.museum.stored} paintings; flowers: all ${engine.flowers.queries} leave-one-out; CIFAR: ${engine.cifar.queries} of the ${engine.cifar.stored} stored images ask (a seeded sample), leave-one-out. Without every score it has no mAP. ${engine.seconds} s.`,
+        `The last row is the product's own search, not a descriptor: \`engine.findSimilar\` (k = 10) in a LanceDB collection per set, the stored images analysed as \`lookalike index\` analyses them (with their parts), the queries as \`lookalike search\` does (mirrored view, region views, parts; ranked as \`/similar\` ranks: the closest pair of query view and stored image or region, or near-identical pieces at the same place), a query never finding itself. Museum: the same ${engine.museum.queries} queries and ${engine.museum.stored} paintings; flowers: all ${engine.flowers.queries} leave-one-out; CIFAR: ${engine.cifar.queries} of the ${engine.cifar.stored} stored images ask (a seeded sample), leave-one-out. Without every score it has no mAP. ${engine.seconds} s.`,
         "",
         `Learned projection (contender 4): museum ${museum.learnedNote}; flowers ${flowers.learnedNote}; CIFAR ${cifar.learnedNote}.`,
         "",
