@@ -2,9 +2,9 @@
  * The shipped `/similar` on the quality sets: `engine.findSimilar` as `lookalike search` runs it
  * (images stored as `lookalike index` analyses them, with their parts; queries as `lookalike search`
  * analyses them; each candidate ranked as `/similar` ranks it, `rankingPair` in
- * src/retrieval/regions/evidence.ts), where the contenders' table ranks whole images by one cached descriptor. It says
- * whether searching by parts costs the whole-image ranking anything: a painting's re-photograph
- * must still come first, a tulip's nearest must still be tulips.
+ * src/retrieval/regions/evidence.ts), where the contenders' table ranks whole images by one cached
+ * descriptor. It says whether searching by parts costs the whole-image ranking anything: a
+ * painting's re-photograph must still come first, a tulip's nearest must still be tulips.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
