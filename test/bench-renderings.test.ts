@@ -12,6 +12,7 @@ import { readFile } from "node:fs/promises";
 import { before, describe, it } from "node:test";
 import sharp from "sharp";
 import { flowers, itemKey, museum, photoPool } from "../bench/lib/datasets.ts";
+import { seededRandom, seedOf } from "../bench/lib/random.ts";
 import type { SectionResult } from "../bench/lib/section.ts";
 import { buildCorpus, type Query, type RenderingsCorpus } from "../bench/renderings/corpus.ts";
 import { type EvidenceRow, evidenceFile, type Summary, weighingsFile } from "../bench/renderings/evidence.ts";
@@ -21,6 +22,7 @@ import { PHONES } from "../bench/renderings/kinds/screen.ts";
 import type { SavedWeighing } from "../bench/renderings/regional-report.ts";
 import { renderingsSection } from "../bench/renderings/section.ts";
 import { wilson } from "../bench/renderings/stats.ts";
+import { pictureOf } from "../bench/repost/edits.ts";
 import { tempDir } from "./support/temp.ts";
 
 let result: SectionResult;
@@ -205,5 +207,28 @@ describe("renderings benchmark, quick mode", () => {
     const [once, twice] = [await renderOnce(job), await renderOnce(job)];
     assert.deepEqual(once, twice);
     assert.deepEqual(once, await readFile(collage.file));
+  });
+});
+
+describe("renderings of crops", () => {
+  it("draws every crop rendering as specified, the ones the quick slice skips too", async () => {
+    // The quick slice renders each split's first rendering only; a crop's shape is cheap to check for all.
+    const photos = (await photoPool()).slice(0, 3);
+    for (const rendering of RENDERINGS.filter((r) => r.kind === "crop")) {
+      for (const photo of photos) {
+        const picture = await pictureOf(
+          sharp(await readFile(photo.file))
+            .rotate()
+            .removeAlpha(),
+        );
+        const random = seededRandom(seedOf("test", rendering.id, itemKey(photo)));
+        const { data, format, params } = await rendering.render(picture, { random, fillers: [] });
+        const meta = await sharp(data).metadata();
+        assert.equal(meta.format, format, rendering.id);
+        const shape = { width: meta.width!, height: meta.height!, format: meta.format!, params, rendering: rendering.id, grey: false };
+        const verdict = EXPECTED.crop!(shape, picture.width, picture.height);
+        assert.equal(verdict, true, `${rendering.id} on ${itemKey(photo)}: not ${verdict} (${JSON.stringify(params)})`);
+      }
+    }
   });
 });
