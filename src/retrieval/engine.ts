@@ -8,7 +8,7 @@ import type { Fingerprint } from "./fingerprint.ts";
 import type { ImageLimits } from "./image.ts";
 import type { DownloadProgress } from "./models.ts";
 import type { PoolingName } from "./pooling.ts";
-import { contentView, QUERY_REGION_INDEXES, rankingPair, regionParts, storedParts, viewParts } from "./regions/evidence.ts";
+import { QUERY_REGION_INDEXES, rankingPair, rankingRegions, storedParts, viewParts } from "./regions/evidence.ts";
 import { type ImageParts, regionVector } from "./regions/parts.ts";
 import { remoteCellScorer } from "./regions/verify.ts";
 import { type DecisionSpace, decide, type MatchedRegion, queryViews, type RepostVerdict, type WeighedCandidate, weigh } from "./reposts.ts";
@@ -177,7 +177,7 @@ export class LookalikeEngine {
     // collages 43 / 47 / 43, screenshots 44 / 37 / 44); museum 90 / 90 every way.
     const parts = await this.store.parts(options.collection).get(candidates.map((c) => c.id));
     const mine = viewParts(queryViews(query));
-    const pieces = contentView(query) ? [] : regionParts(query);
+    const pieces = rankingRegions(query);
     return candidates
       .map(({ vector, ...match }) => {
         if (!vector) return match;

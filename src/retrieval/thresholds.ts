@@ -87,6 +87,9 @@ export const DEFAULT_REPOST_THRESHOLDS: RepostCalibration = {
 
 export type Sensitivity = "strict" | "balanced" | "loose";
 
+/** Strict's cell floors, the same in both spaces (the fit found them so). */
+const STRICT_CELLS = { verifiedMinInliers: 30, cropMinInliers: 10 } as const;
+
 /**
  * Named operating points for the bot's `/repost settings sensitivity` (balanced = the default),
  * fitted the same way at their own promised rates (`node --import tsx bench/renderings/refit.ts`):
@@ -100,8 +103,8 @@ export const SENSITIVITY_LEVELS: Record<Sensitivity, RepostCalibration> = {
    * split both spaces are over the promise).
    */
   strict: {
-    raw: { ...DEFAULT_REPOST_THRESHOLDS.raw, verifiedMinInliers: 30, cropMinInliers: 10 },
-    whitened: { ...DEFAULT_REPOST_THRESHOLDS.whitened, verifiedMinInliers: 30, cropMinInliers: 10 },
+    raw: { ...DEFAULT_REPOST_THRESHOLDS.raw, ...STRICT_CELLS },
+    whitened: { ...DEFAULT_REPOST_THRESHOLDS.whitened, ...STRICT_CELLS },
   },
   balanced: DEFAULT_REPOST_THRESHOLDS,
   /**

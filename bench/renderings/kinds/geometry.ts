@@ -11,21 +11,21 @@ import { posted, type Render, type Rendering, round3 } from "./types.ts";
 
 const corner = (random: () => number) => [random() < 0.5 ? 0 : 1, random() < 0.5 ? 0 : 1] as const;
 
-/** How a crop is posted again: shrunk by `scale`, then encoded (JPEG q90 at full size when absent). */
-interface Reshare {
-  readonly scale: number;
-  readonly quality: number;
+/** How a crop is posted: optionally shrunk by `scale` (re-shared), then encoded (default JPEG q90). */
+interface Posting {
+  readonly scale?: number;
+  readonly quality?: number;
   readonly format?: "jpeg" | "webp";
 }
 
-/** A crop of `area` of the picture, `wf` of its width, at (fx, fy); optionally re-shared smaller. */
-async function cropArea(p: Picture, area: number, wf: number, fx: number, fy: number, reshare?: Reshare) {
+/** A crop of `area` of the picture, `wf` of its width, at (fx, fy), posted as `posting` says. */
+async function cropArea(p: Picture, area: number, wf: number, fx: number, fy: number, posting: Posting = {}) {
   const b = box(p, wf, area / wf, fx, fy);
+  const { scale, quality = 90, format = "jpeg" } = posting;
   let image = sharp(p.data).extract(b);
-  if (reshare)
-    image = sharp(await image.png().toBuffer()).resize(Math.round(b.width * reshare.scale), Math.round(b.height * reshare.scale));
-  const params = { ...b, area: round3(area), scale: reshare?.scale ?? 1 };
-  return posted(image, params, reshare?.format ?? "jpeg", { quality: reshare?.quality ?? 90 });
+  if (scale !== undefined) image = sharp(await image.png().toBuffer()).resize(Math.round(b.width * scale), Math.round(b.height * scale));
+  const params = { ...b, area: round3(area), scale: scale ?? 1 };
+  return posted(image, params, format, { quality });
 }
 
 const area = (random: () => number) => between(random, 0.3, 0.7);
@@ -63,7 +63,7 @@ const CROPS: Rendering[] = [
       const a = area(random);
       const long = between(random, Math.max(0.6, Math.sqrt(a)), 0.85);
       const wf = random() < 0.5 ? long : a / long;
-      return cropArea(p, a, wf, random(), random(), { scale: 1, quality: 85 });
+      return cropArea(p, a, wf, random(), random(), { quality: 85 });
     },
   },
   {

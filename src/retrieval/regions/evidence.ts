@@ -124,11 +124,18 @@ function samePlace(a: Fractions, b: Fractions): boolean {
 }
 
 /**
+ * The query regions /similar ranks by (rankingPair): none for a framed query, whose regions are mostly
+ * the frame, the same in every screenshot of one app (as its cells, queryCells).
+ */
+export function rankingRegions(query: Fingerprint): Part[] {
+  return contentView(query) ? [] : regionParts(query);
+}
+
+/**
  * The pair /similar ranks a candidate by: the closest of the query's views against the stored image
- * and its regions (a crop finds the region of the original it shows), or of a query region against
- * the stored region at the same place when that pair is near-identical (SAME_PLACE_MIN_COSINE). Pass
- * no regions for a framed query: its regions are mostly the frame, which is the same in every
- * screenshot of one app.
+ * and its regions (a crop finds the region of the original it shows), or of a query region
+ * (rankingRegions) against the stored region at the same place when that pair is near-identical
+ * (SAME_PLACE_MIN_COSINE).
  */
 export function rankingPair(views: readonly Part[], regions: readonly Part[], stored: readonly Part[]): ClosestPair {
   let best = closestParts(views, stored);
