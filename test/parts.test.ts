@@ -12,7 +12,7 @@ import sharp from "sharp";
 import type { AnalyzedImage, LookalikeEngine } from "../src/retrieval/engine.ts";
 import type { Fingerprint } from "../src/retrieval/fingerprint.ts";
 import { queryCells, verificationGridsOf, verifiedCells } from "../src/retrieval/regions/evidence.ts";
-import { CELL_DIMENSION, type CellSet, cellsWithin, decodeParts, encodeParts, PARTS_VERSION } from "../src/retrieval/regions/parts.ts";
+import { type CellSet, cellsWithin, decodeParts, encodeParts, PARTS_VERSION } from "../src/retrieval/regions/parts.ts";
 import {
   consistentMatches,
   mutualMatches,
@@ -22,6 +22,7 @@ import {
   verify,
 } from "../src/retrieval/regions/verify.ts";
 import { cropCells } from "../src/retrieval/reposts.ts";
+import { cellSet } from "./support/cells.ts";
 import { openTestEngine } from "./support/engine.ts";
 import { datasetsDir } from "./support/paths.ts";
 import { tempDir } from "./support/temp.ts";
@@ -31,21 +32,6 @@ const photos = readdirSync(photoDir)
   .filter((f) => f.endsWith(".jpg"))
   .sort()
   .map((f) => path.join(photoDir, f));
-
-/** A cell set whose cell (x, y) is a pseudo-random code seeded by `seed(x, y)`. */
-function cellSet(width: number, height: number, seed: (x: number, y: number) => number): CellSet {
-  const codes = new Int8Array(width * height * CELL_DIMENSION);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      let state = seed(x, y) * 2654435761;
-      for (let p = 0; p < CELL_DIMENSION; p++) {
-        state = (state * 1103515245 + 12345) >>> 0;
-        codes[(y * width + x) * CELL_DIMENSION + p] = ((state >>> 16) % 255) - 127;
-      }
-    }
-  }
-  return { width, height, codes };
-}
 
 describe("spatial verification over cells", () => {
   const picture = cellSet(14, 14, (x, y) => 1 + y * 14 + x);

@@ -10,7 +10,11 @@ import type { CandidateEvidence, WeighedCandidate } from "../src/retrieval/repos
 import type { Match } from "../src/retrieval/store/schema.ts";
 
 /** One candidate, far from every hash rule, with a whitened cosine and optional regional evidence. */
-function candidate(id: string, score: number, regional?: { score: number; inliers: number }): WeighedCandidate {
+function candidate(
+  id: string,
+  score: number,
+  regional?: { score: number; inliers: number; layoutInliers?: number; layoutStrays?: number },
+): WeighedCandidate {
   const evidence: CandidateEvidence = { score, cosine: 0.8, hamming: 40, dhashHamming: 40, flipped: false, regional };
   return { candidate: { id, score: 0.8 } as Match, evidence };
 }
@@ -45,6 +49,27 @@ describe("fitting the repost rules on weighings", () => {
     assert.equal(result.falseReposts, 0);
     // Without the rule none of the three is found.
     assert.equal(outcome(fit, {}).found, 0);
+  });
+
+  it("turns on the one-layout rule last, at the highest floor that finds what it finds within the budget", () => {
+    // Crops that line up 6 more cells than they leave over, and nothing else; look-alikes 3 more. A
+    // copy with 10 cells lined up turns the verified rules on (and their cosine floor, which the
+    // one-layout rule shares).
+    const layout = (id: string, layoutInliers: number, layoutStrays: number) =>
+      candidate(id, 0.1, { score: 0.45, inliers: 3, layoutInliers, layoutStrays });
+    const fit = [
+      ...negatives(() => [layout("other", 10, 7)], 10),
+      ...["a", "b"].map((id) => query(id, [layout(id, 20, 14)])),
+      query("c", [candidate("c", 0.1, { score: 0.45, inliers: 10 })]),
+    ];
+    const { rules, outcome: result } = fitRegionalRules(fit);
+    // Floors 4, 5 and 6 find both; the highest keeps the widest margin over the look-alikes.
+    assert.equal(rules.layoutMinCells, 6);
+    assert.deepEqual([result.found, result.falseReposts], [3, 0]);
+    assert.equal(outcome(fit, { ...rules, layoutMinCells: undefined }).found, 1);
+    // A looser level fitted around it keeps the rule, at most as high (the levels nest).
+    const looser = fitRegionalRules(fit, 0.02, { stricter: rules }).rules;
+    assert.ok(looser.layoutMinCells !== undefined && nests(rules, looser), JSON.stringify(looser));
   });
 
   it("raises the whole-image floor above look-alikes that would exceed the budget, keeping the copies above them", () => {

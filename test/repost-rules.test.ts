@@ -17,6 +17,7 @@ const thresholds: RepostThresholds = {
   verifiedMinInliers: 25,
   verifiedMinCosine: 0.1,
   cropMinInliers: 16,
+  layoutMinCells: 8,
   nearMinInliers: 4,
 };
 
@@ -24,6 +25,11 @@ const thresholds: RepostThresholds = {
 const far: CandidateEvidence = { score: 0.05, cosine: 0.5, hamming: 40, dhashHamming: 40, flipped: false };
 const regional = (inliers: number, cropInliers?: number, score = 0.3, cropStrays?: number) => ({
   regional: { score, inliers, cropInliers, cropStrays },
+});
+
+/** A candidate whose query grids line up `inliers` cells under one layout and leave `strays` over. */
+const laidOut = (inliers: number, strays: number, score = 0.3) => ({
+  regional: { score, inliers: 10, layoutInliers: inliers, layoutStrays: strays },
 });
 
 const rows: [string, Partial<CandidateEvidence>, Verdict, Partial<RepostThresholds>?][] = [
@@ -53,6 +59,11 @@ const rows: [string, Partial<CandidateEvidence>, Verdict, Partial<RepostThreshol
   ["a crop without a crop rule", { score: 0.1, ...regional(18, 30) }, "new", { cropMinInliers: undefined }],
   ["a query without a crop-sized grid", { score: 0.1, ...regional(18) }, "new"],
   ["a crop rule alone, no verified-copy rule", { score: 0.1, ...regional(18, 20) }, "near-duplicate", { verifiedMinInliers: undefined }],
+  ["a crop lined up under one layout on all its grids", { score: 0.1, ...laidOut(40, 32) }, "near-duplicate"],
+  ["one layout, one cell short of the floor", { score: 0.1, ...laidOut(40, 33) }, "new"],
+  ["one layout, as many lined up as left over: a look-alike", { score: 0.1, ...laidOut(30, 30) }, "new"],
+  ["one layout under the parts' cosine floor", { score: 0.1, ...laidOut(40, 20, 0.05) }, "new"],
+  ["one layout without its rule", { score: 0.1, ...laidOut(40, 20) }, "new", { layoutMinCells: undefined }],
   ["nothing close", {}, "new"],
 ];
 

@@ -44,6 +44,7 @@ export type RegionalRules = Partial<
     | "verifiedMinCosine"
     | "verifiedMinInliers"
     | "cropMinInliers"
+    | "layoutMinCells"
     | "nearMinInliers"
   >
 >;
@@ -63,11 +64,15 @@ const FLOORS = [
  * a rule only where `looser` has it too, and a guard (`nearMinInliers`, absent: none) at least as high.
  */
 export function nests(stricter: RegionalRules, looser: RegionalRules): boolean {
-  return floorsNest(stricter, looser) && (stricter.nearMinInliers ?? 0) >= (looser.nearMinInliers ?? 0);
+  return guardNests(stricter, looser) && floorsNest(stricter, looser, ["layoutMinCells"]);
 }
 
-function floorsNest(stricter: RegionalRules, looser: RegionalRules): boolean {
-  return FLOORS.every((key) => {
+/** `nests` up to the guard, before the one-layout floor is fitted. */
+const guardNests = (stricter: RegionalRules, looser: RegionalRules) =>
+  floorsNest(stricter, looser) && (stricter.nearMinInliers ?? 0) >= (looser.nearMinInliers ?? 0);
+
+function floorsNest(stricter: RegionalRules, looser: RegionalRules, keys: readonly (keyof RegionalRules)[] = FLOORS): boolean {
+  return keys.every((key) => {
     const [a, b] = [stricter[key], looser[key]];
     return a === undefined || (b !== undefined && a >= b);
   });
@@ -81,7 +86,7 @@ export interface Neighbours {
   readonly stricter?: RegionalRules;
 }
 
-/** Whether `rules` stay between the neighbours (`nest`: `nests`, or `floorsNest` before the guard is fitted). */
+/** Whether `rules` stay between the neighbours (`nest`: `nests`, or less of it before the guard or the one-layout floor is fitted). */
 const between = (rules: RegionalRules, { looser, stricter }: Neighbours, nest = nests) =>
   (!looser || nest(rules, looser)) && (!stricter || nest(stricter, rules));
 
@@ -177,6 +182,7 @@ function* settings(space: DecisionSpace): Generator<RegionalRules> {
                 verifiedMinCosine,
                 verifiedMinInliers,
                 cropMinInliers,
+                layoutMinCells: undefined,
                 nearMinInliers: undefined,
               };
 }
@@ -198,10 +204,17 @@ function contenders(queries: readonly WeighedQuery[], space: DecisionSpace): Wei
     verifiedMinCosine: lowest(grid.verifiedMinCosine),
     verifiedMinInliers: lowest(grid.verifiedMinInliers),
     cropMinInliers: lowest(grid.cropMinInliers),
+    layoutMinCells: lowest(LAYOUT_MIN_CELLS),
     nearMinInliers: undefined,
   };
   return queries.map((query) => ({ ...query, weighed: query.weighed.filter(({ evidence }) => isRepost(classify(evidence, loosest))) }));
 }
+
+/**
+ * Floors tried for the one-layout rule (reposts.ts `layoutMinCells`, on `layoutCells`: cells lined up
+ * over all the query's grids less every match left over); `undefined` leaves it off.
+ */
+const LAYOUT_MIN_CELLS = [undefined, 1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25] as const;
 
 /** Guards tried for the whole-image cosine rule (reposts.ts `nearMinInliers`); `undefined`: none. */
 const NEAR_MIN_INLIERS = [undefined, 2, 3, 4, 5, 6, 8, 10] as const;
@@ -211,10 +224,12 @@ const NEAR_MIN_INLIERS = [undefined, 2, 3, 4, 5, 6, 8, 10] as const;
  * promised rate (the balanced level's by default; the stricter and looser levels pass theirs, and
  * their neighbours' rules, so that the levels nest). The queries must all be decided in one space.
  *
- * Two steps. The floors: ties go to the first in grid order, i.e. the lowest floors and the fewest
+ * Three steps. The floors: ties go to the first in grid order, i.e. the lowest floors and the fewest
  * rules. Then, with those floors, the guard on the whole-image cosine rule: ties go to the highest
  * guard, since a guard that costs no repost on the fit split only keeps look-alikes out (the fit
- * split's negatives rarely reach it: its purpose is the negatives it has not seen).
+ * split's negatives rarely reach it: its purpose is the negatives it has not seen). Last, the
+ * one-layout rule's floor, on top of the others (a grid of its own would multiply the settings
+ * tried): ties go to the highest floor, the one with the widest margin over the fit's negatives.
  */
 export function fitRegionalRules(
   fit: readonly WeighedQuery[],
@@ -229,13 +244,13 @@ export function fitRegionalRules(
   const negatives = reduced.filter((query) => query.expected === null);
   const ordered = [...negatives, ...reduced.filter((query) => query.expected !== null)];
   const budget = Math.floor(promisedFalseRate * FIT_SHARE * negatives.length);
-  const best = (candidates: Iterable<RegionalRules>, queries: readonly WeighedQuery[], step: "floors" | "guard") => {
+  const best = (candidates: Iterable<RegionalRules>, queries: readonly WeighedQuery[], step: "floors" | "guard" | "layout") => {
     let chosen: { rules: RegionalRules; outcome: Outcome } | undefined;
     for (const rules of candidates) {
-      if (!between(rules, neighbours, step === "floors" ? floorsNest : nests)) continue;
+      if (!between(rules, neighbours, { floors: floorsNest, guard: guardNests, layout: nests }[step])) continue;
       const result = outcome(queries, rules, budget);
       if (result.falseReposts > budget) continue;
-      if (!chosen || result.found > chosen.outcome.found || (step === "guard" && result.found === chosen.outcome.found))
+      if (!chosen || result.found > chosen.outcome.found || (step !== "floors" && result.found === chosen.outcome.found))
         chosen = { rules, outcome: result };
     }
     return chosen;
@@ -248,7 +263,13 @@ export function fitRegionalRules(
     "guard",
   );
   // Only when no guard nests between the neighbours (a stricter neighbour's guard above every one tried).
-  return guarded ?? { rules: {}, outcome: outcome(fit, {}) };
+  if (!guarded) return { rules: {}, outcome: outcome(fit, {}) };
+  const laidOut = best(
+    LAYOUT_MIN_CELLS.map((layoutMinCells) => ({ ...guarded.rules, layoutMinCells })),
+    ordered,
+    "layout",
+  );
+  return laidOut ?? guarded;
 }
 
 /** The fitted rules in words, for the report. */
@@ -263,6 +284,9 @@ export function describeRules(rules: RegionalRules): string {
     rules.cropMinInliers === undefined
       ? "no crop rule"
       : `verified crop: ≥ ${rules.cropMinInliers} cells of one of the query's verification grids lined up, less ${CROP_STRAY_COST} per stray match, same cosine floor`,
+    rules.layoutMinCells === undefined
+      ? "no one-layout rule"
+      : `one layout: ≥ ${rules.layoutMinCells} more cells of the query's own grids lined up under one layout than left over, same cosine floor`,
     rules.nearMinInliers === undefined
       ? "the whole-image cosine alone suffices"
       : `the whole-image cosine alone not where the cells were compared and fewer than ${rules.nearMinInliers} lined up`,

@@ -58,7 +58,7 @@ const NOT_ANALYSIS = [
   /^queue\//,
   /^whitening/,
   /^(engine|reposts|thresholds|filters|errors-http)\.ts$/,
-  /^regions\/(evidence|verify|describe)\.ts$/,
+  /^regions\/(evidence|verify|lineup|describe)\.ts$/,
 ];
 
 /** What an analysed image depends on: the analysis code in src/retrieval, the model files, the native libraries. */

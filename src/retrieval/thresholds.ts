@@ -44,6 +44,14 @@ export type RepostCalibration = Readonly<Record<DecisionSpace, RepostThresholds>
  * 30 cells, 10 crop cells, on the same weighings: 388/424 / 310/360 and 1/563 / 3/524); plain cosine,
  * unchanged: strong 376/424 / 299/360, false 1/563 / 3/524.
  *
+ * `layoutMinCells` (reposts.ts `layoutCells`: the query's own grids counted under one layout, less
+ * every match left over), fitted last on top of the rules above by the same run and refit (2026-12-04):
+ * 1 in both spaces, more cells lined up than left over, the lowest floor tried. Unframed negatives
+ * reach −6 on the fit split and −4 on the test split (and 7 for the painting of the same series that
+ * other rules already call a copy). Test split, whitened: crops 30 → 34 of 45, strong reposts 314 →
+ * 319 of 360, false reposts unchanged (2/524); plain cosine: crops 28 → 32 of 45, false reposts
+ * unchanged (3/524). The levels inherit it (strict and loose, fitted within balanced, chose it too).
+ *
  * `nearMinInliers`: a whole-image cosine alone no longer makes a near-duplicate of a candidate whose
  * cells were compared and fewer than 4 lined up. Two of the test split's four false reposts were
  * screenshots of flowers in a light-themed chat app called copies of a stored screenshot of a painting
@@ -67,6 +75,7 @@ export const DEFAULT_REPOST_THRESHOLDS: RepostCalibration = {
     verifiedMinInliers: 25,
     verifiedMinCosine: 0.7,
     cropMinInliers: 9,
+    layoutMinCells: 1,
     nearMinInliers: 4,
   },
   whitened: {
@@ -81,6 +90,7 @@ export const DEFAULT_REPOST_THRESHOLDS: RepostCalibration = {
     verifiedMinInliers: 25,
     verifiedMinCosine: 0.1,
     cropMinInliers: 9,
+    layoutMinCells: 1,
     nearMinInliers: 4,
   },
 };

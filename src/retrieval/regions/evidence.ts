@@ -33,10 +33,16 @@ export interface RegionalEvidence {
    * `cropInliers`.
    */
   readonly cropStrays?: number;
+  /**
+   * The query's own grids' cells lined up with the stored image's fine cells under one layout
+   * (lineup.ts), and the matches that layout leaves over. Absent when the cells could not be compared.
+   */
+  readonly layoutInliers?: number;
+  readonly layoutStrays?: number;
 }
 
 /** The closest pair of parts alone, before any verification. */
-export type ClosestPair = Omit<RegionalEvidence, "inliers" | "cropInliers" | "cropStrays">;
+export type ClosestPair = Omit<RegionalEvidence, "inliers" | "cropInliers" | "cropStrays" | "layoutInliers" | "layoutStrays">;
 
 const WHOLE: Fractions = [0, 0, 1, 1];
 
@@ -149,19 +155,33 @@ export function rankingPair(views: readonly Part[], regions: readonly Part[], st
 }
 
 /**
- * The query's cell sets: its own (fine, coarse and, for repost checks, the verification grids)
- * and those of its content box and tiles. When a
- * frame was trimmed (a screenshot's app, a border), its own cells are kept inside the content box
- * only: the frame lines up with any other picture posted in the same frame. Measured on the bench's
+ * The query's own grids (fine, coarse and, for repost checks, the verification grids). When a
+ * frame was trimmed (a screenshot's app, a border), they are kept inside the content box only: the
+ * frame lines up with any other picture posted in the same frame. Measured on the bench's
  * screenshot layouts (photo-pool pictures, one screenshot of another picture as the stored
  * look-alike): 9–53 cells lined up with the frame, 1–6 without, and the copies' counts unchanged.
  */
-export function queryCells(query: Fingerprint): CellSet[] {
+export function ownGrids(query: Fingerprint): CellSet[] {
   const content = contentView(query);
   const sets = [...(query.parts?.cells ?? []), ...(query.verificationCells ?? [])];
-  const own = sets.map((set) => (content ? cellsWithin(set, content.box) : set));
+  return content ? sets.map((set) => cellsWithin(set, content.box)) : sets;
+}
+
+/**
+ * The grids the one-layout count runs on (lineup.ts): the query's own, none for a framed query. Cut
+ * to its content box, a screenshot's grids still line up with a stored screenshot of another picture
+ * in the same app: on the renderings run of 2026-12-04, framed negatives lined up to 22 (fit split) and
+ * 29 (test split) more cells than they left over, unframed ones up to 7. A framed query's picture
+ * is verified by its content view's own cells instead.
+ */
+export function layoutGrids(query: Fingerprint): CellSet[] {
+  return contentView(query) ? [] : ownGrids(query);
+}
+
+/** The query's cell sets: its own grids (ownGrids, first) and those of its content box and tiles. */
+export function queryCells(query: Fingerprint): CellSet[] {
   const views = (query.regionViews ?? []).flatMap((view) => view.cells ?? []);
-  return [...own, ...views];
+  return [...ownGrids(query), ...views];
 }
 
 /**

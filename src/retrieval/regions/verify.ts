@@ -155,6 +155,14 @@ const MAX_ANGLE = (20 * Math.PI) / 180;
 /** Slack on the inlier distance so that exact ties count in (see consistentMatches). */
 const TIE_EPSILON = 1e-9;
 
+/** stored = (c, −s; s, c) · query + (tx, ty), in cells of the two sets: a scale, a rotation and a shift. */
+export interface CellModel {
+  readonly c: number;
+  readonly s: number;
+  readonly tx: number;
+  readonly ty: number;
+}
+
 /**
  * The most matches one scale + rotation + translation explains: every pair of matches proposes a
  * model (their distance ratio is the scale, the angle between them the rotation), and each model
@@ -162,11 +170,17 @@ const TIE_EPSILON = 1e-9;
  * match list is short (tens), so this is exact and fast.
  */
 export function consistentMatches(a: CellSet, b: CellSet, matches: readonly [number, number][]): number {
+  return bestModel(a, b, matches).inliers;
+}
+
+/** consistentMatches' count, with the model that explains them (none when no pair proposes one). */
+export function bestModel(a: CellSet, b: CellSet, matches: readonly [number, number][]): { inliers: number; model?: CellModel } {
   const ax = matches.map(([i]) => (i % a.width) + 0.5);
   const ay = matches.map(([i]) => Math.floor(i / a.width) + 0.5);
   const bx = matches.map(([, j]) => (j % b.width) + 0.5);
   const by = matches.map(([, j]) => Math.floor(j / b.width) + 0.5);
   let best = Math.min(1, matches.length);
+  let model: CellModel | undefined;
   for (let p = 0; p < matches.length; p++) {
     for (let q = p + 1; q < matches.length; q++) {
       const dax = ax[q]! - ax[p]!;
@@ -198,10 +212,13 @@ export function consistentMatches(a: CellSet, b: CellSet, matches: readonly [num
         if (Math.hypot(c * ax[k]! - s * ay[k]! + tx - bx[k]!, s * ax[k]! + c * ay[k]! + ty - by[k]!) <= tolerance) count++;
         else misses++;
       }
-      if (count > best) best = count;
+      if (count > best) {
+        best = count;
+        model = { c, s, tx, ty };
+      }
     }
   }
-  return best;
+  return { inliers: best, model };
 }
 
 /**
