@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import type { Fingerprint } from "../src/retrieval/fingerprint.ts";
 import { layoutGrids } from "../src/retrieval/regions/evidence.ts";
 import { lineUp } from "../src/retrieval/regions/lineup.ts";
-import { scoreCells } from "../src/retrieval/regions/verify.ts";
+import { verify } from "../src/retrieval/regions/verify.ts";
 import { layoutCells } from "../src/retrieval/reposts.ts";
 import { cellSet } from "./support/cells.ts";
 
@@ -17,7 +17,7 @@ const picture = cellSet(14, 14, (x, y) => 1 + y * 14 + x);
 const cropAt = (x0: number, y0: number, side: number, zoom: number) =>
   cellSet(side * zoom, side * zoom, (x, y) => 1 + (y0 + Math.floor(y / zoom)) * 14 + (x0 + Math.floor(x / zoom)));
 
-const lined = (grids: ReturnType<typeof cropAt>[]) => lineUp(grids, picture, scoreCells(grids, [picture]), 0);
+const lined = (grids: ReturnType<typeof cropAt>[]) => lineUp(grids, picture, verify(grids, [picture]).withFirst);
 
 describe("one layout across the query's grids", () => {
   it("counts a crop's cells on every grid it shows them on, at any of their scales", () => {
@@ -59,6 +59,6 @@ describe("the grids one layout is counted over", () => {
 
   it("are none for a framed query: its frame lines up with other pictures posted in the same frame", () => {
     assert.deepEqual(layoutGrids(query(true)), []);
-    assert.deepEqual(lineUp([], fine, scoreCells([], [fine]), 0), { inliers: 0, strays: 0 });
+    assert.deepEqual(lineUp([], fine, []), { inliers: 0, strays: 0 });
   });
 });

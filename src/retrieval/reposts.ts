@@ -304,20 +304,22 @@ export async function regionalEvidence(
     // Without a projection the closest pair is the one just ranked by.
     const decided = projected ? closestParts(projected[0]!, projected[k + 1]!) : pair;
     const sets = storedCells[k]!;
-    const compared = sets.length > 0 ? scores : undefined;
-    const verified = compared && verify(cells, sets, compared, column);
-    // The query's own grids against the stored fine cells (its first set), under one layout.
-    const laidOut = compared && lineUp(layout, sets[0]!, compared, column);
+    const verified = scores && sets.length > 0 ? verify(cells, sets, scores, column) : undefined;
     column += totalCells(sets);
     // The counts absent when the cells could not be compared (the stored image has none).
-    const counts = verified &&
-      laidOut && {
-        inliers: verified.inliers,
-        ...bestGrid(grids.map((k) => verified.bySet[k]!)),
-        layoutInliers: laidOut.inliers,
-        layoutStrays: laidOut.strays,
-      };
-    result.set(candidate.id, { ...decided, ...counts });
+    if (!verified) {
+      result.set(candidate.id, decided);
+      return;
+    }
+    // The layout grids are the first of the query's cells (queryCells), paired with the stored fine cells.
+    const laidOut = lineUp(layout, sets[0]!, verified.withFirst.slice(0, layout.length));
+    result.set(candidate.id, {
+      ...decided,
+      inliers: verified.inliers,
+      ...bestGrid(grids.map((k) => verified.bySet[k]!)),
+      layoutInliers: laidOut.inliers,
+      layoutStrays: laidOut.strays,
+    });
   });
   return result;
 }

@@ -42,7 +42,7 @@ export interface RegionalEvidence {
 }
 
 /** The closest pair of parts alone, before any verification. */
-export type ClosestPair = Omit<RegionalEvidence, "inliers" | "cropInliers" | "cropStrays" | "layoutInliers" | "layoutStrays">;
+export type ClosestPair = Pick<RegionalEvidence, "score" | "region">;
 
 const WHOLE: Fractions = [0, 0, 1, 1];
 

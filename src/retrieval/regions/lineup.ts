@@ -8,7 +8,7 @@
  * carry over to the others, whose matches it turns into strays. Pure arithmetic over `CellSet`s.
  */
 import type { CellSet } from "./parts.ts";
-import { bestModel, type CellScores, mutualMatches } from "./verify.ts";
+import { type Pairing, TIE_EPSILON } from "./verify.ts";
 
 /** How many lined up under the best layout, and how many of the other matches it leaves over. */
 export interface Lineup {
@@ -31,15 +31,12 @@ function frame({ width, height }: CellSet) {
   };
 }
 
-/** Slack on the tolerance so that exact ties count in (as in verify.ts). */
-const TIE_EPSILON = 1e-9;
-
 /**
- * The matches of every query grid with the stored grid, counted under each grid's own best model
- * (verify.ts `bestModel`), the best count kept. `scores` holds the query grids' cells one grid after
- * the other from row 0 (as queryCells lists them first) and the stored grid's from `columnStart`.
+ * The matches of every query grid with the stored grid, counted under each grid's own best model,
+ * the best count kept. `pairings` are the grids' pairings with the stored grid, in the same order, as
+ * verify.ts found them (`Verification.withFirst`): nothing is matched or fitted again here.
  */
-export function lineUp(query: readonly CellSet[], stored: CellSet, scores: CellScores, columnStart: number): Lineup {
+export function lineUp(query: readonly CellSet[], stored: CellSet, pairings: readonly Pairing[]): Lineup {
   const target = frame(stored);
   // Every match in the picture's units (query xy → stored xy), with its query grid's cell side.
   const qx: number[] = [];
@@ -49,11 +46,9 @@ export function lineUp(query: readonly CellSet[], stored: CellSet, scores: CellS
   const qCell: number[] = [];
   // Each grid's best model as a map of the picture's units: stored = m · query + t.
   const models: { a: number; b: number; tx: number; ty: number; scale: number }[] = [];
-  let rowStart = 0;
-  for (const grid of query) {
+  for (const [g, grid] of query.entries()) {
     const source = frame(grid);
-    const matches = mutualMatches(grid, stored, scores, rowStart, columnStart);
-    rowStart += grid.width * grid.height;
+    const { matches, model } = pairings[g]!;
     for (const [i, j] of matches) {
       qx.push(source.x(i));
       qy.push(source.y(i));
@@ -61,7 +56,6 @@ export function lineUp(query: readonly CellSet[], stored: CellSet, scores: CellS
       sy.push(target.y(j));
       qCell.push(source.cell);
     }
-    const { model } = bestModel(grid, stored, matches);
     if (!model) continue;
     // bestModel works in each set's cell coordinates (index + 0.5). A query point X in the picture's
     // units is at X / cell + width / 2 there, and a stored coordinate v at (v − width' / 2) · cell':

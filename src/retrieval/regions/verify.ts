@@ -13,6 +13,17 @@ export interface Verification {
   readonly inliers: number;
   /** The same per query cell set (in the order given): how well each of the query's grids lines up. */
   readonly bySet: readonly SetVerification[];
+  /**
+   * Per query cell set (in the order given), its pairing with the stored image's first set (its fine
+   * cells), always computed: lineup.ts counts them under one layout.
+   */
+  readonly withFirst: readonly Pairing[];
+}
+
+/** A query set's mutual matches with one stored set, and the model that lines most of them up (bestModel). */
+export interface Pairing {
+  readonly matches: readonly [number, number][];
+  readonly model?: CellModel;
 }
 
 /** A query cell set's best pairing with one of the stored image's sets. */
@@ -153,7 +164,7 @@ const MIN_SPAN = 1.5;
  */
 const MAX_ANGLE = (20 * Math.PI) / 180;
 /** Slack on the inlier distance so that exact ties count in (see consistentMatches). */
-const TIE_EPSILON = 1e-9;
+export const TIE_EPSILON = 1e-9;
 
 /** stored = (c, −s; s, c) · query + (tx, ty), in cells of the two sets: a scale, a rotation and a shift. */
 export interface CellModel {
@@ -233,16 +244,21 @@ export function verify(
   columnStart = 0,
 ): Verification {
   const bySet: SetVerification[] = [];
+  const withFirst: Pairing[] = [];
   let rowStart = 0;
   for (const a of query) {
     let best: SetVerification = { inliers: 0, strays: 0 };
     let column = columnStart;
-    for (const b of stored) {
-      // Mutual matches are at most the smaller set's cells: a pairing that cannot beat this set's best is skipped.
-      if (Math.min(cellCount(a), cellCount(b)) > best.inliers) {
+    for (const [k, b] of stored.entries()) {
+      // A pairing that cannot beat this set's best is skipped (mutual matches are at most the smaller
+      // set's cells); the first stored set (the fine cells) never is: lineup.ts counts every query
+      // set's pairing with it.
+      const first = k === 0;
+      if (first || Math.min(cellCount(a), cellCount(b)) > best.inliers) {
         const matches = mutualMatches(a, b, scores, rowStart, column);
-        if (matches.length > best.inliers) {
-          const inliers = consistentMatches(a, b, matches);
+        if (first || matches.length > best.inliers) {
+          const { inliers, model } = bestModel(a, b, matches);
+          if (first) withFirst.push({ matches, model });
           if (inliers > best.inliers) best = { inliers, strays: matches.length - inliers };
         }
       }
@@ -251,5 +267,5 @@ export function verify(
     bySet.push(best);
     rowStart += cellCount(a);
   }
-  return { inliers: Math.max(0, ...bySet.map((set) => set.inliers)), bySet };
+  return { inliers: Math.max(0, ...bySet.map((set) => set.inliers)), bySet, withFirst };
 }
